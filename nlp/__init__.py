@@ -1,0 +1,2 @@
+"""NLP over crawled text: normalisation, jieba segmentation, review sentiment, pain points, hot-term trends and
+title keywords."""
