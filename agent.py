@@ -1,0 +1,230 @@
+"""ShopSentinel's command line: a thin layer over each stage's Python API.
+
+Exit codes: 0 success; 1 findings (e.g. `check` found violations) or a failed run; 2 usage error;
+3 configuration error; 69 command not available yet in this version (sysexits' EX_UNAVAILABLE).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+import sys
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, NoReturn, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config import Config, ConfigError, load_config
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    CONFIG = 3
+    UNAVAILABLE = 69
+
+
+DEFAULT_DEMO_PORT = 8700  # the shipped config.toml expects the shops on 8701-8703
+
+out = Console()
+err = Console(stderr=True)
+
+app = typer.Typer(help="ShopSentinel: watch competitors, reviews and listing compliance on Chinese marketplaces.",
+                  no_args_is_help=True, add_completion=False, rich_markup_mode="rich")
+alerts_app = typer.Typer(help="List, inspect, acknowledge and resolve alerts.", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", envvar="SHOPSENTINEL_CONFIG",
+                                            help="Configuration file.", show_default=True)]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON lines for scripts instead of tables.")]
+
+
+@app.callback()
+def main_options(ctx: typer.Context, config: ConfigOption = Path("config.toml")) -> None:
+    ctx.obj = {"config_path": config}
+
+
+def fail(message: str, code: ExitCode) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(int(code))
+
+
+def config_from(ctx: typer.Context) -> Config:
+    """The validated configuration; a broken file stops the command before it does anything."""
+    try:
+        return load_config(ctx.obj["config_path"])
+    except ConfigError as exc:
+        fail(str(exc), ExitCode.CONFIG)
+
+
+def not_yet(command: str, issue: int) -> NoReturn:
+    fail(f"`{command}` is not available in this version yet (tracked in issue #{issue}); nothing was done.",
+         ExitCode.UNAVAILABLE)
+
+
+SITE_NOTES = {
+    "control": "admin API: ground truth, scenario clock, faults",
+    "shangcheng": "server-rendered shop with schema.org JSON-LD",
+    "laodian": "legacy GBK shop, prices only in the DOM",
+    "kuaigou": "JavaScript single-page shop (XHR JSON, needs a browser)",
+}
+SAMPLE_PATHS = {
+    "shangcheng": ["/hot", "/search?q=露营椅", "/item/SC10001.html"],
+    "laodian": ["/top.php", "/list.php?kw=充电宝", "/goods.php?id=880002"],
+    "kuaigou": ["/hot", "/s?q=猫咪饮水机", "/p/7100000001"],
+}
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    seed: Annotated[int, typer.Option(help="Seed of the generated marketplace data.")] = 2026,
+    scale: Annotated[float, typer.Option(min=0.1, max=20, help="Marketplace size multiplier.")] = 1.0,
+    step: Annotated[int, typer.Option(min=0, help="Scenario clock step to start at.")] = 0,
+    port: Annotated[int, typer.Option(min=0, max=65532,
+                                      help="Control site port; the shops take the next three. "
+                                           "Falls back to free ports when taken. 0: free ports.")] = DEFAULT_DEMO_PORT,
+    faults: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False,
+                                                   help="JSON file of fault rules to start with.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the demo marketplace on 127.0.0.1 until Ctrl-C: three shops, ground truth and a scenario clock."""
+    from demo_market.__main__ import load_faults
+    from demo_market.server import Marketplace, serve_until_stopped
+
+    config = config_from(ctx)
+    truth_file = config.paths.var_dir / "demo" / "ground-truth.json"
+
+    def market_on(chosen_port: int) -> Marketplace:
+        return Marketplace(seed=seed, scale=scale, step=step, port=chosen_port,
+                           faults=load_faults(str(faults) if faults else None), ground_truth_file=truth_file)
+
+    def ready(urls: dict[str, str]) -> None:
+        if as_json:
+            print(json.dumps({"sites": urls, "ground_truth_url": urls["control"] + "/ground-truth",
+                              "ground_truth_file": str(truth_file)}, ensure_ascii=False), flush=True)
+            return
+        show_demo(urls, truth_file, port)
+
+    try:
+        try:
+            asyncio.run(serve_until_stopped(market_on(port), ready))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or port == 0:
+                raise
+            err.print(f"[yellow]ports {port}-{port + 3} are taken; using free ports instead. "
+                      f"Point config.toml's platform base_url at the URLs below to scan them.[/]")
+            asyncio.run(serve_until_stopped(market_on(0), ready))
+    except (OSError, ValueError) as exc:
+        fail(f"demo marketplace could not run: {exc}", ExitCode.FINDINGS)
+    if not as_json:
+        out.print("demo marketplace stopped.")
+
+
+def show_demo(urls: dict[str, str], truth_file: Path, requested_port: int) -> None:
+    table = Table(title="ShopSentinel demo marketplace", title_justify="left")
+    table.add_column("site")
+    table.add_column("URL", style="cyan", no_wrap=True)
+    table.add_column("what it is")
+    table.add_column("try")
+    for name, url in urls.items():
+        table.add_row(name, url, SITE_NOTES.get(name, ""), "\n".join(url + p for p in SAMPLE_PATHS.get(name, [])))
+    out.print(table)
+    control = urls["control"]
+    out.print(f"ground truth: {control}/ground-truth  (also kept in {truth_file})")
+    out.print(f"advance the scenario clock: curl -X POST {control}/admin/clock -d '{{\"advance\": 1}}'")
+    if requested_port and not urls["shangcheng"].endswith(f":{requested_port + 1}"):
+        out.print("[yellow]note: the shops are not on the ports config.toml expects[/]")
+    out.print("Press Ctrl-C to stop.")
+
+
+@app.command()
+def scan(
+    urls: Annotated[Optional[list[str]], typer.Argument(help="Product URLs to crawl now.")] = None,
+    keyword: Annotated[Optional[list[str]], typer.Option("--keyword", "-k", help="Keyword to scan (repeatable).")] = None,
+    platform: Annotated[Optional[list[str]], typer.Option("--platform", "-p", help="Limit to these platforms.")] = None,
+    top: Annotated[int, typer.Option(min=1, help="Competitors per keyword and platform.")] = 10,
+    no_send: Annotated[bool, typer.Option("--no-send", help="Raise alerts without delivering them.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Crawl keywords or product URLs now and print the competitor table."""
+    not_yet("scan", 3)
+
+
+@app.command()
+def daemon() -> None:
+    """Run the scheduled jobs of config.toml until stopped (SIGTERM or Ctrl-C)."""
+    not_yet("daemon", 6)
+
+
+@app.command()
+def report(days: Annotated[int, typer.Option(min=1, help="Days of history to include.")] = 7) -> None:
+    """Write a self-contained HTML report under var/reports/."""
+    not_yet("report", 6)
+
+
+@app.command()
+def check(
+    source: Annotated[Optional[str], typer.Argument(help="File of titles (one per line, or CSV), or - for stdin.")] = None,
+    text: Annotated[Optional[str], typer.Option("--text", "-t", help="Check this text.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check listing titles and descriptions against the Advertising Law; exit 1 when anything is found."""
+    not_yet("check", 5)
+
+
+@app.command()
+def extract(
+    pages: Annotated[Optional[list[Path]], typer.Argument(help="Saved pages (.html or .html.gz, any encoding).")] = None,
+    url: Annotated[Optional[list[str]], typer.Option("--url", help="Fetch and extract this URL (repeatable).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Extract product name, price, currency, availability and SKU from pages."""
+    not_yet("extract", 3)
+
+
+@app.command()
+def sentiment(
+    source: Annotated[str, typer.Argument(help="File with one text per line, or - for stdin.")] = "-",
+    as_json: JsonOption = False,
+) -> None:
+    """Score the sentiment of Chinese review texts."""
+    not_yet("sentiment", 4)
+
+
+@alerts_app.command("list")
+def alerts_list(state: Annotated[Optional[str], typer.Option(help="Only alerts in this state.")] = None,
+                as_json: JsonOption = False) -> None:
+    """List alerts, newest first."""
+    not_yet("alerts list", 5)
+
+
+@alerts_app.command("show")
+def alerts_show(alert_id: Annotated[int, typer.Argument(help="Alert id.")]) -> None:
+    """Show one alert with its evidence and delivery history."""
+    not_yet("alerts show", 5)
+
+
+@alerts_app.command("ack")
+def alerts_ack(alert_id: Annotated[int, typer.Argument(help="Alert id.")]) -> None:
+    """Acknowledge an alert: someone is on it."""
+    not_yet("alerts ack", 5)
+
+
+@alerts_app.command("resolve")
+def alerts_resolve(alert_id: Annotated[int, typer.Argument(help="Alert id.")]) -> None:
+    """Mark an alert resolved."""
+    not_yet("alerts resolve", 5)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

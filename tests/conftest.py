@@ -1,0 +1,49 @@
+"""Shared fixtures: the demo marketplace in a child process, reached over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+import pytest
+
+from demo_market.launcher import RunningMarketplace, launch
+
+
+@dataclass
+class Fetched:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def text(self, encoding: str = "utf-8") -> str:
+        return self.body.decode(encoding)
+
+
+def fetch(url: str, headers: dict[str, str] | None = None, timeout: float = 30) -> Fetched:
+    """GET a URL and return status, headers and raw body, also for HTTP error statuses."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return Fetched(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as exc:
+        return Fetched(exc.code, dict(exc.headers), exc.read())
+
+
+@pytest.fixture(scope="session")
+def marketplace() -> RunningMarketplace:
+    """One marketplace for read-only tests. Tests that move the clock or add faults use `fresh_marketplace`."""
+    with launch() as market:
+        yield market
+
+
+@pytest.fixture
+def fresh_marketplace() -> RunningMarketplace:
+    with launch() as market:
+        yield market
+
+
+@pytest.fixture(scope="session")
+def truth(marketplace: RunningMarketplace) -> dict:
+    return marketplace.ground_truth()
