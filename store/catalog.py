@@ -1,0 +1,165 @@
+"""Products and the keyword searches that list them: who sells what, and where it ranks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from store.base import StoreBase
+from store.errors import NotFoundError, ProductConflictError
+from store.records import ProductRecord, ProductRow, SearchHit, SearchResultRow, from_columns
+from store.timestamps import from_db_time, to_db_time, utc_now
+
+_UPDATE_PRODUCT = """
+UPDATE products SET
+    url = :url,
+    item_id = COALESCE(:item_id, item_id),
+    title = COALESCE(:title, title),
+    shop = COALESCE(:shop, shop),
+    category = COALESCE(:category, category),
+    own = COALESCE(:own, own),
+    cost = COALESCE(:cost, cost),
+    band_min = COALESCE(:band_min, band_min),
+    band_max = COALESCE(:band_max, band_max),
+    safety_stock = COALESCE(:safety_stock, safety_stock),
+    first_seen = MIN(first_seen, :seen),
+    last_seen = MAX(last_seen, :seen)
+WHERE id = :id
+"""
+
+
+def _product_row(row: dict[str, Any]) -> ProductRow:
+    return from_columns(
+        ProductRow,
+        row,
+        own=bool(row["own"]),
+        first_seen=from_db_time(row["first_seen"]),
+        last_seen=from_db_time(row["last_seen"]),
+    )
+
+
+def _search_row(row: dict[str, Any]) -> SearchResultRow:
+    return from_columns(SearchResultRow, row, observed_at=from_db_time(row["observed_at"]))
+
+
+class CatalogMixin(StoreBase):
+    def upsert_product(self, record: ProductRecord) -> int:
+        """Insert or update a product and return its id; the same record again finds the same row (adding none).
+
+        The product is found by (platform, item_id) when the record has an item id, else by url. A match by
+        url fills in a missing item id; a match by item id takes the record's url (listings move). If the
+        item id and the url point at two different stored products, ProductConflictError is raised rather
+        than merging them silently.
+        """
+        seen = to_db_time(record.seen_at or utc_now(), "ProductRecord.seen_at")
+        params = {
+            "platform": record.platform,
+            "url": record.url,
+            "item_id": record.item_id,
+            "title": record.title,
+            "shop": record.shop,
+            "category": record.category,
+            "own": None if record.own is None else int(record.own),
+            "cost": record.cost,
+            "band_min": record.band_min,
+            "band_max": record.band_max,
+            "safety_stock": record.safety_stock,
+        }
+        with self.transaction():
+            existing = self._matching_product(record)
+            if existing is None:
+                row = {**params, "own": params["own"] or 0, "first_seen": seen, "last_seen": seen}
+                return self._insert("products", row, f"inserting product {record.url}")
+            self._execute(_UPDATE_PRODUCT, {**params, "seen": seen, "id": existing}, f"updating product {existing}")
+            return existing
+
+    def _matching_product(self, record: ProductRecord) -> int | None:
+        by_url = self._rows("SELECT id, platform, item_id FROM products WHERE url = ?", (record.url,))
+        by_item = (
+            self._rows(
+                "SELECT id FROM products WHERE platform = ? AND item_id = ?", (record.platform, record.item_id)
+            )
+            if record.item_id is not None
+            else []
+        )
+        if by_item:
+            item_match = int(by_item[0]["id"])
+            if by_url and by_url[0]["id"] != item_match:
+                raise ProductConflictError(
+                    f"{self.path}: {record.platform} item {record.item_id} is product {item_match}, but its url "
+                    f"{record.url} belongs to product {by_url[0]['id']}"
+                )
+            return item_match
+        if not by_url:
+            return None
+        url_match = by_url[0]
+        if url_match["platform"] != record.platform or (
+            record.item_id is not None and url_match["item_id"] is not None
+        ):
+            raise ProductConflictError(
+                f"{self.path}: url {record.url} belongs to product {url_match['id']} "
+                f"({url_match['platform']} item {url_match['item_id']}), not to {record.platform} item "
+                f"{record.item_id}"
+            )
+        return int(url_match["id"])
+
+    def get_product(self, product_id: int) -> ProductRow:
+        """One product by id; NotFoundError if there is none."""
+        rows = self._rows("SELECT * FROM products WHERE id = ?", (product_id,))
+        if not rows:
+            raise NotFoundError(f"{self.path}: no product with id {product_id}")
+        return _product_row(rows[0])
+
+    def products(self, *, platform: str | None = None, own: bool | None = None) -> list[ProductRow]:
+        """Stored products by id, optionally only one platform's and/or only own (or only competitors')."""
+        rows = self._rows(
+            "SELECT * FROM products WHERE (:platform IS NULL OR platform = :platform)"
+            " AND (:own IS NULL OR own = :own) ORDER BY id",
+            {"platform": platform, "own": None if own is None else int(own)},
+        )
+        return [_product_row(row) for row in rows]
+
+    def add_search_results(
+        self,
+        platform: str,
+        keyword: str,
+        hits: Sequence[SearchHit],
+        *,
+        run_id: int | None = None,
+        observed_at: datetime | None = None,
+    ) -> int:
+        """Store one keyword's result page (hits sharing one observed_at) and return how many were stored.
+
+        The products must be upserted first. A rank repeated within the page raises ConstraintError and
+        stores none of the page.
+        """
+        observed = to_db_time(observed_at or utc_now(), "search results observed_at")
+        with self.transaction():
+            for hit in hits:
+                row = {
+                    "run_id": run_id,
+                    "platform": platform,
+                    "keyword": keyword,
+                    "rank": hit.rank,
+                    "product_id": hit.product_id,
+                    "observed_at": observed,
+                }
+                self._insert("search_results", row, f"storing search result {keyword!r} #{hit.rank}")
+        return len(hits)
+
+    def search_results(self, platform: str, keyword: str, *, run_id: int | None = None) -> list[SearchResultRow]:
+        """A keyword's ranking by rank: from run `run_id`, or else the most recently observed page."""
+        if run_id is None:
+            sql = (
+                "SELECT * FROM search_results WHERE platform = :platform AND keyword = :keyword"
+                " AND observed_at = (SELECT MAX(observed_at) FROM search_results"
+                " WHERE platform = :platform AND keyword = :keyword) ORDER BY rank"
+            )
+        else:
+            sql = (
+                "SELECT * FROM search_results WHERE platform = :platform AND keyword = :keyword"
+                " AND run_id = :run_id ORDER BY observed_at, rank"
+            )
+        rows = self._rows(sql, {"platform": platform, "keyword": keyword, "run_id": run_id})
+        return [_search_row(row) for row in rows]

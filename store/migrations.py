@@ -1,0 +1,241 @@
+"""Schema migrations: an ordered list of small steps, each applied in its own transaction and recorded.
+
+`schema_migrations` holds one row per applied step, so a file's version is its highest recorded step. A step
+and its record commit together: a crash leaves the file at the previous version, never half-migrated. Steps
+are append-only: once released, a step is never edited; a change to the schema is a new step at the end.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from store.base import write_transaction
+from store.errors import ForeignDatabaseError, MigrationError, SchemaTooNewError
+from store.timestamps import to_db_time, utc_now
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[Database], None]
+
+
+def _run(db: Database, *statements: str) -> None:
+    for statement in statements:
+        db.execute(statement)
+
+
+def _create_runs_and_products(db: Database) -> None:
+    _run(
+        db,
+        """CREATE TABLE crawl_runs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            platform TEXT,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'interrupted')),
+            pid INTEGER,
+            stats TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(stats)),
+            errors TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(errors))
+        ) STRICT""",
+        "CREATE INDEX crawl_runs_status ON crawl_runs (status)",
+        "CREATE INDEX crawl_runs_kind_started ON crawl_runs (kind, started_at)",
+        """CREATE TABLE products (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            item_id TEXT,
+            url TEXT NOT NULL UNIQUE,
+            title TEXT,
+            shop TEXT,
+            category TEXT,
+            own INTEGER NOT NULL DEFAULT 0 CHECK (own IN (0, 1)),
+            cost REAL CHECK (cost >= 0),
+            band_min REAL CHECK (band_min >= 0),
+            band_max REAL CHECK (band_max >= 0),
+            safety_stock INTEGER CHECK (safety_stock >= 0),
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            UNIQUE (platform, item_id)
+        ) STRICT""",
+        "CREATE INDEX products_own ON products (own)",
+        "CREATE INDEX products_category ON products (platform, category)",
+    )
+
+
+def _create_price_observations(db: Database) -> None:
+    _run(
+        db,
+        """CREATE TABLE price_observations (
+            id INTEGER PRIMARY KEY,
+            product_id INTEGER NOT NULL REFERENCES products (id),
+            run_id INTEGER REFERENCES crawl_runs (id),
+            observed_at TEXT NOT NULL,
+            price REAL NOT NULL CHECK (price >= 0),
+            price_max REAL CHECK (price_max >= price),
+            list_price REAL CHECK (list_price >= 0),
+            promo_price REAL CHECK (promo_price >= 0),
+            currency TEXT NOT NULL DEFAULT 'CNY',
+            stock INTEGER CHECK (stock >= 0),
+            availability TEXT CHECK (availability IN ('InStock', 'OutOfStock')),
+            monthly_sales INTEGER CHECK (monthly_sales >= 0),
+            rating REAL CHECK (rating >= 0),
+            review_count INTEGER CHECK (review_count >= 0),
+            rule TEXT
+        ) STRICT""",
+        "CREATE INDEX price_observations_product_time ON price_observations (product_id, observed_at)",
+        "CREATE INDEX price_observations_run ON price_observations (run_id)",
+    )
+
+
+def _create_reviews(db: Database) -> None:
+    _run(
+        db,
+        """CREATE TABLE reviews (
+            id INTEGER PRIMARY KEY,
+            product_id INTEGER NOT NULL REFERENCES products (id),
+            platform TEXT NOT NULL,
+            review_key TEXT NOT NULL UNIQUE,
+            review_id TEXT,
+            text TEXT NOT NULL,
+            rating REAL CHECK (rating >= 0),
+            sku TEXT,
+            posted_at TEXT,
+            crawled_at TEXT NOT NULL,
+            run_id INTEGER REFERENCES crawl_runs (id)
+        ) STRICT""",
+        "CREATE INDEX reviews_product_crawled ON reviews (product_id, crawled_at)",
+        "CREATE INDEX reviews_run ON reviews (run_id)",
+    )
+
+
+def _create_hot_terms_and_search_results(db: Database) -> None:
+    _run(
+        db,
+        """CREATE TABLE hot_term_snapshots (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            run_id INTEGER REFERENCES crawl_runs (id),
+            observed_at TEXT NOT NULL,
+            rank INTEGER NOT NULL CHECK (rank >= 1),
+            term TEXT NOT NULL,
+            heat REAL CHECK (heat >= 0),
+            rising INTEGER CHECK (rising IN (0, 1)),
+            UNIQUE (platform, observed_at, rank)
+        ) STRICT""",
+        "CREATE INDEX hot_term_snapshots_term ON hot_term_snapshots (term, observed_at)",
+        "CREATE INDEX hot_term_snapshots_run ON hot_term_snapshots (run_id)",
+        """CREATE TABLE search_results (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES crawl_runs (id),
+            platform TEXT NOT NULL,
+            keyword TEXT NOT NULL,
+            rank INTEGER NOT NULL CHECK (rank >= 1),
+            product_id INTEGER NOT NULL REFERENCES products (id),
+            observed_at TEXT NOT NULL,
+            UNIQUE (platform, keyword, observed_at, rank)
+        ) STRICT""",
+        "CREATE INDEX search_results_product ON search_results (product_id)",
+        "CREATE INDEX search_results_run ON search_results (run_id)",
+    )
+
+
+def _create_alerts(db: Database) -> None:
+    _run(
+        db,
+        """CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            dedup_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            category TEXT,
+            severity TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'new'
+                CHECK (state IN ('new', 'sent', 'acknowledged', 'resolved')),
+            subject TEXT,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL DEFAULT '',
+            evidence TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(evidence)),
+            suggestion TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            delivery_attempts INTEGER NOT NULL DEFAULT 0 CHECK (delivery_attempts >= 0),
+            next_attempt_at TEXT,
+            delivered_at TEXT,
+            last_error TEXT
+        ) STRICT""",
+        "CREATE INDEX alerts_dedup_key ON alerts (dedup_key, state)",
+        "CREATE INDEX alerts_outbox ON alerts (state, next_attempt_at)",
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "crawl runs and products", _create_runs_and_products),
+    Migration(2, "price observations", _create_price_observations),
+    Migration(3, "reviews", _create_reviews),
+    Migration(4, "hot term snapshots and search results", _create_hot_terms_and_search_results),
+    Migration(5, "alerts", _create_alerts),
+)
+LATEST_VERSION = MIGRATIONS[-1].version
+
+_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+) STRICT"""
+
+
+def schema_version(db: Database) -> int:
+    """The file's schema version: its highest applied migration, 0 for a new file."""
+    if not db["schema_migrations"].exists():
+        return 0
+    return int(db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
+
+
+def _refuse_foreign_database(db: Database, path: Path) -> None:
+    """A file with tables but no version table belongs to something else: leave it alone."""
+    if db["schema_migrations"].exists():
+        return
+    tables = db.table_names()
+    if tables:
+        raise ForeignDatabaseError(path, tables)
+
+
+def migrate(db: Database, path: Path, target: int | None = None) -> int:
+    """Bring the file up to `target` (default: the latest version) and return the version it ends at.
+
+    Each step runs in its own write transaction and re-reads the version inside it, so two processes opening
+    the same new file at once apply each step exactly once. A file newer than this code is refused.
+    """
+    _refuse_foreign_database(db, path)
+    found = schema_version(db)
+    if found > LATEST_VERSION:
+        raise SchemaTooNewError(path, found, LATEST_VERSION)
+    goal = LATEST_VERSION if target is None else target
+    for migration in MIGRATIONS:
+        if found < migration.version <= goal:
+            _apply(db, path, migration)
+            found = migration.version
+    return found
+
+
+def _apply(db: Database, path: Path, migration: Migration) -> None:
+    try:
+        with write_transaction(db, path):
+            db.execute(_VERSION_TABLE)
+            if schema_version(db) >= migration.version:
+                return
+            migration.apply(db)
+            db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, to_db_time(utc_now())),
+            )
+    except sqlite3.Error as error:
+        raise MigrationError(
+            f"{path}: migration {migration.version} ({migration.name}) failed and was rolled back: {error}"
+        ) from error

@@ -1,0 +1,178 @@
+"""Time series the crawlers observe: prices and stock per product, reviews, and hot-search snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from store.base import StoreBase, to_json
+from store.errors import NotFoundError
+from store.records import (
+    HotTermRecord,
+    HotTermRow,
+    PriceObservation,
+    PriceRow,
+    ReviewRecord,
+    ReviewRow,
+    from_columns,
+    review_key,
+)
+from store.timestamps import from_db_day_or_time, from_db_time, to_db_day_or_time, to_db_time, utc_now
+
+_PRICE_FIELDS = tuple(f.name for f in fields(PriceObservation) if f.name != "observed_at")
+
+
+def _price_row(row: dict[str, Any]) -> PriceRow:
+    return from_columns(PriceRow, row, observed_at=from_db_time(row["observed_at"]))
+
+
+def _review_row(row: dict[str, Any]) -> ReviewRow:
+    return from_columns(
+        ReviewRow,
+        row,
+        posted_at=from_db_day_or_time(row["posted_at"]),
+        crawled_at=from_db_time(row["crawled_at"]),
+    )
+
+
+def _hot_term_row(row: dict[str, Any]) -> HotTermRow:
+    rising = None if row["rising"] is None else bool(row["rising"])
+    return from_columns(HotTermRow, row, rising=rising, observed_at=from_db_time(row["observed_at"]))
+
+
+def _optional_time(value: datetime | None, what: str) -> str | None:
+    return None if value is None else to_db_time(value, what)
+
+
+class ObservationsMixin(StoreBase):
+    def add_price_observation(
+        self, product_id: int, observation: PriceObservation, *, run_id: int | None = None
+    ) -> int:
+        """Append one price/stock observation of a product and return its id (observed now unless given)."""
+        row = {name: getattr(observation, name) for name in _PRICE_FIELDS}
+        row.update(
+            product_id=product_id,
+            run_id=run_id,
+            observed_at=to_db_time(observation.observed_at or utc_now(), "PriceObservation.observed_at"),
+        )
+        with self.transaction():
+            self._product_platform(product_id)
+            return self._insert("price_observations", row, f"storing a price of product {product_id}")
+
+    def latest_prices(self, product_ids: Iterable[int] | None = None) -> dict[int, PriceRow]:
+        """The most recent observation of each product (of the given ones, or of all), keyed by product id."""
+        ids = None if product_ids is None else to_json(list(product_ids), self.path, "product ids")
+        rows = self._rows(
+            "SELECT * FROM (SELECT *, ROW_NUMBER() OVER"
+            " (PARTITION BY product_id ORDER BY observed_at DESC, id DESC) AS recency"
+            " FROM price_observations"
+            " WHERE :ids IS NULL OR product_id IN (SELECT value FROM json_each(:ids)))"
+            " WHERE recency = 1 ORDER BY product_id",
+            {"ids": ids},
+        )
+        return {row["product_id"]: _price_row(row) for row in rows}
+
+    def price_history(self, product_id: int, *, since: datetime | None = None) -> list[PriceRow]:
+        """A product's observations in time order, optionally only those at or after `since`."""
+        rows = self._rows(
+            "SELECT * FROM price_observations WHERE product_id = :product_id"
+            " AND (:since IS NULL OR observed_at >= :since) ORDER BY observed_at, id",
+            {"product_id": product_id, "since": _optional_time(since, "since")},
+        )
+        return [_price_row(row) for row in rows]
+
+    def add_reviews(
+        self,
+        product_id: int,
+        reviews: Iterable[ReviewRecord],
+        *,
+        run_id: int | None = None,
+        crawled_at: datetime | None = None,
+    ) -> int:
+        """Store a product's reviews, skipping those already stored, and return how many were new.
+
+        Dedup is by `review_key` (platform review id, else a content hash; see `records.review_key`), so
+        re-crawling a review page is harmless and the count tells monitors how many reviews are really new.
+        """
+        crawled = to_db_time(crawled_at or utc_now(), "crawled_at")
+        new = 0
+        with self.transaction():
+            platform = self._product_platform(product_id)
+            for review in reviews:
+                row = {
+                    "product_id": product_id,
+                    "platform": platform,
+                    "review_key": review_key(platform, product_id, review),
+                    "review_id": review.review_id,
+                    "text": review.text,
+                    "rating": review.rating,
+                    "sku": review.sku,
+                    "posted_at": None
+                    if review.posted_at is None
+                    else to_db_day_or_time(review.posted_at, "ReviewRecord.posted_at"),
+                    "crawled_at": crawled,
+                    "run_id": run_id,
+                }
+                new += self._insert_new("reviews", row, "review_key", f"storing a review of product {product_id}")
+        return new
+
+    def reviews_for(self, product_id: int, *, since: datetime | None = None) -> list[ReviewRow]:
+        """A product's reviews in the order they were crawled, optionally only those crawled at/after `since`."""
+        rows = self._rows(
+            "SELECT * FROM reviews WHERE product_id = :product_id"
+            " AND (:since IS NULL OR crawled_at >= :since) ORDER BY crawled_at, id",
+            {"product_id": product_id, "since": _optional_time(since, "since")},
+        )
+        return [_review_row(row) for row in rows]
+
+    def add_hot_terms(
+        self,
+        platform: str,
+        terms: Sequence[HotTermRecord],
+        *,
+        run_id: int | None = None,
+        observed_at: datetime | None = None,
+    ) -> int:
+        """Store one snapshot of a platform's hot-search list (all terms share observed_at); return its size.
+
+        A rank repeated within the snapshot raises ConstraintError and stores none of it.
+        """
+        observed = to_db_time(observed_at or utc_now(), "hot terms observed_at")
+        with self.transaction():
+            for term in terms:
+                row = {
+                    "platform": platform,
+                    "run_id": run_id,
+                    "observed_at": observed,
+                    "rank": term.rank,
+                    "term": term.term,
+                    "heat": term.heat,
+                    "rising": None if term.rising is None else int(term.rising),
+                }
+                self._insert("hot_term_snapshots", row, f"storing hot term #{term.rank} of {platform}")
+        return len(terms)
+
+    def hot_term_snapshots(
+        self, platform: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[HotTermRow]:
+        """A platform's hot-term entries in time then rank order, optionally within [since, until]."""
+        rows = self._rows(
+            "SELECT * FROM hot_term_snapshots WHERE platform = :platform"
+            " AND (:since IS NULL OR observed_at >= :since) AND (:until IS NULL OR observed_at <= :until)"
+            " ORDER BY observed_at, rank",
+            {
+                "platform": platform,
+                "since": _optional_time(since, "since"),
+                "until": _optional_time(until, "until"),
+            },
+        )
+        return [_hot_term_row(row) for row in rows]
+
+    def _product_platform(self, product_id: int) -> str:
+        """The platform of a stored product; NotFoundError (naming the id) if it is not stored."""
+        rows = self._rows("SELECT platform FROM products WHERE id = ?", (product_id,))
+        if not rows:
+            raise NotFoundError(f"{self.path}: no product with id {product_id}")
+        return str(rows[0]["platform"])

@@ -1,0 +1,536 @@
+"""Tests of the store: schema and migrations, the typed write/read API, transactions, and crash safety."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from store import (
+    LATEST_VERSION,
+    AlertRecord,
+    ConstraintError,
+    ForeignDatabaseError,
+    HotTermRecord,
+    InvalidRecordError,
+    NotADatabaseError,
+    NotFoundError,
+    PriceObservation,
+    ProductConflictError,
+    ProductRecord,
+    ReviewRecord,
+    RunStateError,
+    SchemaTooNewError,
+    SearchHit,
+    Store,
+    StoreBusyError,
+    open_store,
+)
+from store.db import open_database
+from store.migrations import MIGRATIONS, migrate
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CRASH_WRITER = Path(__file__).with_name("store_crash_writer.py")
+T0 = datetime(2025, 6, 1, 8, 0, tzinfo=timezone.utc)
+ALL_TABLES = {
+    "schema_migrations",
+    "crawl_runs",
+    "products",
+    "price_observations",
+    "reviews",
+    "hot_term_snapshots",
+    "search_results",
+    "alerts",
+}
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "var" / "shop.db"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    with open_store(db_path) as opened:
+        yield opened
+
+
+def raw(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection, to check the file independently of the store's own code."""
+    return sqlite3.connect(path, isolation_level=None)
+
+
+def chair(item_id: str = "1001", **fields: Any) -> ProductRecord:
+    return ProductRecord(platform="shangcheng", item_id=item_id, url=f"https://shop.test/item/{item_id}", **fields)
+
+
+def count(path: Path, table: str) -> int:
+    with raw(path) as conn:
+        return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+# --- opening and migrating -------------------------------------------------------------------------------
+
+
+def test_fresh_database_is_created_with_latest_schema_in_wal_mode(store: Store, db_path: Path) -> None:
+    assert db_path.is_file()
+    assert store.schema_version == LATEST_VERSION == 5
+    with raw(db_path) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        versions = [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+        journal_mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    assert tables == ALL_TABLES
+    assert versions == [1, 2, 3, 4, 5]
+    assert journal_mode == "wal"
+
+
+def test_foreign_keys_are_enforced(store: Store) -> None:
+    with pytest.raises(ConstraintError, match="FOREIGN KEY"):
+        store.add_search_results("shangcheng", "露营椅", [SearchHit(rank=1, product_id=999)])
+    assert store.search_results("shangcheng", "露营椅") == []
+
+
+def test_migrating_a_version_1_database_keeps_its_data(db_path: Path) -> None:
+    db = open_database(db_path)
+    assert migrate(db, db_path, target=1) == 1
+    db.table("products").insert(
+        {
+            "platform": "laodian",
+            "item_id": "77",
+            "url": "https://old.test/77",
+            "title": "户外折叠椅",
+            "own": 1,
+            "first_seen": "2025-01-01T00:00:00.000000+00:00",
+            "last_seen": "2025-01-02T00:00:00.000000+00:00",
+        }
+    )
+    db.close()
+
+    with open_store(db_path) as store:
+        assert store.schema_version == LATEST_VERSION
+        (product,) = store.products()
+        assert (product.title, product.own, product.last_seen) == ("户外折叠椅", True, T0.replace(2025, 1, 2, 0))
+        store.add_price_observation(product.id, PriceObservation(price=88.0, observed_at=T0))
+        assert [row.price for row in store.price_history(product.id)] == [88.0]
+    with raw(db_path) as conn:
+        names = [row[0] for row in conn.execute("SELECT name FROM schema_migrations ORDER BY version")]
+    assert names == [migration.name for migration in MIGRATIONS]
+
+
+def test_reads_ignore_columns_a_later_migration_adds(store: Store, db_path: Path) -> None:
+    product_id = store.upsert_product(chair())
+    store.add_reviews(product_id, [ReviewRecord(text="漏电", review_id="r1")])
+    with raw(db_path) as conn:
+        conn.execute("ALTER TABLE reviews ADD COLUMN sentiment REAL")
+        conn.execute("ALTER TABLE products ADD COLUMN brand TEXT")
+        conn.execute("UPDATE reviews SET sentiment = 0.1")
+    assert [r.text for r in store.reviews_for(product_id)] == ["漏电"]
+    assert store.get_product(product_id).item_id == "1001"
+
+
+def test_newer_schema_version_is_refused_naming_file_and_versions(db_path: Path) -> None:
+    open_store(db_path).close()
+    with raw(db_path) as conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (42, 'from the future', '2030-01-01T00:00:00+00:00')")
+    with pytest.raises(SchemaTooNewError) as refused:
+        open_store(db_path)
+    message = str(refused.value)
+    assert str(db_path) in message
+    assert "version 42" in message and f"latest {LATEST_VERSION}" in message
+
+
+def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("products: chairs, tables\n" * 10, encoding="utf-8")
+    with pytest.raises(NotADatabaseError, match="not a SQLite database") as refused:
+        open_store(path)
+    assert str(path) in str(refused.value)
+    assert path.read_text(encoding="utf-8") == "products: chairs, tables\n" * 10
+
+
+def test_another_applications_sqlite_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with raw(path) as conn:
+        conn.execute("CREATE TABLE notes (body TEXT)")
+    with pytest.raises(ForeignDatabaseError, match="notes") as refused:
+        open_store(path)
+    assert str(path) in str(refused.value)
+    with raw(path) as conn:
+        assert [row[0] for row in conn.execute("SELECT name FROM sqlite_master")] == ["notes"]
+
+
+# --- products and search results ---------------------------------------------------------------------------
+
+
+def test_product_upsert_is_idempotent_by_url(store: Store, db_path: Path) -> None:
+    first = store.upsert_product(ProductRecord(platform="kuaigou", url="https://k.test/p/5", title="折叠椅"))
+    again = store.upsert_product(ProductRecord(platform="kuaigou", url="https://k.test/p/5", title="折叠椅"))
+    with_id = store.upsert_product(ProductRecord(platform="kuaigou", url="https://k.test/p/5", item_id="5"))
+    assert first == again == with_id
+    assert count(db_path, "products") == 1
+    product = store.get_product(first)
+    assert (product.item_id, product.title) == ("5", "折叠椅")
+
+
+def test_product_upsert_is_idempotent_by_platform_and_item_id(store: Store, db_path: Path) -> None:
+    first = store.upsert_product(chair(own=True, cost=40, band_min=55, band_max=80, seen_at=T0))
+    moved = store.upsert_product(
+        ProductRecord(platform="shangcheng", item_id="1001", url="https://shop.test/new-url", seen_at=T0 + timedelta(1))
+    )
+    assert moved == first
+    assert count(db_path, "products") == 1
+    product = store.get_product(first)
+    assert product.url == "https://shop.test/new-url"
+    assert (product.own, product.cost, product.band_min, product.band_max) == (True, 40.0, 55.0, 80.0)
+    assert (product.first_seen, product.last_seen) == (T0, T0 + timedelta(1))
+    other_platform = store.upsert_product(ProductRecord(platform="laodian", item_id="1001", url="https://l.test/1001"))
+    assert other_platform != first
+
+
+def test_product_matching_two_stored_products_is_a_conflict(store: Store) -> None:
+    store.upsert_product(chair("1"))
+    store.upsert_product(ProductRecord(platform="shangcheng", url="https://shop.test/other"))
+    with pytest.raises(ProductConflictError, match="belongs to product 2"):
+        store.upsert_product(ProductRecord(platform="shangcheng", item_id="1", url="https://shop.test/other"))
+    assert [p.url for p in store.products()] == ["https://shop.test/item/1", "https://shop.test/other"]
+
+
+def test_search_results_keep_each_page_and_return_the_latest(store: Store) -> None:
+    a, b = store.upsert_product(chair("1")), store.upsert_product(chair("2"))
+    run_id = store.begin_run("search", platform="shangcheng")
+    store.add_search_results("shangcheng", "露营椅", [SearchHit(rank=1, product_id=a)], observed_at=T0)
+    stored = store.add_search_results(
+        "shangcheng",
+        "露营椅",
+        [SearchHit(rank=1, product_id=b), SearchHit(rank=2, product_id=a)],
+        run_id=run_id,
+        observed_at=T0 + timedelta(hours=1),
+    )
+    assert stored == 2
+    assert [(hit.rank, hit.product_id) for hit in store.search_results("shangcheng", "露营椅")] == [(1, b), (2, a)]
+    assert len(store.search_results("shangcheng", "露营椅", run_id=run_id)) == 2
+    with pytest.raises(ConstraintError, match="UNIQUE"):
+        store.add_search_results(
+            "shangcheng", "折叠椅", [SearchHit(rank=1, product_id=a), SearchHit(rank=1, product_id=b)]
+        )
+    assert store.search_results("shangcheng", "折叠椅") == []
+
+
+# --- prices --------------------------------------------------------------------------------------------
+
+
+def test_price_observation_requires_a_price_and_never_stores_zero(store: Store, db_path: Path) -> None:
+    product_id = store.upsert_product(chair())
+    with pytest.raises(InvalidRecordError, match="price is None"):
+        PriceObservation(price=None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidRecordError, match=">= 0"):
+        PriceObservation(price=-1)
+    unchecked = PriceObservation(price=1.0)
+    object.__setattr__(unchecked, "price", None)  # as if validation were bypassed: the schema still refuses
+    with pytest.raises(ConstraintError, match="NOT NULL"):
+        store.add_price_observation(product_id, unchecked)
+    assert count(db_path, "price_observations") == 0
+
+
+def test_price_history_and_latest_prices(store: Store) -> None:
+    a, b = store.upsert_product(chair("1")), store.upsert_product(chair("2"))
+    for hours, price in ((2, 59.9), (0, 69.9), (1, Decimal("64.50"))):
+        store.add_price_observation(a, PriceObservation(price=price, observed_at=T0 + timedelta(hours=hours)))
+    store.add_price_observation(
+        b, PriceObservation(price=30, stock=0, availability="OutOfStock", rule="jsonld", observed_at=T0)
+    )
+    assert [row.price for row in store.price_history(a)] == [69.9, 64.5, 59.9]
+    assert [row.price for row in store.price_history(a, since=T0 + timedelta(hours=1))] == [64.5, 59.9]
+    latest = store.latest_prices()
+    assert {pid: row.price for pid, row in latest.items()} == {a: 59.9, b: 30.0}
+    assert (latest[b].availability, latest[b].stock, latest[b].rule) == ("OutOfStock", 0, "jsonld")
+    assert list(store.latest_prices([b])) == [b]
+    with pytest.raises(NotFoundError, match="no product with id 999"):
+        store.add_price_observation(999, PriceObservation(price=1))
+
+
+def test_naive_timestamps_are_refused(store: Store) -> None:
+    with pytest.raises(InvalidRecordError, match="timezone-aware"):
+        PriceObservation(price=1, observed_at=datetime(2025, 1, 1))
+
+
+# --- reviews -------------------------------------------------------------------------------------------
+
+
+def test_reviews_dedup_by_platform_review_id(store: Store, db_path: Path) -> None:
+    product_id = store.upsert_product(chair())
+    first = [ReviewRecord(text="漏电，不敢用", review_id="r1", rating=1), ReviewRecord(text="很好", review_id="r2")]
+    assert store.add_reviews(product_id, first) == 2
+    edited = ReviewRecord(text="漏电，不敢用！追评：换货后好了", review_id="r1", rating=3)
+    assert store.add_reviews(product_id, [edited, ReviewRecord(text="一般", review_id="r3")]) == 1
+    assert count(db_path, "reviews") == 3
+    stored = store.reviews_for(product_id)
+    assert [(r.review_key, r.text) for r in stored] == [
+        ("shangcheng:r1", "漏电，不敢用"),
+        ("shangcheng:r2", "很好"),
+        ("shangcheng:r3", "一般"),
+    ]
+
+
+def test_reviews_without_id_dedup_by_content_hash(store: Store, db_path: Path) -> None:
+    a, b = store.upsert_product(chair("1")), store.upsert_product(chair("2"))
+    review = ReviewRecord(text="噪音 很大", posted_at=date(2025, 5, 1))
+    assert store.add_reviews(a, [review, review]) == 1
+    same_after_normalising = ReviewRecord(text="  噪音\u3000很大 ", posted_at=date(2025, 5, 1))
+    assert store.add_reviews(a, [same_after_normalising]) == 0
+    assert store.add_reviews(a, [replace(review, posted_at=date(2025, 5, 2))]) == 1
+    assert store.add_reviews(b, [review]) == 1
+    assert count(db_path, "reviews") == 3
+    (stored,) = store.reviews_for(b)
+    assert stored.review_key.startswith("sha1:") and stored.posted_at == date(2025, 5, 1)
+
+
+# --- hot terms -----------------------------------------------------------------------------------------
+
+
+def test_hot_term_snapshots_round_trip(store: Store) -> None:
+    terms = [HotTermRecord(rank=1, term="露营椅", heat=9800, rising=True), HotTermRecord(rank=2, term="天幕")]
+    assert store.add_hot_terms("shangcheng", terms, observed_at=T0) == 2
+    store.add_hot_terms("shangcheng", [HotTermRecord(rank=1, term="天幕")], observed_at=T0 + timedelta(days=1))
+    store.add_hot_terms("laodian", [HotTermRecord(rank=1, term="钓鱼椅")], observed_at=T0)
+    rows = store.hot_term_snapshots("shangcheng")
+    assert [(r.observed_at, r.rank, r.term, r.heat, r.rising) for r in rows] == [
+        (T0, 1, "露营椅", 9800.0, True),
+        (T0, 2, "天幕", None, None),
+        (T0 + timedelta(days=1), 1, "天幕", None, None),
+    ]
+    assert len(store.hot_term_snapshots("shangcheng", since=T0 + timedelta(hours=1))) == 1
+    with pytest.raises(InvalidRecordError, match="rank"):
+        HotTermRecord(rank=0, term="x")
+
+
+# --- crawl runs ----------------------------------------------------------------------------------------
+
+
+def test_run_lifecycle(store: Store) -> None:
+    run_id = store.begin_run("product", platform="kuaigou")
+    running = store.get_run(run_id)
+    assert (running.status, running.pid, running.ended_at, running.stats) == ("running", os.getpid(), None, {})
+    store.finish_run(run_id, "ok", stats={"items": 12, "incomplete_pages": 1}, errors=["timeout on p3"])
+    finished = store.get_run(run_id)
+    assert (finished.status, finished.stats, finished.errors) == (
+        "ok",
+        {"items": 12, "incomplete_pages": 1},
+        ["timeout on p3"],
+    )
+    assert finished.ended_at is not None and finished.ended_at >= finished.started_at
+    with pytest.raises(RunStateError, match="already 'ok'"):
+        store.finish_run(run_id, "failed")
+    with pytest.raises(InvalidRecordError, match="cannot finish as 'running'"):
+        store.finish_run(store.begin_run("search"), "running")
+    assert [run.kind for run in store.runs()] == ["search", "product"]
+    assert [run.id for run in store.runs(status="ok")] == [run_id]
+
+
+def test_recovery_marks_only_runs_of_dead_processes_interrupted(store: Store, db_path: Path) -> None:
+    alive = store.begin_run("hot_terms")
+    dead = store.begin_run("reviews")
+    finished_child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    dead_pid = int(finished_child.stdout)
+    with raw(db_path) as conn:
+        conn.execute("UPDATE crawl_runs SET pid = ? WHERE id = ?", (dead_pid, dead))
+    assert store.recover_interrupted_runs() == [dead]
+    assert store.recover_interrupted_runs() == []
+    assert store.get_run(alive).status == "running"
+    recovered = store.get_run(dead)
+    assert recovered.status == "interrupted"
+    assert recovered.errors == [recovered.errors[0]] and f"process {dead_pid}" in recovered.errors[0]
+
+
+# --- transactions and concurrency --------------------------------------------------------------------------
+
+
+def test_failed_transaction_rolls_back_everything_inside_it(store: Store, db_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="spider crashed"):
+        with store.transaction():
+            product_id = store.upsert_product(chair())
+            store.add_price_observation(product_id, PriceObservation(price=10))
+            store.add_reviews(product_id, [ReviewRecord(text="好", review_id="1")])
+            raise RuntimeError("spider crashed")
+    assert [count(db_path, t) for t in ("products", "price_observations", "reviews")] == [0, 0, 0]
+
+
+def test_nested_transactions_are_savepoints(store: Store, db_path: Path) -> None:
+    with store.transaction():
+        kept = store.upsert_product(chair("1"))
+        with pytest.raises(ConstraintError):
+            with store.transaction():
+                store.upsert_product(chair("2"))
+                store.add_hot_terms("shangcheng", [HotTermRecord(rank=1, term="a"), HotTermRecord(rank=1, term="b")])
+        store.add_price_observation(kept, PriceObservation(price=12))
+    assert [p.item_id for p in store.products()] == ["1"]
+    assert count(db_path, "price_observations") == 1
+    assert count(db_path, "hot_term_snapshots") == 0
+
+    with pytest.raises(ConstraintError):
+        with store.transaction():
+            store.upsert_product(chair("3"))
+            with store.transaction():
+                store.add_search_results("shangcheng", "椅", [SearchHit(rank=1, product_id=12345)])
+    assert [p.item_id for p in store.products()] == ["1"]
+
+
+def test_reader_sees_committed_data_while_a_writer_holds_a_transaction(store: Store, db_path: Path) -> None:
+    store.upsert_product(chair("1"))
+    with open_store(db_path, busy_timeout=0.2) as reader:
+        with store.transaction():
+            store.upsert_product(chair("2"))
+            started = time.monotonic()
+            assert [p.item_id for p in reader.products()] == ["1"]
+            assert time.monotonic() - started < 0.2
+        assert [p.item_id for p in reader.products()] == ["1", "2"]
+
+
+def test_a_second_writer_gets_a_busy_error_naming_the_file(store: Store, db_path: Path) -> None:
+    with open_store(db_path, busy_timeout=0.1) as second:
+        with store.transaction():
+            store.upsert_product(chair("1"))
+            with pytest.raises(StoreBusyError, match=f"{db_path}: starting a write transaction"):
+                second.upsert_product(chair("2"))
+        assert second.upsert_product(chair("2")) == 2
+
+
+# --- alerts --------------------------------------------------------------------------------------------
+
+
+def test_alert_basics(store: Store) -> None:
+    alert = AlertRecord(
+        dedup_key="price_band:1001",
+        kind="price_band",
+        category="pricing",
+        severity="critical",
+        subject="1",
+        title="价格低于成本",
+        body="售价 35.0 < 成本 40.0",
+        evidence={"price": 35.0, "cost": 40.0},
+        suggestion="调回价格带 55–80",
+    )
+    alert_id = store.add_alert(alert, created_at=T0)
+    stored = store.get_alert(alert_id)
+    assert (stored.state, stored.evidence, stored.created_at, stored.delivery_attempts) == (
+        "new",
+        {"price": 35.0, "cost": 40.0},
+        T0,
+        0,
+    )
+    store.set_alert_state(alert_id, "sent")
+    sent = store.get_alert(alert_id)
+    assert sent.state == "sent" and sent.delivered_at is not None and sent.updated_at > T0
+    assert [a.id for a in store.alerts(state="sent", dedup_key="price_band:1001")] == [alert_id]
+    assert store.alerts(state="new") == []
+    with pytest.raises(InvalidRecordError, match="alert state"):
+        store.set_alert_state(alert_id, "lost")
+    with pytest.raises(NotFoundError, match="no alert with id 99"):
+        store.set_alert_state(99, "resolved")
+    with pytest.raises(InvalidRecordError, match="severity"):
+        replace(alert, severity="urgent")
+
+
+# --- crash safety --------------------------------------------------------------------------------------
+
+
+def _start_writer(path: Path, tag: str, pause_at: int | None = None) -> subprocess.Popen[str]:
+    args = [sys.executable, str(CRASH_WRITER), str(path), tag] + ([] if pause_at is None else [str(pause_at)])
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _read_until(writer: subprocess.Popen[str], done: Callable[[list[list[str]]], bool]) -> list[list[str]]:
+    """Read the writer's lines, split into words, until `done` says enough."""
+    assert writer.stdout is not None and writer.stderr is not None
+    lines: list[list[str]] = []
+    while not lines or not done(lines):
+        line = writer.stdout.readline()
+        assert line, f"writer ended early: {writer.stderr.read()}"
+        lines.append(line.split())
+    return lines
+
+
+def _kill(writer: subprocess.Popen[str]) -> list[list[str]]:
+    """SIGKILL the writer and return the lines it printed that were not read yet."""
+    assert writer.stdout is not None and writer.stderr is not None
+    assert writer.poll() is None, "the writer must still be running when it is killed"
+    writer.send_signal(signal.SIGKILL)
+    rest = [line.split() for line in writer.stdout.read().splitlines()]
+    assert writer.wait(timeout=10) == -signal.SIGKILL
+    writer.stdout.close()
+    writer.stderr.close()
+    return rest
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(60)
+def test_sigkill_mid_run_leaves_only_whole_committed_blocks(tmp_path: Path) -> None:
+    """Five writer processes in turn on one file, each killed with SIGKILL: two while paused in a block's
+    transaction after all its writes (with uncommitted pages already spilled into the WAL), three at random
+    moments; the file must hold exactly the blocks committed, each complete, and the runs must recover."""
+    path = tmp_path / "crash.db"
+    seed = random.randrange(10**6)
+    rng = random.Random(seed)
+    run_ids: list[int] = []
+    reported: dict[str, int] = {}
+    paused: dict[str, str] = {}
+    for round_number in range(5):
+        tag = f"w{round_number}"
+        pause_at = rng.randint(1, 3) if round_number % 2 else None
+        writer = _start_writer(path, tag, pause_at)
+        if pause_at is None:
+            wanted = rng.randint(1, 4)
+            lines = _read_until(writer, lambda ls: sum(w[0] == "committed" for w in ls) >= wanted)
+            time.sleep(rng.uniform(0, 0.12))  # a block takes about 0.1 s: land anywhere in the next one
+        else:
+            lines = _read_until(writer, lambda ls: ls[-1][0] == "paused")
+            paused[tag] = lines[-1][1]
+        lines += _kill(writer)
+        run_ids.append(int(lines[0][1]))
+        reported[tag] = sum(words[0] == "committed" for words in lines)
+
+    with raw(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        blocks = conn.execute(
+            "SELECT p.item_id, p.id,"
+            " (SELECT COUNT(*) FROM price_observations o WHERE o.product_id = p.id),"
+            " (SELECT MAX(price) FROM price_observations o WHERE o.product_id = p.id),"
+            " (SELECT COUNT(*) FROM reviews r WHERE r.product_id = p.id)"
+            " FROM products p ORDER BY p.id"
+        ).fetchall()
+    context = f"seed {seed}, reported {reported}"
+    for item_id, _, observations, price, review_count in blocks:
+        n = int(item_id.split("-")[1])
+        assert (observations, price, review_count) == (1, 10 + n % 90, 20), f"{item_id}: {context}"
+    stored: dict[str, int] = {}
+    for item_id, *_ in blocks:
+        tag = item_id.split("-")[0]
+        stored[tag] = stored.get(tag, 0) + 1
+    for tag, committed in reported.items():
+        assert committed >= 1, context
+        expected_items = {f"{tag}-{n}" for n in range(stored.get(tag, 0))}
+        assert {row[0] for row in blocks if row[0].startswith(f"{tag}-")} == expected_items, context
+        if tag in paused:
+            assert stored.get(tag, 0) == committed, context
+            assert paused[tag] not in expected_items, context
+        else:
+            assert committed <= stored.get(tag, 0) <= committed + 1, context
+
+    with open_store(path) as store:
+        assert store.recover_interrupted_runs() == run_ids
+        assert [store.get_run(run_id).status for run_id in run_ids] == ["interrupted"] * 5
+        assert sum(len(store.reviews_for(pid)) for _, pid, *_ in blocks) == 20 * len(blocks)
