@@ -94,10 +94,10 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """Run the demo marketplace on 127.0.0.1 until Ctrl-C: three shops, ground truth and a scenario clock."""
+    config = config_from(ctx)
     from demo_market.__main__ import load_faults
     from demo_market.server import Marketplace, serve_until_stopped
 
-    config = config_from(ctx)
     truth_file = config.paths.var_dir / "demo" / "ground-truth.json"
 
     def market_on(chosen_port: int) -> Marketplace:
