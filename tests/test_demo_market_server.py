@@ -237,7 +237,8 @@ def test_page_without_price_on_every_platform(fresh_marketplace):
     fresh_marketplace.add_fault(kind="noprice", path="/goods.php*")
     fresh_marketplace.add_fault(kind="noprice", path="/api/item/*")
     sc = fetch(fresh_marketplace.sites["shangcheng"] + "/item/SC10001.html").text()
-    assert "offers" not in json_ld(sc) and "price-now" not in sc and "暂无报价" in sc
+    assert "offers" not in json_ld(sc) and 'class="price-now"' not in sc and "暂无报价" in sc
+    assert not Selector(text=sc).css(".price-box").re(r"[¥￥]\s*\d")
     ld = fetch(fresh_marketplace.sites["laodian"] + "/goods.php?id=880001").body.decode("gbk")
     assert "¥" not in ld and "￥" not in ld and "登录后查看价格" in ld
     kg = json.loads(fetch(fresh_marketplace.sites["kuaigou"] + "/api/item/7100000001", KG_HEADERS).body)
