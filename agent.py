@@ -131,13 +131,17 @@ def show_demo(urls: dict[str, str], truth_file: Path, requested_port: int) -> No
     table.add_column("site")
     table.add_column("URL", style="cyan", no_wrap=True)
     table.add_column("what it is")
-    table.add_column("try")
     for name, url in urls.items():
-        table.add_row(name, url, SITE_NOTES.get(name, ""), "\n".join(url + p for p in SAMPLE_PATHS.get(name, [])))
+        table.add_row(name, url, SITE_NOTES.get(name, ""))
     out.print(table)
+    out.print("Try (hot terms, a keyword search, one of our own products):")
+    for name, paths in SAMPLE_PATHS.items():
+        for path in paths:
+            out.print(f"  {urls[name]}{path}", soft_wrap=True, highlight=False)
     control = urls["control"]
-    out.print(f"ground truth: {control}/ground-truth  (also kept in {truth_file})")
-    out.print(f"advance the scenario clock: curl -X POST {control}/admin/clock -d '{{\"advance\": 1}}'")
+    out.print(f"Ground truth: {control}/ground-truth, also kept in {truth_file}", soft_wrap=True, highlight=False)
+    out.print(f"Advance the scenario clock: curl -X POST {control}/admin/clock -d '{{\"advance\": 1}}'",
+              soft_wrap=True, highlight=False)
     if requested_port and not urls["shangcheng"].endswith(f":{requested_port + 1}"):
         out.print("[yellow]note: the shops are not on the ports config.toml expects[/]")
     out.print("Press Ctrl-C to stop.")

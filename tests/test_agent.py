@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -53,26 +54,57 @@ def test_commands_of_later_versions_say_so_and_do_nothing():
     assert "not available" in result.output
 
 
-@pytest.mark.integration
-def test_demo_serves_the_marketplace_and_stops_cleanly_on_ctrl_c(tmp_path):
+def start_demo(config: Path, *args: str) -> tuple[subprocess.Popen, dict]:
+    """Run `agent.py demo --json` in a child process and return it with its ready line."""
+    process = subprocess.Popen([sys.executable, str(ROOT / "agent.py"), "--config", str(config), "demo", "--json",
+                                *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(process.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(60)
+    if not line or not line[0]:
+        process.kill()
+        pytest.fail(f"demo did not start: {process.stderr.read()}")
+    return process, json.loads(line[0])
+
+
+@pytest.fixture
+def config_copy(tmp_path) -> Path:
     config = tmp_path / "config.toml"
     config.write_text((ROOT / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
-    process = subprocess.Popen([sys.executable, str(ROOT / "agent.py"), "--config", str(config), "demo",
-                                "--port", "0", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return config
+
+
+@pytest.mark.integration
+def test_demo_serves_the_marketplace_and_stops_cleanly_on_ctrl_c(config_copy):
+    process, ready = start_demo(config_copy, "--port", "0")
     try:
-        line: list[str] = []
-        reader = threading.Thread(target=lambda: line.append(process.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(60)
-        assert line and line[0], process.stderr.read() if process.poll() is not None else "no ready line"
-        ready = json.loads(line[0])
         assert set(ready["sites"]) == {"control", "shangcheng", "laodian", "kuaigou"}
         truth = json.loads(fetch(ready["ground_truth_url"]).body)
         assert truth["step"] == 0
-        assert Path(ready["ground_truth_file"]).is_file()
+        assert json.loads(Path(ready["ground_truth_file"]).read_text(encoding="utf-8"))["step"] == 0
+        assert Path(ready["ground_truth_file"]).is_relative_to(config_copy.parent)
         assert fetch(ready["sites"]["shangcheng"] + "/item/SC10001.html").status == 200
         process.send_signal(signal.SIGINT)
         assert process.wait(20) == 0
     finally:
         if process.poll() is None:
             process.kill()
+
+
+@pytest.mark.integration
+def test_demo_falls_back_to_free_ports_when_its_port_is_taken(config_copy):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process, ready = start_demo(config_copy, "--port", str(port))
+        try:
+            assert not ready["sites"]["control"].endswith(f":{port}")
+            assert fetch(ready["sites"]["laodian"] + "/top.php").status == 200
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(20) == 0
+            assert "taken" in process.stderr.read()
+        finally:
+            if process.poll() is None:
+                process.kill()
