@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import json
-import sys
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, Optional

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from demo_market.clock import ScenarioClock
 from demo_market.faults import FaultBook, malform, truncate
+from demo_market.model import Product, Review
 from demo_market.world import World
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -38,6 +39,17 @@ class ShopContext:
     def step(self) -> int:
         return self.clock.step
 
+    def search_page(self, keyword: str, page: int, size: int) -> tuple[list[Product], int, int]:
+        """One page of the keyword's results: the products, the number of pages and the number of results."""
+        found = self.world.search(self.platform, keyword, self.step) if keyword else []
+        items, pages = page_slice(found, page, size)
+        return items, pages, len(found)
+
+    def reviews_page(self, product: Product, first: int, size: int) -> tuple[list[Review], int]:
+        """`size` visible reviews, newest first, from index `first`; and how many are visible in all."""
+        visible = self.world.reviews(product, self.step)
+        return visible[first: first + size], len(visible)
+
 
 SHOP = web.AppKey("shop", ShopContext)
 
@@ -46,10 +58,14 @@ def render(template: str, **context: object) -> str:
     return TEMPLATES.get_template(template).render(**context)
 
 
+def page_count(total: int, size: int) -> int:
+    """Pages needed for `total` items: at least 1, so page 1 of nothing still renders."""
+    return max(1, math.ceil(total / size))
+
+
 def page_slice(items: list, page: int, size: int) -> tuple[list, int]:
-    """The items of a 1-based page and the number of pages (at least 1, so page 1 of nothing renders)."""
-    pages = max(1, math.ceil(len(items) / size))
-    return items[(page - 1) * size: page * size], pages
+    """The items of a 1-based page and the number of pages."""
+    return items[(page - 1) * size: page * size], page_count(len(items), size)
 
 
 def page_number(request: web.Request, name: str = "page") -> int:

@@ -12,7 +12,7 @@ from importlib import resources
 from aiohttp import web
 
 from demo_market.model import Product
-from demo_market.shops.common import SHOP, ShopContext, make_app, page_number, page_slice, render, robots_txt
+from demo_market.shops.common import SHOP, ShopContext, make_app, page_number, render, robots_txt
 
 SEARCH_PAGE_SIZE = 20
 REVIEW_PAGE_SIZE = 10
@@ -65,14 +65,13 @@ async def api_search(request: web.Request) -> web.Response:
     shop = request.app[SHOP]
     keyword = request.query.get("q", "").strip()
     page = page_number(request)
-    found = shop.world.search(shop.platform, keyword, shop.step) if keyword else []
-    items, pages = page_slice(found, page, SEARCH_PAGE_SIZE)
+    items, pages, total = shop.search_page(keyword, page, SEARCH_PAGE_SIZE)
     rows = []
     for product in items:
         state = shop.world.state(product, shop.step)
         rows.append({"item_id": product.item_id, "title": product.title, "min_price": fen(state.price),
                      "sold_count": state.monthly_sales, "shop_name": product.shop, "comment_count": state.review_count})
-    return ok({"total": len(found), "page": page, "page_size": SEARCH_PAGE_SIZE, "has_more": page < pages,
+    return ok({"total": total, "page": page, "page_size": SEARCH_PAGE_SIZE, "has_more": page < pages,
                "items": rows})
 
 
@@ -104,9 +103,8 @@ async def api_reviews(request: web.Request) -> web.Response:
     if not cursor_raw.isdigit():
         raise web.HTTPBadRequest(text='{"code":40001,"msg":"bad cursor"}', content_type="application/json")
     cursor = int(cursor_raw)
-    visible = shop.world.reviews(product, shop.step)
-    items = visible[cursor: cursor + REVIEW_PAGE_SIZE]
-    return ok({"total": len(visible), "cursor": cursor + len(items), "has_more": cursor + len(items) < len(visible),
+    items, total = shop.reviews_page(product, cursor, REVIEW_PAGE_SIZE)
+    return ok({"total": total, "cursor": cursor + len(items), "has_more": cursor + len(items) < total,
                "comments": [{"comment_id": r.review_id, "content": r.text, "score": r.rating,
                              "create_time": int(r.posted_at.timestamp()), "sku_desc": r.sku} for r in items]})
 

@@ -13,7 +13,7 @@ from urllib.parse import quote, unquote_to_bytes
 from aiohttp import web
 
 from demo_market.model import Product, ProductState
-from demo_market.shops.common import (SHOP, ShopContext, fullwidth, make_app, page_number, page_slice, render,
+from demo_market.shops.common import (SHOP, ShopContext, fullwidth, make_app, page_count, page_number, render,
                                       robots_txt, sales_label, yuan)
 
 ENCODING = "gbk"
@@ -94,8 +94,7 @@ async def search(request: web.Request) -> web.Response:
     shop = request.app[SHOP]
     keyword = query_text(request, "kw")
     page = page_number(request, "p")
-    found = shop.world.search(shop.platform, keyword, shop.step) if keyword else []
-    items, pages = page_slice(found, page, SEARCH_PAGE_SIZE)
+    items, pages, total = shop.search_page(keyword, page, SEARCH_PAGE_SIZE)
     rows = []
     for product in items:
         state = shop.world.state(product, shop.step)
@@ -103,7 +102,7 @@ async def search(request: web.Request) -> web.Response:
                      "title": product.title, "shop": product.shop, "price": price_html(product, state)["now"],
                      "sales": sales_label(state.monthly_sales)})
     return gbk_page(render("laodian/list.html", keyword=keyword, kw=gbk_quote(keyword), page=page, pages=pages,
-                           total=len(found), rows=rows))
+                           total=total, rows=rows))
 
 
 def find_product(request: web.Request) -> tuple[ShopContext, Product]:
@@ -125,10 +124,9 @@ async def goods(request: web.Request) -> web.Response:
 async def comments(request: web.Request) -> web.Response:
     shop, product = find_product(request)
     page = page_number(request, "p")
-    visible = shop.world.reviews(product, shop.step)
-    items, pages = page_slice(visible, page, REVIEW_PAGE_SIZE)
-    return gbk_page(render("laodian/comment.html", product=product, reviews=items, page=page, pages=pages,
-                           total=len(visible)))
+    items, total = shop.reviews_page(product, (page - 1) * REVIEW_PAGE_SIZE, REVIEW_PAGE_SIZE)
+    return gbk_page(render("laodian/comment.html", product=product, reviews=items, page=page,
+                           pages=page_count(total, REVIEW_PAGE_SIZE), total=total))
 
 
 def build(shop: ShopContext) -> web.Application:

@@ -7,7 +7,8 @@ import json
 from aiohttp import web
 
 from demo_market.model import Product
-from demo_market.shops.common import SHOP, ShopContext, make_app, page_number, page_slice, render, robots_txt, sales_label, yuan
+from demo_market.shops.common import (SHOP, ShopContext, make_app, page_count, page_number, render, robots_txt,
+                                      sales_label, yuan)
 
 SEARCH_PAGE_SIZE = 20
 REVIEW_PAGE_SIZE = 20
@@ -66,11 +67,10 @@ async def search(request: web.Request) -> web.Response:
     shop = request.app[SHOP]
     keyword = request.query.get("q", "").strip()
     page = page_number(request)
-    found = shop.world.search(shop.platform, keyword, shop.step) if keyword else []
-    items, pages = page_slice(found, page, SEARCH_PAGE_SIZE)
+    items, pages, total = shop.search_page(keyword, page, SEARCH_PAGE_SIZE)
     cards = [card(shop, product, rank) for rank, product in enumerate(items, start=(page - 1) * SEARCH_PAGE_SIZE + 1)]
     return web.Response(text=render("shangcheng/search.html", keyword=keyword, page=page, pages=pages,
-                                    total=len(found), cards=cards), content_type="text/html")
+                                    total=total, cards=cards), content_type="text/html")
 
 
 def card(shop: ShopContext, product: Product, rank: int) -> dict:
@@ -103,10 +103,10 @@ async def item(request: web.Request) -> web.Response:
 async def reviews(request: web.Request) -> web.Response:
     shop, product = find_product(request)
     page = page_number(request)
-    visible = shop.world.reviews(product, shop.step)
-    items, pages = page_slice(visible, page, REVIEW_PAGE_SIZE)
+    items, total = shop.reviews_page(product, (page - 1) * REVIEW_PAGE_SIZE, REVIEW_PAGE_SIZE)
     return web.Response(text=render("shangcheng/reviews.html", product=product, reviews=items, page=page,
-                                    pages=pages, total=len(visible), item_url=product_path(product.item_id)),
+                                    pages=page_count(total, REVIEW_PAGE_SIZE), total=total,
+                                    item_url=product_path(product.item_id)),
                         content_type="text/html")
 
 
