@@ -196,7 +196,7 @@ class _Draft:
 
 def _rng(seed: int, *parts: object) -> random.Random:
     """A Random seeded by what it decides, independent of every other draw."""
-    return random.Random(":".join(str(p) for p in (seed, *parts)))
+    return random.Random(":".join(map(str, (seed, *parts))))
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -567,7 +567,7 @@ def _review_counts(rng: random.Random, n: int) -> list[int]:
 def _compliance_marks(rng: random.Random, slots: list[tuple[str, int]]) -> list[str]:
     """'violating' / 'tricky' / 'clean' by quota per category, so every category has both kinds."""
     marks = ["clean"] * len(slots)
-    for category in {c for c, _ in slots}:
+    for category in dict.fromkeys(c for c, _ in slots):   # ordered: set order would vary with PYTHONHASHSEED
         members = [i for i, (c, _) in enumerate(slots) if c == category]
         rng.shuffle(members)
         n_bad = max(1, round(VIOLATION_SHARE * len(members)))
@@ -848,7 +848,8 @@ class World:
             stock = previous_stock - sold
             if stock < plan.restock_point and (stock == 0 or rng.random() < plan.restock_prob):
                 stock += plan.restock_qty
-        new_reviews = self._new_reviews(plan, s)
+        count = len(BURST_THEMES) if plan.burst_step == s else _poisson(rng, plan.review_rate)
+        new_reviews = self._new_reviews(plan, s, count) if count else []
         timeline.price.append(price)
         timeline.stock.append(stock)
         timeline.monthly.append(timeline.monthly[-1] + sold)
@@ -856,14 +857,14 @@ class World:
         timeline.visible.append(timeline.visible[-1] + len(new_reviews))
         timeline.stars.append(timeline.stars[-1] + sum(r.rating for r in new_reviews))
 
-    def _new_reviews(self, plan: _Plan, s: int) -> list[Review]:
-        """Reviews posted during step s: a trickle by popularity, or the scripted burst."""
+    def _new_reviews(self, plan: _Plan, s: int, count: int) -> list[Review]:
+        """The `count` reviews posted during step s: a trickle by popularity, or the scripted burst."""
         product = plan.product
         rng = _rng(self.seed, "rv", product.platform, product.item_id, s)
         if plan.burst_step == s:
             bought = [(product.skus[0], _negative(rng, plan, themes)) for themes in BURST_THEMES]
         else:
-            bought = [_buy(rng, plan, strict=product.own) for _ in range(_poisson(rng, plan.review_rate))]
+            bought = [_buy(rng, plan, strict=product.own) for _ in range(count)]
         start, span = clock(s), STEP_HOURS * 3600
         times = sorted(start + timedelta(seconds=rng.randrange(span)) for _ in bought)
         return _reviews(rng, plan, s, times, bought)

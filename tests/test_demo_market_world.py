@@ -6,10 +6,15 @@ that accidentally says 最 or 第一 fails here even though the generator never 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import statistics
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +26,8 @@ BANNED = ("最", "第一", "唯一", "顶级", "国家级", "世界级", "100%",
           "治疗", "根治", "预防", "缓解", "抗癌", "降血糖", "瘦", "见效", "国家认证", "专供", "特供", "免检", "永不")
 PERMITTED = ("最近", "第一次", "第一步", "唯一的缺点")
 ID_FORMATS = {"shangcheng": r"SC\d{5}", "laodian": r"\d{6}", "kuaigou": r"\d{10}"}
-HORIZON = 24  # steps walked by the soak-style checks (six days)
+HORIZON = 24       # steps walked by the soak-style checks over all products (six days)
+OWN_HORIZON = 240  # steps walked for the six own products (sixty days: restocks and many single reviews)
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +63,17 @@ def test_same_seed_gives_the_same_world_whatever_the_query_order():
     assert second.reviews(probe, 6) == first.reviews(probe, 6)
     assert [second.hot_terms("kuaigou", s) for s in (5, 1)] == [first.hot_terms("kuaigou", s) for s in (5, 1)]
     assert second.ground_truth(4) == first.ground_truth(4)
+
+
+def test_world_is_identical_in_another_process(world):
+    """The server runs in its own process: string hashing (PYTHONHASHSEED) must not leak into the world."""
+    script = ("import hashlib, json; from demo_market.world import build_world; "
+              "print(hashlib.sha256(json.dumps(build_world().ground_truth(3), sort_keys=True).encode()).hexdigest())")
+    here = hashlib.sha256(json.dumps(world.ground_truth(3), sort_keys=True).encode()).hexdigest()
+    for hash_seed in ("1", "2"):
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": hash_seed}, cwd=Path(__file__).parents[1])
+        assert out.stdout.strip() == here
 
 
 def test_build_world_is_cached(world):
@@ -257,7 +274,7 @@ def test_only_the_scripted_competitor_ever_sells_out(world):
 def test_own_products_stay_in_band_and_above_the_stock_warning_line_unless_scripted(world):
     for platform, item_id in OWN_PRODUCTS:
         product = world.product(platform, item_id)
-        for step in range(HORIZON):
+        for step in range(OWN_HORIZON):
             state = world.state(product, step)
             if not (item_id == "880002" and step == 1):
                 assert product.band[0] <= state.price <= product.band[1]
@@ -341,13 +358,16 @@ def test_hot_term_entry_and_exit_at_step_one(world):
 
 
 def test_every_own_negative_review_after_step_zero_is_an_event(world):
-    announced = {rid for step in range(1, HORIZON) for e in world.events(step)
+    announced = {rid for step in range(1, OWN_HORIZON) for e in world.events(step)
                  if e.kind in ("negative_burst", "own_negative_review") for rid in e.detail["review_ids"]}
-    actual = {r.review_id for platform, item_id in OWN_PRODUCTS
-              for r in world.reviews(world.product(platform, item_id), HORIZON - 1)
-              if r.step >= 1 and r.sentiment == "neg"}
+    later = [r for platform, item_id in OWN_PRODUCTS
+             for r in world.reviews(world.product(platform, item_id), OWN_HORIZON - 1) if r.step >= 1]
+    actual = {r.review_id for r in later if r.sentiment == "neg"}
     assert announced == actual
-    assert len(actual) > 8  # the burst plus occasional single ones
+    assert len(actual) > 8 + 10  # the burst plus occasional single ones
+    # own reviews after step 0 are unambiguous, so the expected alert count is too
+    assert all(r.rating <= 2 for r in later if r.sentiment == "neg")
+    assert not any(r.themes for r in later if r.sentiment != "neg")
 
 
 def test_no_events_at_step_zero_and_later_steps_only_churn(world):
@@ -448,12 +468,13 @@ def test_reviews_carry_the_noise_of_real_reviews(world):
     assert "系统默认好评" in texts
     assert any("追评" in t for t in texts)
     assert any(re.search("[質評聲貓燙]", t) for t in texts)          # Traditional characters
-    assert any(re.search("[\uff10-\uff5a]", t) for t in texts)       # full-width letters or digits
+    assert any(re.search("[０-９Ａ-Ｚａ-ｚ]", t) for t in texts)       # full-width letters or digits
     assert any(re.search("[\U0001F300-\U0001FAFF]", t) for t in texts)
     assert any("！！！" in t or "。。。" in t for t in texts)
     assert min(map(len, texts)) <= 4 and max(map(len, texts)) >= 60
     assert any(r.rating == 5 and r.sentiment == "neutral" and r.themes for r in reviews)
     assert any(r.rating == 3 and r.sentiment == "neg" for r in reviews)
+    assert any(len(r.themes) == 2 for r in reviews if r.sentiment == "neg")
     assert all(re.fullmatch(r"[^:;]+:[^:;]+(;[^:;]+:[^:;]+)*", r.sku) for r in reviews)
     assert all(r.themes == () for r in reviews if r.sentiment == "pos")
 
