@@ -156,7 +156,7 @@ class _Timeline:
     """Per-step history of one product, extended on demand. Step s is derived from step s-1 and randomness
     seeded by (seed, product, s) only, so extending in any order yields the same values."""
 
-    __slots__ = ("price", "stock", "monthly", "visible", "stars", "reviews")
+    __slots__ = ("monthly", "price", "reviews", "stars", "stock", "visible")
 
     def __init__(self, product: Product, reviews: list[Review]) -> None:
         self.price = [product.base_price]
@@ -185,6 +185,8 @@ class _Slots(dict):
 
 @dataclass(frozen=True)
 class _Draft:
+    """A review's content before it gets an id, a time and a variant."""
+
     text: str
     rating: int
     sentiment: str
@@ -376,14 +378,16 @@ def _pick_themes(rng: random.Random, weights: tuple[tuple[str, float], ...]) -> 
 def _finish(rng: random.Random, parts: list[str], endings: tuple[str, ...]) -> str:
     """Joins clauses with the buyer's punctuation habits."""
     sep = rng.choice(("，", "，", "，", "，", ",", " ", "。"))
-    return sep.join(p for p in parts if p) + rng.choice(endings)
+    return sep.join(parts) + rng.choice(endings)
 
 
 def _opener(rng: random.Random, platform: str, mood: tuple[str, ...]) -> str:
+    """How the buyer starts: neutral, mood-specific or typical of the platform (拼单买的, 直播间买的)."""
     return rng.choice(OPENERS_ANY + mood + OPENERS_PLATFORM[platform])
 
 
 def _positive(rng: random.Random, plan: _Plan, slots: _Slots, sku_value: str) -> str:
+    """A short 好评 or a few clauses of praise, category-specific and generic, maybe naming the variant."""
     if rng.random() < 0.22:
         return rng.choice(SHORT_POS)
     content = plan.content
@@ -402,6 +406,7 @@ def _positive(rng: random.Random, plan: _Plan, slots: _Slots, sku_value: str) ->
 
 
 def _complaint(rng: random.Random, plan: _Plan, slots: _Slots, themes: tuple[str, ...]) -> str:
+    """One complaint clause per theme, in varied surface forms, with the buyer's opener and verdict."""
     content = plan.content
     parts: list[str] = []
     if rng.random() < 0.4:
@@ -662,8 +667,17 @@ class _Curve:
     trend: float
 
 
-def _hot_pool(seed: int, platform: str) -> tuple[dict[str, _Curve], frozenset[str], tuple[str, ...]]:
-    """The platform's candidate terms with their curves, the protected terms and the step-0 ranking members."""
+@dataclass(frozen=True)
+class _HotPool:
+    """A platform's candidate hot terms: each with its heat curve, the protected core keywords that never drop
+    out, and the terms in the ranking at step 0."""
+
+    curves: dict[str, _Curve]
+    protected: frozenset[str]
+    initial: tuple[str, ...]
+
+
+def _hot_pool(seed: int, platform: str) -> _HotPool:
     rng = _rng(seed, "hot", platform)
     protected = {c.category.keywords[0] for c in CATEGORY_CONTENT.values()}
     entrant = HOT_ENTRANTS[platform]
@@ -679,8 +693,7 @@ def _hot_pool(seed: int, platform: str) -> tuple[dict[str, _Curve], frozenset[st
                      0.9 if term == entrant else rng.uniform(-0.4, 0.4))
         for r, term in enumerate(ranked)
     }
-    initial = tuple(t for t in ranked if t != entrant)[:HOT_INITIAL]
-    return curves, frozenset(protected), initial
+    return _HotPool(curves, frozenset(protected), tuple(t for t in ranked if t != entrant)[:HOT_INITIAL])
 
 
 # --- the world ---------------------------------------------------------------------------------------------
@@ -713,7 +726,7 @@ class World:
             self._by_platform[platform] = plans
         self.products: list[Product] = [p.product for platform in PLATFORMS for p in self._by_platform[platform]]
         self._hot = {platform: _hot_pool(seed, platform) for platform in PLATFORMS}
-        self._hot_members: dict[str, list[tuple[str, ...]]] = {p: [self._hot[p][2]] for p in PLATFORMS}
+        self._hot_members: dict[str, list[tuple[str, ...]]] = {p: [self._hot[p].initial] for p in PLATFORMS}
         self._rankings: dict[tuple[str, int], tuple[HotTerm, ...]] = {}
         self._events: dict[int, tuple[Event, ...]] = {}
 
@@ -872,7 +885,7 @@ class World:
     # --- hot terms -----------------------------------------------------------------------------------------
 
     def _heat(self, platform: str, term: str, step: int) -> int:
-        curve = self._hot[platform][0][term]
+        curve = self._hot[platform].curves[term]
         noise = _rng(self.seed, "heat", platform, term, step).gauss(0, 0.04)
         wave = curve.amplitude * math.sin(2 * math.pi * step / curve.period + curve.phase)
         trend = curve.trend * step / (abs(step) + 24)
@@ -888,14 +901,14 @@ class World:
         return history[step]
 
     def _churn(self, platform: str, previous: tuple[str, ...], s: int) -> tuple[str, ...]:
-        curves, protected, _ = self._hot[platform]
-        droppable = sorted((t for t in previous if t not in protected), key=lambda t: self._heat(platform, t, s))
+        pool = self._hot[platform]
+        droppable = sorted((t for t in previous if t not in pool.protected), key=lambda t: self._heat(platform, t, s))
         if s == 1:
             return tuple(t for t in previous if t != droppable[0]) + (HOT_ENTRANTS[platform],)
         rng = _rng(self.seed, "churn", platform, s)
         members = list(previous)
         if rng.random() < HOT_CHURN and len(members) < HOT_BOUNDS[1]:
-            members.append(rng.choice([t for t in curves if t not in previous]))
+            members.append(rng.choice([t for t in pool.curves if t not in previous]))
         if rng.random() < HOT_CHURN and len(members) > HOT_BOUNDS[0]:
             members.remove(droppable[0])
         return tuple(members)

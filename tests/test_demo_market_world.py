@@ -7,6 +7,7 @@ that accidentally says 最 or 第一 fails here even though the generator never 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -18,7 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from demo_market.content import CATEGORY_CONTENT, GENERIC_PRAISE, OPENERS_ANY, OPENERS_NEG, OPENERS_POS, OWN_SHOP
+from demo_market.content import (
+    CATEGORY_CONTENT,
+    GENERIC_PRAISE,
+    OPENERS_ANY,
+    OPENERS_NEG,
+    OPENERS_POS,
+    OWN_SHOP,
+)
 from demo_market.model import PLATFORMS, Product
 from demo_market.world import OWN_PRODUCTS, STEP_HOURS, World, build_world
 
@@ -260,7 +268,7 @@ def test_monthly_sales_grow_and_stock_falls_with_them(world):
     sales = [world.state(product, s).monthly_sales for s in range(HORIZON)]
     stock = [world.state(product, s).stock for s in range(HORIZON)]
     assert sales == sorted(sales) and sales[-1] > sales[0]
-    assert any(b < a for a, b in zip(stock, stock[1:]))
+    assert any(b < a for a, b in itertools.pairwise(stock))
 
 
 def test_only_the_scripted_competitor_ever_sells_out(world):
