@@ -968,11 +968,9 @@ class World:
                         "keyword": UNDERCUT_KEYWORD, "old_price": old, "new_price": new,
                         "own_item_id": own.item_id, "own_price": own_price,
                         "below_own": round(1 - new / own_price, 4)}))
-                elif new < (product.cost or 0):
-                    events.append(Event(step, "below_cost", platform, item_id, {
-                        "old_price": old, "price": new, "cost": product.cost, "band": list(product.band or ())}))
                 else:
-                    events.append(Event(step, "price_restored", platform, item_id, {
+                    kind = "below_cost" if new < (product.cost or 0) else "price_restored"
+                    events.append(Event(step, kind, platform, item_id, {
                         "old_price": old, "price": new, "cost": product.cost, "band": list(product.band or ())}))
             if step in plan.stock_script:
                 timeline = self._timeline(plan, step)
