@@ -1,0 +1,122 @@
+"""Decoding product pages, including the legacy Chinese ones that declare GBK or Big5 only in a <meta> tag, declare the
+wrong charset, or declare none.
+
+w3lib's html_to_unicode does the browser-like part (BOM, HTTP header, <meta> / XML declaration, gbk and gb2312 read
+as gb18030, big5 as big5hkscs). On top of it: a page declared in a legacy charset that is valid UTF-8 is UTF-8
+(templates get converted, their <meta> does not), and a page that decodes with many replacement characters is
+retried in UTF-8, GB18030 and Big5-HKSCS, keeping the decoding that is clean and reads like Chinese.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom, resolve_encoding, to_unicode
+
+UTF8 = "utf-8"
+CANDIDATES = ("utf-8", "gb18030", "big5hkscs")
+GZIP_MAGIC = b"\x1f\x8b"
+
+# The most frequent Chinese characters, simplified and traditional, plus shop words. A right decoding of Chinese text
+# is mostly made of them; a GBK page read as Big5 (or the reverse) decodes without errors into rare characters.
+COMMON_CHINESE = frozenset(
+    "的一是不了在人有我他这個个们們中来來上大为為和国國地到以说說时時要就出会會可也你对對生能而子那得于於着著下自之年"
+    "过過发發后後作里裡用道行所然家种種事成方多经經么麼去法学學如都同现現当當没沒动動面起看定天分还還进進好小部其些主"
+    "样樣理心她本前开開但因只从從想实實日者意无無力它与與长長把机機十民第公此已工使情明性知全三又关關点點正业業外将將"
+    "两兩高间間由问問很最重并物手应應战戰向头頭文体體新正品商价價格元购購买買卖賣店铺鋪货貨送包邮郵质質量款号號色"
+    "码碼尺寸装裝件双雙套用户戶评評论論好差快递遞服务務客售后退换換保修正版官方旗舰艦专專营營限时時特惠折券满滿减減"
+    "免费費手机機电電脑腦充线線器椅子户外露营營钓釣鱼魚宠寵物水猫貓狗饮飲代餐奶粉蛋白"
+)
+
+
+_BAD_CHAR = re.compile("[\ufffd\ue000-\uf8ff]")  # replacement characters and private-use code points
+_IDEOGRAPH = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+SAMPLE = 3000  # ideographs judged per decoding; enough to tell, cheap on long pages
+MIN_IDEOGRAPHS = 30  # below this a page has too little Chinese to judge how it reads
+GARBLED_SHARE = 0.12  # right decodings of shop pages score 0.4-0.6, wrong ones below 0.05
+
+
+def _bad_chars(text: str) -> int:
+    """Replacement characters, and the private-use ones a wrong multi-byte charset decodes into without error."""
+    return len(_BAD_CHAR.findall(text))
+
+
+def _ideographs(text: str) -> list[str]:
+    return _IDEOGRAPH.findall(text, 0, len(text))[:SAMPLE]
+
+
+def _common_share(text: str) -> float:
+    """The share of CJK ideographs in the text that are common ones; 1.0 when there are none to judge."""
+    ideographs = _ideographs(text)
+    if not ideographs:
+        return 1.0
+    return sum(c in COMMON_CHINESE for c in ideographs) / len(ideographs)
+
+
+def _looks_misdecoded(text: str) -> bool:
+    """Many bad characters (more than a handful and more than 1 in 1000: a stray byte in a footer is not a wrong
+    charset), or plenty of Chinese made almost only of rare characters."""
+    bad = _bad_chars(text)
+    if bad > 3 and bad * 1000 > len(text):
+        return True
+    return len(_ideographs(text)) >= MIN_IDEOGRAPHS and _common_share(text) < GARBLED_SHARE
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode(UTF8)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _best_decoding(body: bytes) -> tuple[str, str]:
+    """The candidate with the fewest replacement characters, then the one that reads most like Chinese."""
+    decoded = [(encoding, to_unicode(body, encoding)) for encoding in CANDIDATES]
+    return min(decoded, key=lambda pair: (_bad_chars(pair[1]), -_common_share(pair[1])))
+
+
+def _detect(body: bytes) -> str:
+    """The charset of a page that declares none: UTF-8 when the bytes are valid UTF-8, else the best candidate."""
+    return UTF8 if _is_utf8(body) else _best_decoding(body)[0]
+
+
+def _declared_charset(declared: str | None) -> str | None:
+    """Accepts a Content-Type header value (`text/html; charset=GBK`) or a bare charset name (`gbk`)."""
+    if not declared:
+        return None
+    header = declared if "=" in declared else f"text/html; charset={declared}"
+    return header if resolve_encoding(header.rsplit("=", 1)[1].strip(" \"'")) else None
+
+
+def decode_html(body: bytes, *, declared: str | None = None, hint: str | None = None) -> tuple[str, str]:
+    """Return (text, encoding used) for a page's bytes.
+
+    `declared` is the HTTP Content-Type header (or its charset); `hint` is the charset a caller expects when the
+    page declares none (a site profile that knows its site is GBK). Order: BOM, header, <meta>, hint, detection;
+    then the sanity checks above, which also catch a wrong header or <meta>.
+    """
+    bom_encoding, _ = read_bom(body)
+    if bom_encoding is not None:
+        encoding, text = html_to_unicode(None, body)
+        return text, encoding
+    header = _declared_charset(declared)
+    hinted = resolve_encoding(hint) if hint else None
+    if header is None and hinted and html_body_declared_encoding(body) is None:
+        header = f"text/html; charset={hinted}"
+    encoding, text = html_to_unicode(header, body, auto_detect_fun=_detect)
+    if encoding != UTF8 and not body.isascii() and _is_utf8(body):
+        return body.decode(UTF8), UTF8
+    if _looks_misdecoded(text):
+        encoding, text = _best_decoding(body)
+    return text, encoding
+
+
+def read_page(path: str | Path) -> tuple[str, str]:
+    """Decode a saved page, gzip-compressed or not; compression is recognised by its magic bytes, not the name."""
+    body = Path(path).read_bytes()
+    if body.startswith(GZIP_MAGIC):
+        body = gzip.decompress(body)
+    return decode_html(body)
