@@ -116,7 +116,8 @@ class Page:
         markup = markup.replace("\x00", "") if markup else ""
         tree = _parse_tree(markup)
         if tree is None or not tree.text_content().strip():
-            tree = _parse_tree(_drop_unclosed_comments(markup)) or tree
+            repaired = _parse_tree(_drop_unclosed_comments(markup))
+            tree = repaired if repaired is not None else tree
         return cls(tree, url) if tree is not None else None
 
     def _build_stream(self) -> None:
@@ -237,7 +238,7 @@ def first_text(value: object) -> str | None:
     """A property's first plain value: strings as they are, {"name": ...} / {"@value": ...} nodes by their text."""
     for item in as_list(value):
         if isinstance(item, dict):
-            item = item.get("name") or item.get("@value") or item.get("url") or item.get("@id")
+            item = item.get("name") or item.get("@value") or item.get("url")
             if isinstance(item, (dict, list)):
                 item = first_text(item)
         if item is not None and not isinstance(item, (dict, list, bool)) and str(item).strip():
@@ -298,19 +299,25 @@ def _json_ld_nodes(page: Page, evidence: list[str]) -> list[dict]:
 
 
 def _resolve_references(nodes: list[dict]) -> list[dict]:
-    """Replace {"@id": "#offer"} stubs by the nodes they name (WooCommerce / Yoast @graph), one level deep."""
-    flat = [n for node in nodes if isinstance(node, dict) for n in [node, *as_list(node.get("@graph"))]
-            if isinstance(n, dict)]
+    """Flatten @graph containers and replace {"@id": "#org"} stubs by the nodes they name (WooCommerce and Yoast
+    link the seller, brand and offers that way); a node is not expanded inside itself."""
+    flat = [n for node in nodes if isinstance(node, dict)
+            for n in ([node] if "@graph" not in node else as_list(node["@graph"])) if isinstance(n, dict)]
     by_id = {n["@id"]: n for n in flat if isinstance(n.get("@id"), str) and len(n) > 1}
 
-    def resolve(value: object) -> object:
-        if isinstance(value, dict) and set(value) == {"@id"} and value["@id"] in by_id:
-            return by_id[value["@id"]]
+    def resolve(value: object, seen: frozenset, depth: int) -> object:
+        if depth > 6:
+            return value
+        if isinstance(value, dict):
+            ref = value.get("@id")
+            if set(value) == {"@id"} and ref in by_id and ref not in seen:
+                return resolve(by_id[ref], seen | {ref}, depth + 1)
+            return {k: resolve(v, seen, depth + 1) for k, v in value.items()}
         if isinstance(value, list):
-            return [resolve(v) for v in value]
+            return [resolve(v, seen, depth + 1) for v in value]
         return value
 
-    return [{key: resolve(value) for key, value in node.items()} for node in flat]
+    return [resolve(node, frozenset({node.get("@id")}), 0) for node in flat]
 
 
 def _has_microdata(page: Page) -> bool:
@@ -563,26 +570,35 @@ class Zones:
 
 
 def context_of(element: Any, levels: int = 6) -> Context:
+    """Read the element and its ancestors: struck-through anywhere within `levels`; class roles only close by (up
+    to two levels above the nearest price element, or the element and its parent when there is none), since a
+    product container's own classes (WooCommerce: `product ... sale`) say nothing about one amount in it."""
     context = Context()
-    node = element
-    for depth in range(levels):
-        if node is None or not isinstance(node.tag, str) or node.tag == "body":
-            break
+    role_reach = 1
+    for depth, node in enumerate(_ancestors_or_self(element, levels)):
         if node.tag in STRUCK_TAGS or "line-through" in (node.get("style") or "") or node.get("data-a-strike"):
             context.struck = True
         if node.get("itemprop") in ("price", "lowPrice", "highPrice"):
             context.itemprop = True
         words = class_words(node)
-        if any(_is_price_word(w) for w in words):
+        if not context.price_element and any(_is_price_word(w) for w in words):
             context.price_element = True
-        for word in words:
-            role = _word_role(word)
-            if role and (context.role is None or role == "negative"):
-                context.role = role
-        if context.price_element and depth >= 2:
-            break
-        node = node.getparent()
+            role_reach = depth + 2
+        if depth <= role_reach:
+            for word in words:
+                role = _word_role(word)
+                if role and (context.role is None or role == "negative"):
+                    context.role = role
     return context
+
+
+def _ancestors_or_self(element: Any, levels: int) -> Iterator[Any]:
+    node = element
+    for _ in range(levels):
+        if node is None or not isinstance(node.tag, str) or node.tag == "body":
+            return
+        yield node
+        node = node.getparent()
 
 
 def _span_candidate(span: PriceSpan, context: Context, near_rule: str | None) -> Candidate | None:
@@ -739,6 +755,19 @@ def _element_named(page: Page, name: str) -> Any:
     return element if element is not None and _text_of(element) == name else None
 
 
+CURRENCY_SIGN = re.compile(r"[¥￥$€£]|\d\s*元")
+
+
+def _name_text(element: Any) -> str:
+    """A heading's text; for a heading left unclosed on a broken page (its "text" runs on into prices and specs),
+    only the text it starts with."""
+    text = _text_of(element)
+    own = " ".join((element.text or "").split())
+    if (len(text) > 120 or CURRENCY_SIGN.search(text)) and len(own) >= 4:
+        return own
+    return text
+
+
 def _buy_button(page: Page) -> Any:
     for element, text, _ in _buttons(page):
         if BUY_PHRASES.search(text):
@@ -762,7 +791,7 @@ def find_anchor(page: Page, name: str | None, title: str | None) -> Anchor | Non
             break
         found = finder(page)
     if found is not None:
-        return Anchor(page.start_of.get(found, 0), _text_of(found), "dom:near-title")
+        return Anchor(page.start_of.get(found, 0), _name_text(found), "dom:near-title")
     button = _buy_button(page)
     if button is not None:
         return Anchor(max(page.start_of.get(button, 0) - NEAR_TITLE_REACH // 2, 0), None, "dom:near-buy")
@@ -783,10 +812,13 @@ SALES_AFTER = re.compile(r"(\d[\d,.]*\s*[万萬kK]?\+?)\s*(?:人付款|人已买
                          re.IGNORECASE)
 RATING_LABELS = _label_pattern(("宝贝评分", "商品评分", "评分", "rating"))
 RATING_OUT_OF = re.compile(r"(\d(?:\.\d+)?)\s*(?:out of|/)\s*5(?:\.0)?\b", re.IGNORECASE)
-SHOP_LABELS = _label_pattern(("店铺", "掌柜", "卖家", "商家", "sold by", "seller", "store"))
+SHOP_LABELS = re.compile("(?:" + "|".join(spaced(p) for p in ("店铺", "掌柜", "卖家", "商家")) +
+                         r"|\bseller|\bstore)\s*[:：]|\bsold by\b", re.IGNORECASE)  # 店铺热销 is no shop name
 STOCK_LABELS = _label_pattern(("库存",))
 SHOP_WORDS = frozenset({"shopname", "storename", "sellername", "shopnick", "sellernick"})
-SALES_WORDS = frozenset({"sales", "sold", "sellcount", "salecount", "salesnum", "dealcnt", "sellcounter"})
+SALES_WORDS = frozenset({"sales", "sellcount", "salecount", "salescount", "salesnum", "soldcount", "dealcnt",
+                         "sellcounter", "monthsales"})
+SHORT_VALUE = 30  # a count element holds a short text; a long one is a container that merely has such a class
 REVIEW_WORDS = frozenset({"reviewcount", "commentcount", "reviewscount", "ratecounter", "reviewlink", "ratingcount",
                           "ratingscount", "customerreview"})
 RATING_WORDS = frozenset({"rating", "stars", "ratingvalue", "starrating"})
@@ -820,7 +852,8 @@ def _elements_with(page: Page, words: frozenset[str]) -> Iterator[Any]:
 def _count_by(page: Page, words: frozenset[str], labels: re.Pattern[str], after: re.Pattern[str],
               anchor: int | None) -> int | None:
     for element in _elements_with(page, words):
-        count = parse_count(_text_of(element))
+        text = _text_of(element)
+        count = parse_count(text) if len(text) <= SHORT_VALUE else None
         if count is not None:
             return count
     value = _value_after(page, labels, anchor)
@@ -848,7 +881,10 @@ def _dom_rating(page: Page, anchor: int | None) -> float | None:
         if rating is not None:
             return rating
     value = _value_after(page, RATING_LABELS, anchor)
-    return _rating_from(value[:12]) if value else None
+    if value:
+        return _rating_from(value[:12])
+    out_of = RATING_OUT_OF.search(page.text, anchor or 0)  # Amazon: "4.6 out of 5 stars"
+    return _rating_from(out_of.group()) if out_of else None
 
 
 def _dom_shop(page: Page, anchor: int | None) -> str | None:

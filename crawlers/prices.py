@@ -107,7 +107,7 @@ _LABELS: dict[str, tuple[str, ...]] = {
             "after coupon", "with coupon", "coupon price"),
     "other": ("立省", "省", "立减", "减", "满", "优惠券", "优惠", "运费", "邮费", "快递", "配送费", "定金", "尾款",
               "分期", "月供", "每期", "月销", "已售", "销量", "评价", "库存", "save", "you save", "off", "shipping",
-              "delivery", "tax", "deposit", "per month", "/mo"),
+              "delivery", "tax", "deposit", "per month", "/mo", "over", "orders over", "spend"),
 }
 
 

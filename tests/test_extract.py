@@ -1,0 +1,186 @@
+"""The generic extractor on compact pages written in the styles of real shops, and on the live demo marketplace."""
+
+import time
+import urllib.request
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from crawlers.encoding import decode_html, read_page
+from crawlers.extract import EXTRACT_JSON_KEYS, Extraction, extract_product, extraction_line
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+D = Decimal
+
+
+def extract(name: str, url: str = "https://shop.example.com/products/item") -> Extraction:
+    text, _ = read_page(PAGES / name)
+    return extract_product(text, url)
+
+
+def test_json_ld_offer_with_strikethrough_price_specification():
+    e = extract("jsonld_offer.html", "https://shop.example.com/products/trailhead-2")
+    assert (e.name, e.price, e.list_price, e.currency, e.rule) == (
+        "Trailhead 2 Waterproof Hiking Boot", D("119.95"), D("149.95"), "USD", "jsonld")
+    assert (e.availability, e.sku, e.brand, e.shop) == ("InStock", "NP-TH2-BRN", "Northpeak", "Northpeak Outfitters")
+    assert (e.rating, e.review_count, e.image) == (4.6, 1287, "https://cdn.example.com/boot-1.jpg")
+    assert e.incomplete is None
+
+
+def test_json_ld_graph_with_aggregate_offer_and_linked_seller():
+    e = extract("jsonld_graph_aggregate.html", "https://mianmian.example.cn/p/88231/")
+    assert (e.name, e.price, e.price_max, e.currency, e.rule) == (
+        "云朵记忆棉护腰靠垫办公室座椅腰靠", D("79"), D("139"), "CNY", "jsonld")
+    assert (e.sku, e.brand, e.shop, e.availability) == ("88231", "棉眠", "棉眠家居官方店", "InStock")
+    assert (e.rating, e.review_count, e.monthly_sales) == (4.6, 856, 3200)  # 9.2 of 10 is 4.6 of 5
+    assert e.image == "https://img.example.cn/88231/main.jpg"
+
+
+def test_product_group_variants_give_a_range_and_any_variant_in_stock():
+    e = extract("jsonld_product_group.html")
+    assert (e.name, e.price, e.price_max, e.currency, e.availability, e.brand) == (
+        "Relaxed Linen Shirt", D("45"), D("52"), "GBP", "InStock", "Ashby")
+
+
+def test_microdata_only():
+    e = extract("microdata.html")
+    assert (e.name, e.price, e.list_price, e.currency, e.rule) == (
+        "Espressomaschine Barista Pro", D("699"), D("849"), "EUR", "microdata")
+    assert (e.sku, e.brand, e.availability, e.rating, e.review_count) == ("BES878", "Sage", "InStock", 4.4, 212)
+    assert e.image == "https://shop.example.com/media/barista-pro.jpg"
+
+
+def test_rdfa_only():
+    e = extract("rdfa.html")
+    assert (e.name, e.price, e.currency, e.sku, e.brand, e.availability, e.rule) == (
+        "Théière en fonte Tetsubin 1,2 L", D("89.90"), "EUR", "TET-12", "Iwachu", "InStock", "rdfa")
+
+
+def test_open_graph_only_strips_the_shop_from_the_title():
+    e = extract("opengraph.html", "https://store.example.tw/p/1")
+    assert (e.name, e.price, e.currency, e.availability, e.brand, e.rule) == (
+        "手沖咖啡壺 600ml", D("1290"), "TWD", "InStock", "KINTO", "opengraph")
+
+
+def test_jd_style_dom_ignores_recommendations_and_reads_labels():
+    e = extract("jd_dom.html", "https://item.jd.com/100061523472.html")
+    assert e.name == "Redmi Note 13 5G 1亿像素 超细四窄边OLED直屏 8GB+256GB 星沙白 小米手机"
+    assert (e.price, e.list_price, e.promo_price, e.currency, e.rule) == (
+        D("1199"), D("1399"), D("1099"), "CNY", "dom:price-class")
+    assert (e.availability, e.review_count) == ("InStock", 500000)
+    assert any("3999" in note for note in e.evidence)  # the shop's best-seller further down lost
+
+
+def test_tmall_style_promo_panel_beats_price_panel():
+    e = extract("tmall_dom.html", "https://detail.tmall.com/item.htm?id=1")
+    assert e.name == "南极人纯棉四件套全棉被套床单被罩床上用品"
+    assert (e.price, e.price_max, e.list_price, e.promo_price, e.currency) == (
+        D("159"), D("239"), D("299"), D("139"), "CNY")
+    assert (e.shop, e.monthly_sales, e.review_count, e.stock, e.availability) == (
+        "南极人家纺旗舰店", 12000, 38562, 2318, "InStock")
+
+
+def test_legacy_gbk_page_with_full_width_prices():
+    text, encoding = read_page(PAGES / "legacy_gbk.html")
+    assert encoding == "gb18030"
+    e = extract_product(text, "http://www.xbtc.example.com/goods.asp?id=500")
+    assert (e.name, e.price, e.list_price, e.currency, e.rule) == (
+        "正宗宁夏中宁枸杞子500g特级免洗", D("59.80"), D("88"), "CNY", "dom:label")
+    assert (e.stock, e.availability, e.monthly_sales) == (126, "InStock", 356)
+    assert e.image == "http://www.xbtc.example.com/pic/gouqi500.jpg"
+
+
+def test_woocommerce_sale_price_with_del_list_price():
+    e = extract("woocommerce.html")
+    assert (e.name, e.price, e.list_price, e.currency, e.rule) == (
+        "Organic Cotton Tote Bag", D("19.99"), D("24.99"), "USD", "dom:price-class")
+    assert (e.availability, e.stock, e.rating, e.review_count) == ("InStock", 7, 4.75, 8)
+
+
+def test_shopify_sold_out_page():
+    e = extract("shopify_soldout.html")
+    assert (e.name, e.price, e.list_price, e.currency, e.availability) == (
+        "Ceramic Pour-Over Dripper", D("24"), D("30"), "GBP", "OutOfStock")
+
+
+def test_shopify_dom_sale_price_beats_regular_price():
+    html = (PAGES / "shopify_soldout.html").read_text(encoding="utf-8")
+    html = html.replace('<meta property="og:price:amount" content="24.00">', "")
+    e = extract_product(html)
+    assert (e.price, e.list_price, e.rule) == (D("24"), D("30"), "dom:price-class")
+
+
+def test_page_without_price_is_incomplete_but_keeps_the_rest():
+    e = extract("noprice.html")
+    assert (e.price, e.rule, e.incomplete) == (None, None, "no price found")
+    assert (e.name, e.sku, e.shop) == ("定制款实木茶台", "MZ-2201", "木作工坊")
+
+
+def test_malformed_page_with_broken_json_ld_and_unclosed_comment():
+    e = extract("malformed.html")
+    assert (e.name, e.price, e.list_price, e.stock, e.availability) == (
+        "儿童保温杯316不锈钢吸管杯", D("69"), D("99"), 12, "InStock")
+    assert any("not valid JSON" in note for note in e.evidence)
+
+
+def test_structured_price_wins_over_disagreeing_dom_and_says_so():
+    e = extract("conflict.html")
+    assert (e.price, e.rule, e.list_price, e.promo_price, e.availability) == (
+        D("129"), "jsonld", D("159"), D("89"), "InStock")
+    assert any("disagrees" in note and "99" in note for note in e.evidence)
+    assert any("OutOfStock" in note for note in e.evidence)
+
+
+@pytest.mark.parametrize("markup", ["", "   ", "<html></html>", "<<<>>>", "\x00\x01", "<p>¥", "<!--"])
+def test_hopeless_input_does_not_raise(markup):
+    e = extract_product(markup)
+    assert e.price is None and e.incomplete.startswith("no price found")
+
+
+def test_extraction_line_has_exactly_the_cli_keys():
+    e = extract("woocommerce.html")
+    line = extraction_line("tests/fixtures/pages/woocommerce.html", e)
+    assert tuple(line) == EXTRACT_JSON_KEYS
+    assert line == {"source": "tests/fixtures/pages/woocommerce.html", "name": "Organic Cotton Tote Bag",
+                    "price": 19.99, "currency": "USD", "availability": "InStock", "sku": None,
+                    "rule": "dom:price-class"}
+    assert extraction_line("x", extract("noprice.html"))["price"] is None
+
+
+def test_to_json_is_json_safe():
+    data = extract("tmall_dom.html").to_json()
+    assert data["price"] == 159.0 and data["price_max"] == 239.0 and data["list_price"] == 299.0
+    assert all(not isinstance(value, Decimal) for value in data.values())
+
+
+def test_extraction_is_fast():
+    pages = [read_page(path)[0] for path in sorted(PAGES.glob("*.html"))]
+    extract_product(pages[0])  # warm-up: imports, regex compilation
+    start = time.perf_counter()
+    for _ in range(5):
+        for text in pages:
+            extract_product(text)
+    per_page = (time.perf_counter() - start) / (5 * len(pages))
+    assert per_page < 0.020, f"{per_page * 1000:.1f} ms per page"
+
+
+def fetch_decoded(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        text, _ = decode_html(response.read(), declared=response.headers.get("Content-Type"))
+    return text
+
+
+@pytest.mark.integration
+def test_demo_marketplace_pages_give_the_ground_truth(truth):
+    """shangcheng (JSON-LD) and laodian (GBK, DOM only) product pages; kuaigou needs a browser."""
+    products = [p for p in truth["products"] if p["platform"] in ("shangcheng", "laodian")]
+    assert len(products) >= 200
+    wrong = []
+    for product in products:
+        e = extract_product(fetch_decoded(product["url"]), product["url"])
+        got = (e.name, e.price, e.availability)
+        expected = (product["title"], D(str(product["price"])), product["availability"])
+        if got != expected:
+            wrong.append((product["platform"], product["item_id"], got, expected))
+    assert wrong == []
