@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from itertools import islice
 from pathlib import Path
 
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom, resolve_encoding, to_unicode
@@ -44,12 +45,11 @@ def _bad_chars(text: str) -> int:
 
 
 def _ideographs(text: str) -> list[str]:
-    return _IDEOGRAPH.findall(text, 0, len(text))[:SAMPLE]
+    return [match.group() for match in islice(_IDEOGRAPH.finditer(text), SAMPLE)]
 
 
-def _common_share(text: str) -> float:
-    """The share of CJK ideographs in the text that are common ones; 1.0 when there are none to judge."""
-    ideographs = _ideographs(text)
+def _common_share(ideographs: list[str]) -> float:
+    """The share of the ideographs that are common ones; 1.0 when there are none to judge."""
     if not ideographs:
         return 1.0
     return sum(c in COMMON_CHINESE for c in ideographs) / len(ideographs)
@@ -61,7 +61,8 @@ def _looks_misdecoded(text: str) -> bool:
     bad = _bad_chars(text)
     if bad > 3 and bad * 1000 > len(text):
         return True
-    return len(_ideographs(text)) >= MIN_IDEOGRAPHS and _common_share(text) < GARBLED_SHARE
+    ideographs = _ideographs(text)
+    return len(ideographs) >= MIN_IDEOGRAPHS and _common_share(ideographs) < GARBLED_SHARE
 
 
 def _is_utf8(body: bytes) -> bool:
@@ -75,7 +76,7 @@ def _is_utf8(body: bytes) -> bool:
 def _best_decoding(body: bytes) -> tuple[str, str]:
     """The candidate with the fewest replacement characters, then the one that reads most like Chinese."""
     decoded = [(encoding, to_unicode(body, encoding)) for encoding in CANDIDATES]
-    return min(decoded, key=lambda pair: (_bad_chars(pair[1]), -_common_share(pair[1])))
+    return min(decoded, key=lambda pair: (_bad_chars(pair[1]), -_common_share(_ideographs(pair[1]))))
 
 
 def _detect(body: bytes) -> str:

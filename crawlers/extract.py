@@ -498,15 +498,16 @@ PRICE_WORDS = ("price", "jiage", "rmb", "money")
 STRONG_WORDS = frozenset({"sale", "special", "promo", "promotion", "now", "current", "our", "deal", "pay", "topay",
                           "final", "actual", "xianjia", "cuxiao", "ins"})
 LIST_WORDS = frozenset({"origin", "original", "old", "del", "was", "compare", "market", "msrp", "rrp", "strike",
-                        "strikethrough", "through", "before", "yuanjia", "basis", "list", "retail", "m", "scj"})
+                        "strikethrough", "through", "before", "yuanjia", "basis", "retail", "scj"})
+PRICE_LIST_WORDS = LIST_WORDS | {"list"}  # "list" says list price only beside "price" (list-price, not goods-list)
 PROMO_WORDS = frozenset({"coupon", "quan", "daoshou", "estimate", "yugu", "after", "aftercoupon", "dsj"})
 NEGATIVE_WORDS = frozenset({"shipping", "freight", "postage", "yunfei", "delivery", "tax", "subtotal", "total",
                             "installment", "instalment", "monthly", "permonth", "unit", "per", "save", "saving",
-                            "savings", "reduce", "filter", "range", "slider", "deposit", "dingjin"})
+                            "savings", "reduce", "filter", "slider", "deposit", "dingjin"})
 ZONE_WORDS = frozenset({"recommend", "recommendation", "recommendations", "recommended", "related", "similar",
                         "upsell", "upsells", "crosssell", "crosssells", "cross", "guess", "tuijian", "minicart",
                         "footer", "breadcrumb", "breadcrumbs", "history", "viewed", "also", "bundle", "combo"})
-ZONE_TAGS = frozenset({"footer", "nav", "aside"})
+ZONE_TAGS = frozenset({"footer", "nav"})
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 STRUCK_TAGS = frozenset({"del", "s", "strike"})
 
@@ -520,10 +521,11 @@ def _is_price_word(word: str) -> bool:
     return any(p in word for p in PRICE_WORDS)
 
 
-def _word_role(word: str) -> str | None:
+def _word_role(word: str, beside_price: bool) -> str | None:
     """`oldprice` is old + price, `ourprice` our + price: a word is read with and without its price part."""
     stems = {word, word.replace("price", "")}
-    for role, words in (("negative", NEGATIVE_WORDS), (PROMO, PROMO_WORDS), (LIST, LIST_WORDS),
+    list_words = PRICE_LIST_WORDS if beside_price or "price" in word else LIST_WORDS
+    for role, words in (("negative", NEGATIVE_WORDS), (PROMO, PROMO_WORDS), (LIST, list_words),
                         ("strong", STRONG_WORDS)):
         if stems & words:
             return role
@@ -581,12 +583,13 @@ def context_of(element: Any, levels: int = 6) -> Context:
         if node.get("itemprop") in ("price", "lowPrice", "highPrice"):
             context.itemprop = True
         words = class_words(node)
-        if not context.price_element and any(_is_price_word(w) for w in words):
+        beside_price = any(_is_price_word(w) for w in words)
+        if beside_price and not context.price_element:
             context.price_element = True
             role_reach = depth + 2
         if depth <= role_reach:
             for word in words:
-                role = _word_role(word)
+                role = _word_role(word, beside_price)
                 if role and (context.role is None or role == "negative"):
                     context.role = role
     return context
@@ -1053,10 +1056,11 @@ def _meta_price(page: Page) -> Candidate | None:
         price = structured_amount(meta.get("content"), currency)
         if price is not None and price.amount > 0:
             return Candidate(price, "meta", strong=True)
-    for label in page.tree.xpath("//meta[starts-with(@name, 'twitter:label')]"):
-        if "price" in (label.get("content") or "").lower():
-            data = page.tree.xpath(f"//meta[@name='{label.get('name').replace('label', 'data')}']/@content")
-            price = parse_price(data[0]) if data else None
+    twitter = {meta.get("name"): meta.get("content") or "" for meta in page.tree.iterfind(".//meta[@name]")
+               if meta.get("name", "").startswith("twitter:")}
+    for name, label in twitter.items():
+        if name.startswith("twitter:label") and "price" in label.lower():
+            price = parse_price(twitter.get(name.replace("label", "data"), ""))
             if price is not None and price.amount > 0:
                 return Candidate(price, "meta", strong=True)
     return None
@@ -1065,8 +1069,7 @@ def _meta_price(page: Page) -> Candidate | None:
 def _agrees(price: Price, other: Price) -> bool:
     """Equal, or inside the other's range (a DOM showing the chosen SKU of a structured range agrees with it)."""
     tolerance = Decimal("0.005")
-    low, high = other.amount, other.max_amount or other.amount
-    return low - tolerance <= price.amount <= high + tolerance or abs(price.amount - other.amount) <= tolerance
+    return other.amount - tolerance <= price.amount <= (other.max_amount or other.amount) + tolerance
 
 
 def _note_dom_disagreement(result: Extraction, chosen: Candidate, dom_best: Candidate | None) -> None:

@@ -184,3 +184,28 @@ def test_demo_marketplace_pages_give_the_ground_truth(truth):
         if got != expected:
             wrong.append((product["platform"], product["item_id"], got, expected))
     assert wrong == []
+
+
+INLINE_PAGES = {
+    "meta": ('<html><head><title>Desk Lamp | Lumo</title><meta itemprop="price" content="39.00">'
+             '<meta itemprop="priceCurrency" content="USD"></head><body><h1>Desk Lamp</h1></body></html>',
+             ("Desk Lamp", D("39"), "USD", "meta")),
+    "twitter": ('<html><head><title>Desk Lamp</title><meta name="twitter:label1" content="Price">'
+                '<meta name="twitter:data1" content="$39.00 USD"></head><body><h1>Desk Lamp</h1></body></html>',
+                ("Desk Lamp", D("39"), "USD", "meta")),
+    "itemprop": ('<html lang="zh-CN"><body><h1>陶瓷马克杯</h1><div>售价 <span itemprop="price">36.00</span></div>'
+                 '</body></html>', ("陶瓷马克杯", D("36"), "CNY", "dom:itemprop")),
+    "near-title": ('<html><body><h1>手工皂 100g</h1><p>天然橄榄油</p><p><b>¥</b>28.00</p><p>满 ¥99 包邮</p></body></html>',
+                   ("手工皂 100g", D("28"), "CNY", "dom:near-title")),
+    "near-buy": ('<html><body><div>帆布袋</div><p>¥45.00</p><button>立即购买</button></body></html>',
+                 (None, D("45"), "CNY", "dom:near-buy")),
+    "data-price": ('<html><body><h1>Oak Shelf</h1><div class="product-info" data-price-amount="129.5">'
+                   '<span>Call for price</span></div></body></html>', ("Oak Shelf", D("129.5"), None, "dom:data-price")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INLINE_PAGES))
+def test_weaker_rules_when_nothing_stronger_exists(case):
+    markup, expected = INLINE_PAGES[case]
+    e = extract_product(markup)
+    assert (e.name, e.price, e.currency, e.rule) == expected
