@@ -852,18 +852,33 @@ def _elements_with(page: Page, words: frozenset[str]) -> Iterator[Any]:
             yield element
 
 
-def _count_by(page: Page, words: frozenset[str], labels: re.Pattern[str], after: re.Pattern[str],
-              anchor: int | None) -> int | None:
-    for element in _elements_with(page, words):
+@dataclass(frozen=True)
+class CountClues:
+    """Where a page states one count: class words of its element, a label before it, words after it. `foreign`
+    labels name another count (a "sales" element reading 累计评论 128万 holds the review count)."""
+
+    words: frozenset[str]
+    labels: re.Pattern[str]
+    after: re.Pattern[str]
+    foreign: re.Pattern[str]
+
+
+REVIEWS = CountClues(REVIEW_WORDS, REVIEW_LABELS, REVIEW_AFTER, SALES_LABELS)
+SALES = CountClues(SALES_WORDS, SALES_LABELS, SALES_AFTER, REVIEW_LABELS)
+
+
+def _count_by(page: Page, clues: CountClues, anchor: int | None) -> int | None:
+    for element in _elements_with(page, clues.words):
         text = _text_of(element)
-        count = parse_count(text) if len(text) <= SHORT_VALUE else None
-        if count is not None:
-            return count
-    value = _value_after(page, labels, anchor)
+        if len(text) <= SHORT_VALUE and not clues.foreign.search(text):
+            count = parse_count(text)
+            if count is not None:
+                return count
+    value = _value_after(page, clues.labels, anchor)
     count = parse_count(value[:40]) if value else None
     if count is not None:
         return count
-    match = after.search(page.text, anchor or 0) or after.search(page.text)
+    match = clues.after.search(page.text, anchor or 0) or clues.after.search(page.text)
     return parse_count(match.group(1)) if match else None
 
 
@@ -1159,8 +1174,8 @@ def extract_product(html_text: str, url: str | None = None) -> Extraction:
     if result.rating is None:
         result.rating = _dom_rating(page, anchor_offset)
     if result.review_count is None:
-        result.review_count = _count_by(page, REVIEW_WORDS, REVIEW_LABELS, REVIEW_AFTER, anchor_offset)
-    result.monthly_sales = _count_by(page, SALES_WORDS, SALES_LABELS, SALES_AFTER, anchor_offset)
+        result.review_count = _count_by(page, REVIEWS, anchor_offset)
+    result.monthly_sales = _count_by(page, SALES, anchor_offset)
     if result.image is None:
         result.image = _dom_image(page, result.name)
     missing = [reason for reason, value in ((NO_PRICE, result.price), (NO_NAME, result.name)) if value is None]

@@ -97,7 +97,7 @@ _DISCOUNT_AFTER = re.compile(r"[ \u00a0]*(?:off\b|券(?!后)|优惠券|coupon\b)
 # is then the pre-promotion price); "other" amounts are not prices at all (savings, thresholds, shipping, deposits).
 _LABELS: dict[str, tuple[str, ...]] = {
     "strong": ("促销价", "现价", "秒杀价", "活动价", "特价", "折扣价", "优惠价", "抢购价", "团购价", "拼团价", "京东价",
-               "当当价", "易购价", "一口价", "闪购价", "限时价", "now", "sale price", "sale", "deal price",
+               "当当价", "易购价", "淘宝价", "一口价", "闪购价", "限时价", "now", "sale price", "sale", "deal price",
                "our price", "special price", "your price", "price now", "offer price"),
     PRICE: ("价格", "售价", "单价", "price", "regular price", "reg."),  # Shopify: Regular price (struck) + Sale price
     LIST: ("原价", "划线价", "吊牌价", "市场价", "参考价", "专柜价", "门市价", "建议零售价", "零售价", "指导价", "定价",

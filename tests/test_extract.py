@@ -209,3 +209,27 @@ def test_weaker_rules_when_nothing_stronger_exists(case):
     markup, expected = INLINE_PAGES[case]
     e = extract_product(markup)
     assert (e.name, e.price, e.currency, e.rule) == expected
+
+
+def test_taobao_style_promo_price_and_counters():
+    html = """<html><head><title>原创设计纯棉T恤-淘宝网</title></head><body>
+    <div class="tb-title"><h3 class="tb-main-title">原创设计纯棉T恤 </h3></div>
+    <ul class="tb-meta"><li id="J_StrPriceModBox"><span>价格</span><strong id="J_StrPrice"><em class="tb-rmb">&yen;</em>
+    <em class="tb-rmb-num">128.00</em></strong></li><li id="J_PromoPrice"><span>淘宝价</span><strong class="tb-promo-price">
+    <em class="tb-rmb">&yen;</em><em id="J_PromoPriceNum" class="tb-rmb-num">89.00</em></strong></li></ul>
+    <div class="tb-counter"><strong id="J_SellCounter">326</strong> 交易成功 <strong id="J_RateCounter">58</strong> 累计评价</div>
+    <span id="J_SpanStock">库存1203件</span><a id="J_LinkBuy" class="J_LinkBuy">立刻购买</a></body></html>"""
+    e = extract_product(html, "https://item.taobao.com/item.htm?id=1")
+    assert (e.name, e.price, e.list_price, e.currency) == ("原创设计纯棉T恤", D("89"), D("128"), "CNY")
+    assert (e.monthly_sales, e.review_count, e.stock, e.availability) == (326, 58, 1203, "InStock")
+
+
+def test_dangdang_style_book_page_keeps_review_count_out_of_sales():
+    html = """<html><head><title>《三体》（刘慈欣）【简介_书评_在线阅读】 - 当当图书</title></head><body>
+    <div class="name_info"><h1 title="三体">三体（全三册）刘慈欣 著</h1></div>
+    <div class="price_d"><p>当当价</p><p class="price" id="dd-price"><span class="yen">&yen;</span>59.80</p></div>
+    <div class="price_m" id="original-price"><p>定价</p><span class="yen">&yen;</span>93.00</div>
+    <div class="book_sales">累计评论 <a>128万</a> 条</div></body></html>"""
+    e = extract_product(html, "http://product.dangdang.com/23579654.html")
+    assert (e.name, e.price, e.list_price, e.review_count, e.monthly_sales) == (
+        "三体（全三册）刘慈欣 著", D("59.80"), D("93"), 1280000, None)
