@@ -238,11 +238,20 @@ def first_text(value: object) -> str | None:
     """A property's first plain value: strings as they are, {"name": ...} / {"@value": ...} nodes by their text."""
     for item in as_list(value):
         if isinstance(item, dict):
-            item = item.get("name") or item.get("@value") or item.get("url")
+            item = item.get("name") or item.get("@value")
             if isinstance(item, (dict, list)):
                 item = first_text(item)
         if item is not None and not isinstance(item, (dict, list, bool)) and str(item).strip():
             return html.unescape(" ".join(str(item).split()))
+    return None
+
+
+def image_link(value: object) -> str | None:
+    """A URL from `image`: a string, a list of them, or ImageObjects (url / contentUrl, not their caption)."""
+    for item in as_list(value):
+        link = item.get("url") or item.get("contentUrl") if isinstance(item, dict) else item
+        if isinstance(link, str) and link.strip():
+            return link.strip()
     return None
 
 
@@ -982,7 +991,7 @@ def _fill_from_product(result: Extraction, product: dict, rule: str, page: Page)
     result.name = result.name or first_text(product.get("name"))
     result.sku = result.sku or first_text(product.get("sku") or product.get("productID") or product.get("mpn"))
     result.brand = result.brand or first_text(product.get("brand"))
-    result.image = result.image or page.absolute(first_text(product.get("image")))
+    result.image = result.image or page.absolute(image_link(product.get("image")))
     rating = next((r for r in as_list(product.get("aggregateRating")) if isinstance(r, dict)), None)
     if rating and result.rating is None:
         value = structured_amount(first_text(rating.get("ratingValue")), None)
