@@ -11,10 +11,11 @@ import errno
 import json
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from config import Config, ConfigError, load_config
@@ -148,15 +149,162 @@ def show_demo(urls: dict[str, str], truth_file: Path, requested_port: int) -> No
 
 @app.command()
 def scan(
+    ctx: typer.Context,
     urls: Annotated[Optional[list[str]], typer.Argument(help="Product URLs to crawl now.")] = None,
-    keyword: Annotated[Optional[list[str]], typer.Option("--keyword", "-k", help="Keyword to scan (repeatable).")] = None,
+    keyword: Annotated[Optional[list[str]], typer.Option("--keyword", "-k",
+                                                         help="Keyword to scan (repeatable); default: config's.")] = None,
     platform: Annotated[Optional[list[str]], typer.Option("--platform", "-p", help="Limit to these platforms.")] = None,
-    top: Annotated[int, typer.Option(min=1, help="Competitors per keyword and platform.")] = 10,
-    no_send: Annotated[bool, typer.Option("--no-send", help="Raise alerts without delivering them.")] = False,
+    top: Annotated[Optional[int], typer.Option(min=1, max=200, help="Competitors per keyword and platform.")] = None,
+    reviews: Annotated[bool, typer.Option("--reviews/--no-reviews", help="Also crawl the listings' reviews.")] = True,
     as_json: JsonOption = False,
 ) -> None:
-    """Crawl keywords or product URLs now and print the competitor table."""
-    not_yet("scan", 3)
+    """Crawl keywords or product URLs now and print the competitor table per keyword and platform."""
+    from crawlers.run import CrawlError, run_crawl
+
+    config = config_from(ctx)
+    platforms = chosen_platforms(config, platform)
+    plan = scan_plan(config, platforms, keyword, urls, top, reviews)
+    try:
+        with crawl_progress(enabled=not as_json) as on_event:
+            result = run_crawl(ctx.obj["config_path"], plan, on_event=on_event)
+    except CrawlError as exc:
+        fail(str(exc), ExitCode.FINDINGS)
+    tables = scan_tables(config, plan)
+    failed = [key for run in result.runs for key, stats in (run.stats.get("platforms") or {}).items()
+              if stats.get("failed")]
+    if as_json:
+        print(json.dumps({"runs": [run_summary(run) for run in result.runs],
+                          "tables": [table.to_json() for table in tables], "failed_platforms": sorted(set(failed))},
+                         ensure_ascii=False, default=str))
+    else:
+        for table in tables:
+            show_competitors(table)
+        show_runs(result.runs)
+    if failed:
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def chosen_platforms(config: Config, wanted: list[str] | None) -> list[str]:
+    unknown = sorted(set(wanted or []) - set(config.platforms))
+    if unknown:
+        fail(f"unknown platform(s) {', '.join(unknown)}; configured: {', '.join(config.platforms)}", ExitCode.USAGE)
+    return list(wanted) if wanted else list(config.platforms)
+
+
+def platform_of_url(config: Config, url: str) -> str:
+    for key, platform in config.platforms.items():
+        if platform.base_url and url.startswith(platform.base_url.rstrip("/") + "/"):
+            return key
+    fail(f"{url} does not belong to any configured platform (no base_url matches)", ExitCode.USAGE)
+
+
+def scan_plan(config: Config, platforms: list[str], keywords: list[str] | None, urls: list[str] | None,
+              top: int | None, reviews: bool):
+    """What a scan crawls: the hot terms, the keywords' top listings and our own products on those platforms,
+    or only the given URLs."""
+    from crawlers.run import CrawlPlan
+
+    if urls:
+        pairs = [(platform_of_url(config, url), url) for url in urls]
+        return CrawlPlan(platforms=sorted({key for key, _ in pairs}), products=pairs, reviews=reviews)
+    configured = {k.term: k for k in config.keywords}
+    terms = keywords or list(configured)
+    if not terms:
+        fail("no keyword given and none configured in [[keywords]]", ExitCode.USAGE)
+    plan_keywords = []
+    for term in terms:
+        known = configured.get(term)
+        on = [key for key in (known.platforms if known else platforms) if key in platforms]
+        plan_keywords.append((term, on, top or (known.top if known else 10)))
+    own = [(p.platform, config.own_product_url(p)) for p in config.own_products if p.platform in platforms]
+    return CrawlPlan(platforms=platforms, hot_terms=True, keywords=plan_keywords, products=own, reviews=reviews)
+
+
+def scan_tables(config: Config, plan) -> list:
+    from competitors import competitor_table
+    from store import open_store
+
+    with open_store(config.store.path) as db:
+        return [competitor_table(db, key, term) for term, keys, _ in plan.keywords for key in keys]
+
+
+def run_summary(run) -> dict:
+    return {"id": run.id, "kind": run.kind, "status": run.status, "stats": run.stats, "errors": run.errors}
+
+
+class crawl_progress:
+    """A live progress display fed by the crawl's events: pages and items per platform."""
+
+    def __init__(self, enabled: bool) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.enabled = enabled
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.fields[info]}"),
+                                 TimeElapsedColumn(), console=err, transient=True, disable=not enabled)
+        self.tasks: dict[str, Any] = {}
+        self.counts: dict[str, dict[str, int]] = {}
+
+    def __enter__(self):
+        self.progress.start()
+        return self.on_event
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def on_event(self, event: dict) -> None:
+        key = event.get("platform")
+        if key is None or event.get("event") not in ("page", "item"):
+            return
+        counts = self.counts.setdefault(key, {"pages": 0, "products": 0, "reviews": 0})
+        if key not in self.tasks:
+            self.tasks[key] = self.progress.add_task(f"crawling {key}", total=None, info="")
+        if event["event"] == "page":
+            counts["pages"] += 1
+        elif event["type"] == "ProductItem":
+            counts["products"] += 1
+        elif event["type"] == "ReviewsPageItem":
+            counts["reviews"] += event.get("count", 0)
+        self.progress.update(self.tasks[key], info=", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+def show_competitors(table) -> None:
+    title = f"{table.keyword} · {table.platform}"
+    grid = Table(title=title, title_justify="left")
+    for column, justify in (("#", "right"), ("listing", "left"), ("shop", "left"), ("price", "right"),
+                            ("promo", "right"), ("sales/mo", "right"), ("rating", "right"), ("reviews", "right")):
+        grid.add_column(column, justify=justify)
+    for item in table.listings:
+        name = ("[bold green]★ ours[/] " if item.own else "") + escape(item.title or item.url)
+        grid.add_row(str(item.rank or "–"), name, escape(item.shop or ""), money(item.price),
+                     money(item.promo_price), str(item.monthly_sales or "–"),
+                     f"{item.rating:.1f}" if item.rating is not None else "–", str(item.review_count or "–"))
+    out.print(grid)
+    if table.band is None:
+        out.print("  price band: no competitor prices")
+        return
+    band = table.band
+    out.print(f"  price band of {band.count} competitors: min {money(band.min)} · p25 {money(band.p25)} · "
+              f"median {money(band.median)} · p75 {money(band.p75)} · max {money(band.max)}", highlight=False)
+    for own in table.own:
+        out.print(f"  ours: {escape(own.title or own.url)} at {money(own.price)} is {own.zone} in the band "
+                  f"({own.cheaper_competitors} of {band.count} competitors are cheaper)", highlight=False)
+
+
+def show_runs(runs) -> None:
+    grid = Table(title="crawl runs", title_justify="left")
+    for column in ("run", "spider", "status", "platform", "pages", "errors", "seconds"):
+        grid.add_column(column)
+    for run in runs:
+        for key, stats in (run.stats.get("platforms") or {}).items():
+            errors = ", ".join(f"{kind}×{count}" for kind, count in stats.get("errors", {}).items()) or "–"
+            status = "[red]FAILED[/]" if stats.get("failed") else run.status
+            grid.add_row(str(run.id), run.kind, status, key, str(stats.get("pages", 0)), escape(errors),
+                         f"{run.stats.get('duration_s', 0):.1f}")
+    out.print(grid)
+
+
+def money(value: float | None) -> str:
+    return "–" if value is None else f"¥{value:,.2f}"
 
 
 @app.command()

@@ -402,6 +402,7 @@ class Selector(_Model):
     json_path: JsonPath | None = Field(default=None, alias="json")
     attr: Text | None = None    # read this attribute of the matched element instead of its text
     regex: Regex | None = None  # keep the first group (or the whole match) of this pattern
+    scale: Positive | None = None  # multiply a number read, e.g. 0.01 for prices an API gives in fen
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:

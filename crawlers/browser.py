@@ -8,11 +8,19 @@ one it would use and exits 1 when there is none, which is how `make` decides whe
 
 from __future__ import annotations
 
+import asyncio
 import glob
+import logging
 import os
+import re
 import shutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+logger = logging.getLogger(__name__)
 
 ENV_VAR = "SHOPSENTINEL_CHROMIUM"
 
@@ -64,6 +72,98 @@ def find_chromium(configured: str | os.PathLike | None = None) -> str:
         "no Chromium found. Install one: `sudo apt-get install chromium` (Debian/Ubuntu), or "
         "`python -m playwright install chromium` where downloads work, or set "
         f"{ENV_VAR} / crawl.chromium_path to a Chromium or Chrome executable")
+
+
+
+
+# --- The browser path through scrapy-playwright ------------------------------------------------------------------
+
+# Chromium otherwise phones home (updates, sync, field trials); on closed networks those connections fail noisily.
+QUIET_ARGS = ("--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--disable-quic", "--no-first-run", "--disable-gpu")
+
+
+def launch_options(configured: str | os.PathLike | None = None) -> dict:
+    return {"executable_path": find_chromium(configured), "headless": True, "args": list(QUIET_ARGS)}
+
+
+class AbortResources:
+    """PLAYWRIGHT_ABORT_REQUEST: skip images, fonts and media a crawl never reads (configurable)."""
+
+    def __init__(self, resource_types: Iterable[str]) -> None:
+        self.resource_types = frozenset(resource_types)
+
+    def __call__(self, request) -> bool:
+        return request.resource_type in self.resource_types
+
+
+class JsonCapture:
+    """Collects the JSON bodies of the responses a page fetches whose URL matches a pattern (a regex searched in
+    the URL), because real marketplaces load prices by XHR and the JSON is more exact than the DOM."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = re.compile(pattern)
+        self.documents: list = []
+        self._pending: set[asyncio.Task] = set()
+
+    async def on_response(self, response) -> None:
+        if self.pattern.search(response.url) and response.ok:
+            task = asyncio.ensure_future(self._read(response))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _read(self, response) -> None:
+        try:
+            self.documents.append(await response.json())
+        except Exception as exc:  # a non-JSON or aborted body is simply not evidence
+            logger.debug("ignoring response %s: %s", response.url, exc)
+
+    async def settle(self) -> list:
+        """Wait for bodies still being read, then return every document captured so far."""
+        if self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+        return self.documents
+
+
+async def run_steps(page, steps, timeout_ms: float) -> None:
+    """Perform a profile's browser steps on a loaded page: waits, clicks, "load more" loops and scrolling."""
+    for step in steps:
+        if step.wait_for is not None:
+            await page.wait_for_selector(step.wait_for, timeout=timeout_ms)
+        elif step.click is not None:
+            await page.click(step.click, timeout=timeout_ms)
+        elif step.click_until_gone is not None:
+            await _click_until_gone(page, step.click_until_gone, step.max_repeats, timeout_ms)
+        elif step.scroll:
+            await _scroll_to_end(page, step.max_repeats, timeout_ms)
+        elif step.wait_ms is not None:
+            await page.wait_for_timeout(step.wait_ms)
+
+
+async def _click_until_gone(page, selector: str, max_repeats: int, timeout_ms: float) -> None:
+    button = page.locator(selector)
+    for _ in range(max_repeats):
+        if await button.count() == 0:
+            return
+        handle = await button.first.element_handle()
+        before = await page.evaluate("document.body.innerHTML.length")
+        await handle.click(timeout=timeout_ms)
+        try:  # wait until the click changed the page (new entries, a busy button), then until it is done
+            await page.wait_for_function("n => document.body.innerHTML.length !== n", arg=before, timeout=timeout_ms)
+            await page.wait_for_function("b => !b.isConnected || !b.disabled", arg=handle, timeout=timeout_ms)
+        except PlaywrightTimeout:
+            return  # nothing more loads
+    logger.warning("%s: still a %r after %d clicks; stopped there", page.url, selector, max_repeats)
+
+
+async def _scroll_to_end(page, max_repeats: int, timeout_ms: float) -> None:
+    for _ in range(max_repeats):
+        height = await page.evaluate("document.body.scrollHeight")
+        await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        try:
+            await page.wait_for_function("h => document.body.scrollHeight > h", arg=height, timeout=timeout_ms)
+        except PlaywrightTimeout:
+            return
 
 
 def main() -> int:

@@ -131,11 +131,12 @@ class FaultBook:
 
 
 def malform(html: str) -> str:
-    """Break the markup the way real pages break, keeping the text: drop closing tags, unbalance quotes,
-    leave a comment and a script unterminated-looking, and add stray bytes-like junk."""
+    """Break the markup the way real pages break while a browser still shows the text: closing tags dropped,
+    stray closers, an attribute with an unbalanced quote, misnested inline tags and junk characters."""
     broken = re.sub(r"</(div|li|td|tr|span|p|ul|table)>", "", html, flags=re.IGNORECASE)
     broken = broken.replace('class="', 'class=', 3)
-    return "<!-- broken template -- >\n" + broken.replace("<body", "<body <<", 1) + "\n<div><span>\x00\ufffd"
+    broken = broken.replace("<body", "<!-- tpl:v2 --><b><i></b></i></div></span>\n<body", 1)
+    return broken + "\n<div><span>\x00\ufffd</p></td>"
 
 
 def truncate(body: bytes, keep: float) -> bytes:

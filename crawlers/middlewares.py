@@ -1,0 +1,161 @@
+"""Transport concerns, kept out of the spiders: per-platform identity and politeness, and retries with backoff.
+
+- `PlatformMiddleware` gives each platform its own download slot (so concurrency, delay and AutoThrottle apply
+  per site even when several sites share a host), its configured headers, proxy and cookies, and its robots.txt
+  choice.
+- `BackoffRetryMiddleware` replaces Scrapy's RetryMiddleware: the same retry decisions and stats, but a retried
+  request waits first, as long as the server's Retry-After asks (429/503) or an exponential backoff, and a
+  Retry-After pauses every request to that site, not only the one that got it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from email.utils import parsedate_to_datetime
+from http.cookiejar import MozillaCookieJar
+from pathlib import Path
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
+from scrapy.http import Response
+from scrapy.utils.response import response_status_message
+
+from config import Config, Platform
+
+logger = logging.getLogger(__name__)
+
+CONFIG_KEY = "SHOPSENTINEL_CONFIG"
+MAX_RETRY_AFTER_S = 300.0  # a server asking for longer than this is treated as down for this run
+
+
+def load_cookies(path: Path) -> dict[str, str]:
+    """Cookies from a Netscape cookies.txt or a JSON export (a list of {name, value} or Playwright storage
+    state). Values are never logged."""
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith(("[", "{")):
+        data = json.loads(text)
+        entries = data.get("cookies", []) if isinstance(data, dict) else data
+        return {entry["name"]: entry["value"] for entry in entries}
+    jar = MozillaCookieJar()
+    jar.load(str(path), ignore_discard=True, ignore_expires=True)
+    return {cookie.name: cookie.value or "" for cookie in jar}
+
+
+class PlatformMiddleware:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._cookies: dict[str, dict[str, str]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PlatformMiddleware:
+        return cls(crawler.settings[CONFIG_KEY])
+
+    def process_request(self, request: Request) -> None:
+        platform = self.config.platforms.get(request.meta.get("platform"))
+        if platform is None:
+            return None
+        key = request.meta["platform"]
+        request.meta.setdefault("download_slot", key)
+        for name, value in platform.headers.items():
+            request.headers.setdefault(name, value)
+        if not self.config.obeys_robots(key):
+            request.meta["dont_obey_robotstxt"] = True
+        proxy = platform.proxy_url()
+        if proxy and not request.meta.get("playwright"):
+            request.meta.setdefault("proxy", proxy)
+        if platform.cookies_file is not None:
+            for name, value in self._platform_cookies(key, platform).items():
+                request.cookies.setdefault(name, value)  # type: ignore[union-attr]
+        return None
+
+    def _platform_cookies(self, key: str, platform: Platform) -> dict[str, str]:
+        if key not in self._cookies:
+            self._cookies[key] = load_cookies(platform.cookies_file)
+        return self._cookies[key]
+
+
+def retry_after_seconds(response: Response) -> float | None:
+    """The delay a Retry-After header asks for: delta-seconds or an HTTP date; None when absent or unreadable."""
+    header = response.headers.get(b"Retry-After")
+    if not header:
+        return None
+    value = header.decode("latin-1").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Retries like Scrapy's RetryMiddleware, but never immediately: see the module docstring."""
+
+    def __init__(self, settings) -> None:
+        super().__init__(settings)
+        self.backoff_s = settings.getfloat("RETRY_BACKOFF_S", 2.0)
+        self._site_paused_until: dict[str, float] = {}
+
+    async def process_request(self, request: Request) -> None:
+        slot = request.meta.get("download_slot") or request.url
+        wait_until = max(request.meta.get("retry_not_before", 0.0), self._site_paused_until.get(slot, 0.0))
+        delay = wait_until - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        asked = retry_after_seconds(response) if response.status in (429, 503) else None
+        if asked is not None and asked > MAX_RETRY_AFTER_S:
+            logger.warning("%s asks to retry after %.0f s, more than %.0f s: giving up on it for this run",
+                           request.url, asked, MAX_RETRY_AFTER_S)
+            return response
+        retry = self._retry_later(request, response_status_message(response.status), asked)
+        if retry is not None and asked is not None:
+            slot = request.meta.get("download_slot") or request.url
+            self._site_paused_until[slot] = max(self._site_paused_until.get(slot, 0.0), time.monotonic() + asked)
+            self.crawler.stats.inc_value("retry/retry_after_honoured")
+        return retry or response
+
+    def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        if isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry", False):
+            return self._retry_later(request, exception, None)
+        return None
+
+    def _retry_later(self, request: Request, reason, asked: float | None) -> Request | None:
+        assert self.crawler.spider is not None
+        retry = get_retry_request(request, spider=self.crawler.spider, reason=reason,
+                                  max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
+                                  priority_adjust=request.meta.get("priority_adjust", self.priority_adjust))
+        if retry is None:
+            return None
+        attempt = retry.meta["retry_times"]
+        # Jitter keeps many requests that failed together from coming back together.
+        wait = asked if asked is not None else self.backoff_s * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+        retry.meta["retry_not_before"] = time.monotonic() + wait
+        return retry
+
+
+class PlatformErrorsMiddleware:
+    """A spider middleware that counts exceptions raised while reading a page against the page's platform, so a
+    platform whose pages all fail to parse is reported as failed rather than as merely empty."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PlatformErrorsMiddleware:
+        return cls(crawler)
+
+    def process_spider_exception(self, response: Response, exception: Exception) -> None:
+        key = response.meta.get("platform", "?")
+        self.stats.inc_value(f"shopsentinel/errors/{key}/{type(exception).__name__}")
+        logger.error("%s: reading %s failed: %r", key, response.url, exception)
+        return None

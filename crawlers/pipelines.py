@@ -1,0 +1,167 @@
+"""The item pipeline: validated items into the store, one atomic block per item, and the run's stats at the end.
+
+Spiders hand over what pages showed; this is where a product becomes "own" (its URL is one of config.toml's own
+products, with cost and band), where a price observation is written only for a page that showed a price, and where
+the run is recorded with pages, items, incomplete items and errors by kind, per platform, so a platform that
+failed wholesale is reported instead of looking empty.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+import store as st
+from config import Config
+from crawlers.items import HotTermsItem, ProductItem, ReviewsPageItem, SearchPageItem
+from crawlers.middlewares import CONFIG_KEY
+from crawlers.progress import emit_item
+
+logger = logging.getLogger(__name__)
+
+STATS_PREFIX = "shopsentinel/"
+
+
+class StorePipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.config: Config = crawler.settings[CONFIG_KEY]
+        self.store: st.Store | None = None
+        self.run_id: int | None = None
+        self.started = 0.0
+        self.observed_at = datetime.now(timezone.utc)
+        self.items: Counter[str] = Counter()
+        self.product_ids: dict[str, int] = {}
+        self.own = {self.config.own_product_url(p): p for p in self.config.own_products}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.store = st.open_store(self.config.store.path)
+        self.store.recover_interrupted_runs()
+        self.run_id = self.store.begin_run(self.crawler.spider.name)
+        self.started = time.monotonic()
+        self.observed_at = datetime.now(timezone.utc)
+
+    def close_spider(self) -> None:
+        assert self.store is not None and self.run_id is not None
+        stats, errors = run_stats(self.crawler.stats.get_stats(), self.items, time.monotonic() - self.started,
+                                  self.crawler.spider.platforms)
+        failed = [key for key, platform in stats["platforms"].items() if platform["failed"]]
+        status = "failed" if failed and len(failed) == len(stats["platforms"]) else "ok"
+        self.store.finish_run(self.run_id, status, stats=stats, errors=errors)
+        self.store.close()
+
+    def process_item(self, item: Any) -> Any:
+        assert self.store is not None
+        try:
+            with self.store.transaction():
+                self._write(item)
+        except st.InvalidRecordError as exc:
+            self.items["dropped"] += 1
+            raise DropItem(f"invalid item from {getattr(item, 'url', '?')}: {exc}") from exc
+        return item
+
+    def _write(self, item: Any) -> None:
+        if isinstance(item, ProductItem):
+            self._write_product(item)
+        elif isinstance(item, ReviewsPageItem):
+            product_id = self._product_id(item.platform, item.product_url)
+            new = self.store.add_reviews(product_id, [
+                st.ReviewRecord(text=r.text, review_id=r.review_id, rating=r.rating, sku=r.sku, posted_at=r.posted_at)
+                for r in item.reviews], run_id=self.run_id)
+            self.items["reviews"] += len(item.reviews)
+            self.items["new_reviews"] += new
+        elif isinstance(item, SearchPageItem):
+            hits = [st.SearchHit(rank=hit.rank, product_id=self._product_id(item.platform, hit.url, hit.item_id,
+                                                                           hit.title)) for hit in item.hits]
+            self.store.add_search_results(item.platform, item.keyword, hits, run_id=self.run_id,
+                                          observed_at=self.observed_at)
+            self.items["search_hits"] += len(hits)
+        elif isinstance(item, HotTermsItem):
+            self.store.add_hot_terms(item.platform, [
+                st.HotTermRecord(rank=t.rank, term=t.term, heat=t.heat, rising=t.rising) for t in item.terms],
+                run_id=self.run_id, observed_at=datetime.now(timezone.utc))
+            self.items["hot_terms"] += len(item.terms)
+        else:
+            raise DropItem(f"unknown item type {type(item).__name__}")
+
+    def _write_product(self, item: ProductItem) -> None:
+        own = self.own.get(item.url)
+        record = st.ProductRecord(
+            platform=item.platform, url=item.url, item_id=item.item_id, title=item.title, shop=item.shop,
+            own=own is not None,
+            cost=own.cost if own else None, band_min=own.band[0] if own else None,
+            band_max=own.band[1] if own else None, safety_stock=own.safety_stock if own else None)
+        product_id = self.store.upsert_product(record)
+        self.product_ids[item.url] = product_id
+        self.items["products"] += 1
+        if item.price is None:  # never a fabricated price: the page is counted as incomplete instead
+            self.items["incomplete"] += 1
+            return
+        self.store.add_price_observation(product_id, st.PriceObservation(
+            price=item.price, price_max=item.price_max, list_price=item.list_price, promo_price=item.promo_price,
+            currency=item.currency or "CNY", stock=item.stock, availability=item.availability,
+            monthly_sales=item.monthly_sales, rating=item.rating, review_count=item.review_count, rule=item.rule),
+            run_id=self.run_id)
+        self.items["prices"] += 1
+
+    def _product_id(self, platform: str, url: str, item_id: str | None = None, title: str | None = None) -> int:
+        if url not in self.product_ids:
+            own = self.own.get(url)
+            self.product_ids[url] = self.store.upsert_product(st.ProductRecord(
+                platform=platform, url=url, item_id=item_id, title=title, own=own is not None if own else None))
+        return self.product_ids[url]
+
+
+def run_stats(scrapy_stats: dict[str, Any], items: Counter[str], seconds: float,
+              platforms: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The run summary the store keeps: totals, errors by kind, and per platform pages and errors, with
+    `failed` set for a platform that had errors and not one page read."""
+    per_platform: dict[str, dict[str, Any]] = {key: {"pages": 0, "errors": {}, "incomplete": 0} for key in platforms}
+    for name, value in scrapy_stats.items():
+        if not isinstance(name, str) or not name.startswith(STATS_PREFIX):
+            continue
+        kind, key, *rest = name[len(STATS_PREFIX):].split("/") + [""]
+        entry = per_platform.setdefault(key, {"pages": 0, "errors": {}, "incomplete": 0})
+        if kind == "pages":
+            entry["pages"] += value
+        elif kind == "errors":
+            entry["errors"][rest[0]] = value
+        elif kind == "incomplete":
+            entry["incomplete"] = value
+    for entry in per_platform.values():
+        entry["failed"] = entry["pages"] == 0 and bool(entry["errors"])
+    stats = {
+        "duration_s": round(seconds, 2),
+        "pages": scrapy_stats.get("response_received_count", 0),
+        "requests": scrapy_stats.get("downloader/request_count", 0),
+        "items": dict(items),
+        "retries": scrapy_stats.get("retry/count", 0),
+        "retry_after_honoured": scrapy_stats.get("retry/retry_after_honoured", 0),
+        "robots_forbidden": scrapy_stats.get("robotstxt/forbidden", 0),
+        "platforms": per_platform,
+        "finish_reason": scrapy_stats.get("finish_reason"),
+    }
+    errors = [{"platform": key, "kind": kind, "count": count}
+              for key, entry in per_platform.items() for kind, count in entry["errors"].items()]
+    errors += [{"platform": None, "kind": name.split("/", 2)[-1], "count": value}
+               for name, value in scrapy_stats.items()
+               if isinstance(name, str) and name.startswith("downloader/exception_type_count/")]
+    return stats, errors
+
+
+class EmitPipeline:
+    """Prints items as JSON-line events instead of storing them: `agent.py extract --url` and profile writing."""
+
+    def process_item(self, item: Any) -> Any:
+        emit_item(item)
+        return item

@@ -1,0 +1,182 @@
+"""Running crawls: a plan of what to crawl, executed by Scrapy in a child process.
+
+Twisted's reactor cannot be restarted in one process, and a browser crawl's memory should be returned to the
+system when it ends, so every crawl runs in its own process (`python -m crawlers.run`). The child reports progress
+as JSON lines on stdout; the parent (`run_crawl`) turns them into callbacks and returns the runs the store
+recorded. Spiders run one after another, each with one browser at most.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import AsyncCrawlerProcess
+
+import store as st
+from config import Config, load_config, with_demo_urls
+from crawlers import progress
+from crawlers.pipelines import StorePipeline
+from crawlers.settings import scrapy_settings
+from crawlers.spiders import HotTermsSpider, ProductsSpider, ReviewsSpider, SearchSpider
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class CrawlError(RuntimeError):
+    """The crawl process failed before it could record its runs."""
+
+
+@dataclass
+class CrawlPlan:
+    """What one crawl visits. Keywords are (term, platforms, top N); products are (platform, URL) pairs;
+    review_products are (platform, product URL, item id) triples for an incremental review crawl."""
+
+    platforms: list[str]
+    hot_terms: bool = False
+    keywords: list[tuple[str, list[str], int]] = field(default_factory=list)
+    products: list[tuple[str, str]] = field(default_factory=list)
+    review_products: list[tuple[str, str, str | None]] = field(default_factory=list)
+    reviews: bool = False  # also crawl the reviews of products reached by search or by URL
+    store: bool = True     # False: print what pages show as events instead of storing it
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> CrawlPlan:
+        data = json.loads(text)
+        data["keywords"] = [(term, list(platforms), top) for term, platforms, top in data["keywords"]]
+        data["products"] = [tuple(pair) for pair in data["products"]]
+        data["review_products"] = [tuple(triple) for triple in data["review_products"]]
+        return cls(**data)
+
+
+def spider_jobs(plan: CrawlPlan, known_reviews: dict[str, set[str]]) -> list[tuple[type, dict[str, Any]]]:
+    common = {"platforms": plan.platforms, "reviews": plan.reviews, "known_reviews": known_reviews}
+    jobs: list[tuple[type, dict[str, Any]]] = []
+    if plan.hot_terms:
+        jobs.append((HotTermsSpider, {"platforms": plan.platforms}))
+    if plan.keywords:
+        jobs.append((SearchSpider, {**common, "keywords": plan.keywords}))
+    if plan.products:
+        jobs.append((ProductsSpider, {**common, "urls": plan.products}))
+    if plan.review_products:
+        jobs.append((ReviewsSpider, {"platforms": plan.platforms, "known_reviews": known_reviews,
+                                     "products": plan.review_products}))
+    return jobs
+
+
+def crawl_here(config: Config, plan: CrawlPlan, *, log_level: str = "WARNING") -> None:
+    """Run the plan's spiders one after another in this process (which can happen only once per process)."""
+    known_reviews: dict[str, set[str]] = {}
+    if plan.store:
+        with st.open_store(config.store.path) as store:
+            known_reviews = store.stored_review_ids()
+    process = AsyncCrawlerProcess(scrapy_settings(config, plan.platforms, log_level=log_level, store=plan.store),
+                                  install_root_handler=True)
+    from twisted.internet import reactor  # the asyncio reactor AsyncCrawlerProcess has just installed
+
+    run_ids: list[int] = []
+
+    async def one_after_another() -> None:
+        for spider_class, kwargs in spider_jobs(plan, known_reviews):
+            crawler = process.create_crawler(spider_class)
+            crawler.signals.connect(progress.on_response, signal=signals.response_received)
+            crawler.signals.connect(progress.on_item, signal=signals.item_scraped)
+            await process.crawl(crawler, config=config, **kwargs)
+            pipeline = crawler.get_item_pipeline(StorePipeline)
+            if pipeline is not None and pipeline.run_id is not None:
+                run_ids.append(pipeline.run_id)
+                progress.emit({"event": "run", "spider": spider_class.name, "run_id": pipeline.run_id})
+
+    def finished(task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            failures.append(task.exception())
+        reactor.stop()
+
+    failures: list[BaseException] = []
+    reactor.callWhenRunning(lambda: asyncio.ensure_future(one_after_another()).add_done_callback(finished))
+    process.start(stop_after_crawl=False)
+    if failures:
+        raise failures[0]
+    progress.emit({"event": "done", "runs": run_ids})
+
+
+# --- the parent side ---------------------------------------------------------------------------------------------
+
+@dataclass
+class CrawlResult:
+    runs: list[st.RunRow]
+    events: int
+
+
+def run_crawl(config_path: str | Path, plan: CrawlPlan, *, demo_urls: dict[str, str] | None = None,
+              on_event: Callable[[dict[str, Any]], None] | None = None, log_level: str = "WARNING",
+              timeout: float | None = None) -> CrawlResult:
+    """Crawl `plan` in a child process and return the runs it recorded. `on_event` sees every progress event
+    (pages, items). SIGINT/SIGTERM to this process stop the child gracefully (what it stored stays stored)."""
+    command = [sys.executable, "-m", "crawlers.run", "--config", str(config_path), "--plan", plan.to_json(),
+               "--log-level", log_level]
+    if demo_urls:
+        command += ["--demo-urls", json.dumps(demo_urls)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    stderr: list[str] = []
+    drain = threading.Thread(target=lambda: stderr.extend(child.stderr), daemon=True)
+    drain.start()
+    run_ids: list[int] = []
+    events = 0
+    try:
+        for line in child.stdout:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a library printing to stdout is not a progress event
+            events += 1
+            if event.get("event") == "done":
+                run_ids = event["runs"]
+            if on_event is not None:
+                on_event(event)
+        child.wait(timeout)
+    except BaseException:
+        child.send_signal(signal.SIGINT)  # Scrapy closes spiders and pipelines on the first SIGINT
+        child.wait(60)
+        raise
+    drain.join(5)
+    if child.returncode != 0:
+        raise CrawlError(f"crawl process exited with {child.returncode}: {''.join(stderr)[-3000:]}")
+    if not plan.store:
+        return CrawlResult(runs=[], events=events)
+    config = load_config(config_path)
+    with st.open_store(config.store.path) as store:
+        return CrawlResult(runs=[store.get_run(run_id) for run_id in run_ids], events=events)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawlers.run", description="Run one crawl plan (internal).")
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--plan", required=True, help="the crawl plan as JSON")
+    parser.add_argument("--demo-urls", help="JSON object: demo site key -> base URL")
+    parser.add_argument("--log-level", default="WARNING")
+    args = parser.parse_args(argv)
+    config = load_config(args.config)
+    if args.demo_urls:
+        config = with_demo_urls(config, json.loads(args.demo_urls))
+    crawl_here(config, CrawlPlan.from_json(args.plan), log_level=args.log_level)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

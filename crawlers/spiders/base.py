@@ -1,0 +1,272 @@
+"""What every ShopSentinel spider shares: building requests for a platform's pages (plain HTTP or through
+Chromium, as its profile says), and reading hot-term, search, product and review pages into items.
+
+Spiders only extract. Which pages to visit comes from the crawl plan; how a page is read comes from the generic
+extractor and the platform's site profile; persisting is the item pipeline's job.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+import scrapy
+from parsel import Selector as Page
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from config import Config, PageProfile, Platform
+from crawlers.browser import JsonCapture, run_steps
+from crawlers.encoding import decode_html
+from crawlers.extract import extract_product
+from crawlers.items import HotTerm, HotTermsItem, ProductItem, Review, ReviewsPageItem, SearchHit, SearchPageItem
+from crawlers.profiles import read_items, read_page
+
+logger = logging.getLogger(__name__)
+
+GENERIC = "web"  # the pseudo-platform of a URL no configured platform claims: generic extraction only
+MAX_REVIEW_PAGES = 200  # a product's reviews are finite; a pager that never ends is a site bug, not more reviews
+
+
+class Rendered(NamedTuple):
+    html: str                 # the markup as received (or as the browser has it after the steps)
+    page: Page
+    documents: list[Any]      # JSON bodies of the responses the page fetched, when the profile captures them
+
+
+def item_id_pattern(template: str | None) -> re.Pattern | None:
+    """A regex that reads {item_id} back out of a platform's product URL template."""
+    if not template or "{item_id}" not in template:
+        return None
+    before, _, after = template.partition("{item_id}")
+    return re.compile(re.escape(before) + r"([^/?&#]+)" + re.escape(after.split("?")[0].split("&")[0]))
+
+
+class ShopSpider(scrapy.Spider):
+    """Base spider. Subclasses decide where to start (`start`); the parse methods are shared so a search can
+    go on to product pages and reviews in the same crawl."""
+
+    def __init__(self, config: Config, platforms: Iterable[str], *, reviews: bool = False,
+                 known_reviews: dict[str, set[str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.config = config
+        self.platforms = list(platforms)
+        self.want_reviews = reviews
+        self.known_reviews = known_reviews or {}
+
+    # --- requests ------------------------------------------------------------------------------------------
+
+    def page_request(self, key: str, url: str, kind: str, callback, *, extra_steps: tuple = (),
+                     meta: dict[str, Any] | None = None, priority: int = 0) -> scrapy.Request:
+        platform = self.config.platforms.get(key)
+        meta = {"platform": key, "page_kind": kind, **(meta or {})}
+        if platform is not None and platform.render == "browser":
+            profile = platform.profile.pages()[kind]
+            meta.update(playwright=True, playwright_context=key, playwright_include_page=True,
+                        steps=tuple(profile.steps) + tuple(extra_steps))
+            if profile.xhr:
+                capture = JsonCapture(profile.xhr)
+                meta.update(capture=capture, playwright_page_event_handlers={"response": capture.on_response})
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, priority=priority)
+
+    async def on_error(self, failure: Failure) -> None:
+        request = failure.request
+        page = request.meta.get("playwright_page")
+        if page is not None:
+            await page.close()
+        key = request.meta.get("platform", "?")
+        kind = failure.type.__name__
+        if failure.check(HttpError):
+            kind = f"http_{failure.value.response.status}"
+        self.crawler.stats.inc_value(f"shopsentinel/errors/{key}/{kind}")
+        logger.warning("%s page %s failed: %s", key, request.url, kind)
+
+    async def rendered(self, response: Response) -> Rendered:
+        """The page as a shopper sees it, and the JSON documents it fetched. Browser pages first run their steps;
+        their page is always closed, so a crawl never leaks tabs."""
+        page = response.meta.get("playwright_page")
+        if page is None:
+            return self._decoded(response)
+        try:
+            timeout_ms = self.config.crawl.timeout_s * 1000
+            await run_steps(page, response.meta.get("steps", ()), timeout_ms)
+            html = await page.content()
+            capture = response.meta.get("capture")
+            documents = await capture.settle() if capture else []
+        finally:
+            await page.close()
+        return Rendered(html, Page(text=html, base_url=response.url), documents)
+
+    def _decoded(self, response: Response) -> Rendered:
+        # Scrapy trusts the HTTP header and <meta>; legacy pages also lie, so decode them as the extractor does.
+        platform = self.config.platforms.get(response.meta["platform"])
+        declared = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        charset = declared.partition("charset=")[2].split(";")[0].strip() or None
+        text, _ = decode_html(response.body, declared=charset, hint=platform.encoding if platform else None)
+        return Rendered(text, Page(text=text, base_url=response.url), [])
+
+    def count_page(self, response: Response, kind: str) -> None:
+        self.crawler.stats.inc_value(f"shopsentinel/pages/{response.meta['platform']}/{kind}")
+
+    def platform_of(self, response: Response) -> tuple[str, Platform | None, PageProfile]:
+        key = response.meta["platform"]
+        platform = self.config.platforms.get(key)
+        if platform is None:
+            return key, None, PageProfile()
+        return key, platform, platform.profile.pages()[response.meta["page_kind"]]
+
+    def empty_page(self, response: Response, what: str) -> None:
+        key = response.meta["platform"]
+        self.crawler.stats.inc_value(f"shopsentinel/errors/{key}/empty_{response.meta['page_kind']}")
+        logger.warning("%s: no %s found on %s", key, what, response.url)
+
+    # --- hot terms -----------------------------------------------------------------------------------------
+
+    async def parse_hot(self, response: Response) -> AsyncIterator[HotTermsItem]:
+        key, _, profile = self.platform_of(response)
+        html, page, documents = await self.rendered(response)
+        self.count_page(response, "hot")
+        terms, seen = [], set()
+        marks_rising = "rising" in profile.fields  # then a term without the mark is not rising
+        for position, entry in enumerate(read_items(profile, page, response.url, documents), start=1):
+            term = entry.get("term")
+            if not term or term in seen:
+                continue
+            seen.add(term)
+            rising = entry.get("rising")
+            terms.append(HotTerm(rank=entry.get("rank") or position, term=term, heat=entry.get("heat"),
+                                 rising=bool(rising) if marks_rising else rising))
+        if not terms:
+            self.empty_page(response, "hot terms")
+            return
+        yield HotTermsItem(platform=key, url=response.url, terms=tuple(terms))
+
+    # --- search results ------------------------------------------------------------------------------------
+
+    async def parse_search(self, response: Response) -> AsyncIterator[SearchPageItem | scrapy.Request]:
+        key, platform, profile = self.platform_of(response)
+        keyword, top, offset = response.meta["keyword"], response.meta["top"], response.meta.get("rank_offset", 0)
+        html, page, documents = await self.rendered(response)
+        self.count_page(response, "search")
+        hits = []
+        for entry in read_items(profile, page, response.url, documents):
+            if not entry.get("url") or offset + len(hits) >= top:
+                continue
+            price = entry.get("price")
+            hits.append(SearchHit(rank=offset + len(hits) + 1, url=entry["url"],
+                                  item_id=entry.get("item_id") or self.item_id(platform, entry["url"]),
+                                  title=entry.get("title"), price=price[0] if price else None,
+                                  monthly_sales=entry.get("sales")))
+        if not hits:
+            if offset == 0:
+                self.empty_page(response, f"search results for {keyword!r}")
+            return
+        yield SearchPageItem(platform=key, keyword=keyword, url=response.url, hits=tuple(hits))
+        for hit in hits:
+            yield self.product_request(key, hit.url, keyword=keyword)
+        next_url = read_page(profile, page, response.url, documents).get("next")
+        if next_url and offset + len(hits) < top:
+            yield self.page_request(key, next_url, "search", self.parse_search,
+                                    meta={"keyword": keyword, "top": top, "rank_offset": offset + len(hits)})
+
+    # --- product pages -------------------------------------------------------------------------------------
+
+    def product_request(self, key: str, url: str, keyword: str | None = None) -> scrapy.Request:
+        platform = self.config.platforms.get(key)
+        inline_reviews = (self.want_reviews and platform is not None and platform.render == "browser"
+                          and platform.reviews_url is None)
+        steps = platform.profile.reviews.steps if inline_reviews else ()
+        return self.page_request(key, url, "product", self.parse_product, extra_steps=steps,
+                                 meta={"keyword": keyword, "inline_reviews": inline_reviews}, priority=1)
+
+    async def parse_product(self, response: Response) -> AsyncIterator[ProductItem | ReviewsPageItem | scrapy.Request]:
+        key, platform, profile = self.platform_of(response)
+        html, page, documents = await self.rendered(response)
+        self.count_page(response, "product")
+        found = extract_product(html, response.url)
+        fields = read_page(profile, page, response.url, documents)
+        item = self.product_item(key, platform, response.url, found, fields)
+        if item.incomplete:
+            self.crawler.stats.inc_value(f"shopsentinel/incomplete/{key}")
+            logger.warning("%s: incomplete product %s: %s", key, response.url, item.incomplete)
+        yield item
+        if not self.want_reviews or platform is None:
+            return
+        if response.meta.get("inline_reviews"):
+            reviews = self.reviews_from(platform.profile.reviews, page, response.url, documents)
+            yield ReviewsPageItem(platform=key, product_url=response.url, url=response.url, reviews=tuple(reviews))
+            return
+        reviews_url = fields.get("reviews_link") or (
+            platform.reviews_page_url(item.item_id, 1) if platform.reviews_url and item.item_id else None)
+        if reviews_url:
+            yield self.page_request(key, reviews_url, "reviews", self.parse_reviews,
+                                    meta={"product_url": response.url, "review_page": 1})
+
+    def product_item(self, key: str, platform: Platform | None, url: str, found, fields: dict[str, Any]) -> ProductItem:
+        """The generic extraction, overridden field by field by what the site profile read."""
+        price, price_max, rule = found.price, found.price_max, found.rule
+        if fields.get("price"):
+            price, price_max, rule = fields["price"][0], fields["price"][1], "profile"
+        if fields.get("price_max"):
+            price_max = fields["price_max"][0]
+        list_price = fields["list_price"][0] if fields.get("list_price") else found.list_price
+        promo_price = fields["promo_price"][0] if fields.get("promo_price") else found.promo_price
+        stock = fields.get("stock") if fields.get("stock") is not None else found.stock
+        availability = fields.get("availability") or found.availability
+        if availability is None and stock is not None:
+            availability = "InStock" if stock > 0 else "OutOfStock"
+        return ProductItem(
+            platform=key, url=url,
+            item_id=fields.get("item_id") or self.item_id(platform, url) or found.sku,
+            title=fields.get("title") or found.name, price=price, price_max=_above(price_max, price),
+            list_price=list_price, promo_price=promo_price,
+            currency=found.currency or ("CNY" if price is not None else None),
+            availability=availability, stock=stock,
+            monthly_sales=fields.get("sales") if fields.get("sales") is not None else found.monthly_sales,
+            rating=fields.get("rating") if fields.get("rating") is not None else found.rating,
+            review_count=fields.get("review_count") if fields.get("review_count") is not None else found.review_count,
+            shop=fields.get("shop") or found.shop, sku=fields.get("sku") or found.sku, rule=rule,
+            incomplete=None if price is not None else (found.incomplete or "no price found"))
+
+    @staticmethod
+    def item_id(platform: Platform | None, url: str) -> str | None:
+        pattern = item_id_pattern(platform.product_url) if platform else None
+        match = pattern.search(url) if pattern else None
+        return match.group(1) if match else None
+
+    # --- reviews -------------------------------------------------------------------------------------------
+
+    def reviews_from(self, profile: PageProfile, page: Page, url: str, documents: list[Any]) -> list[Review]:
+        reviews = []
+        for entry in read_items(profile, page, url, documents):
+            if not entry.get("text"):
+                continue
+            reviews.append(Review(text=entry["text"], review_id=entry.get("review_id"), rating=entry.get("rating"),
+                                  posted_at=entry.get("date"), sku=entry.get("sku")))
+        return reviews
+
+    async def parse_reviews(self, response: Response) -> AsyncIterator[ReviewsPageItem | scrapy.Request]:
+        key, _, profile = self.platform_of(response)
+        product_url, number = response.meta["product_url"], response.meta["review_page"]
+        html, page, documents = await self.rendered(response)
+        self.count_page(response, "reviews")
+        reviews = self.reviews_from(profile, page, response.url, documents)
+        if reviews:
+            yield ReviewsPageItem(platform=key, product_url=product_url, url=response.url, reviews=tuple(reviews))
+        known = self.known_reviews.get(product_url, set())
+        if any(review.review_id in known for review in reviews):
+            self.crawler.stats.inc_value(f"shopsentinel/reviews_stopped_at_known/{key}")
+            return  # newest first: from here on every review is already stored
+        next_url = read_page(profile, page, response.url, documents).get("next")
+        if reviews and next_url and number < MAX_REVIEW_PAGES:
+            yield self.page_request(key, next_url, "reviews", self.parse_reviews,
+                                    meta={"product_url": product_url, "review_page": number + 1})
+
+
+def _above(maximum: Decimal | None, price: Decimal | None) -> Decimal | None:
+    """A range maximum only when it is really above the price."""
+    return maximum if maximum is not None and price is not None and maximum > price else None
