@@ -191,11 +191,14 @@ def chosen_platforms(config: Config, wanted: list[str] | None) -> list[str]:
     return list(wanted) if wanted else list(config.platforms)
 
 
-def platform_of_url(config: Config, url: str) -> str:
+def platform_of_url(config: Config, url: str, *, required: bool = True) -> str | None:
+    """The configured platform whose base_url the URL is under; with `required`, no match is a usage error."""
     for key, platform in config.platforms.items():
         if platform.base_url and url.startswith(platform.base_url.rstrip("/") + "/"):
             return key
-    fail(f"{url} does not belong to any configured platform (no base_url matches)", ExitCode.USAGE)
+    if required:
+        fail(f"{url} does not belong to any configured platform (no base_url matches)", ExitCode.USAGE)
+    return None
 
 
 def scan_plan(config: Config, platforms: list[str], keywords: list[str] | None, urls: list[str] | None,
@@ -331,12 +334,87 @@ def check(
 
 @app.command()
 def extract(
+    ctx: typer.Context,
     pages: Annotated[Optional[list[Path]], typer.Argument(help="Saved pages (.html or .html.gz, any encoding).")] = None,
     url: Annotated[Optional[list[str]], typer.Option("--url", help="Fetch and extract this URL (repeatable).")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Extract product name, price, currency, availability and SKU from pages."""
-    not_yet("extract", 3)
+    """Extract product name, price, currency, availability and SKU from saved pages or URLs.
+
+    Saved pages go through the generic extractor; URLs are fetched by the crawler (robots.txt, throttling, the
+    browser for render = "browser" platforms) and read with their platform's site profile when one claims them:
+    the tool for writing and debugging profiles. Exit code 1 when a page could not be read or has no price.
+    """
+    from crawlers.encoding import read_page
+    from crawlers.extract import extract_product, extraction_line
+
+    if not pages and not url:
+        fail("give saved pages and/or --url URLs to extract from", ExitCode.USAGE)
+    lines, problems = [], 0
+    for path in pages or []:
+        try:
+            text, _ = read_page(path)
+        except OSError as exc:
+            err.print(f"[red]{escape(str(path))}: {escape(exc.strerror or str(exc))}[/]")
+            problems += 1
+            continue
+        found = extract_product(text, None)
+        lines.append({**extraction_line(str(path), found), "incomplete": found.incomplete})
+    if url:
+        lines += extract_urls(ctx, url)
+    problems += sum(1 for line in lines if line["price"] is None)
+    if as_json:
+        for line in lines:
+            line.pop("incomplete", None)
+            print(json.dumps(line, ensure_ascii=False))
+    else:
+        show_extractions(lines)
+    if problems:
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def extract_urls(ctx: typer.Context, urls: list[str]) -> list[dict]:
+    from crawlers.run import CrawlError, CrawlPlan, run_crawl
+    from crawlers.spiders.base import GENERIC
+
+    config = config_from(ctx)
+    pairs = [(platform_of_url(config, u, required=False) or GENERIC, u) for u in urls]
+    plan = CrawlPlan(platforms=sorted({key for key, _ in pairs}), products=pairs, store=False)
+    found: dict[str, dict] = {}
+
+    def collect(event: dict) -> None:
+        if event.get("event") == "extracted" and event.get("type") == "ProductItem":
+            found[event["url"]] = event
+
+    try:
+        run_crawl(ctx.obj["config_path"], plan, on_event=collect)
+    except CrawlError as exc:
+        fail(str(exc), ExitCode.FINDINGS)
+    lines = []
+    for _, page_url in pairs:
+        item = found.get(page_url)
+        if item is None:
+            err.print(f"[red]{escape(page_url)}: not fetched (robots.txt, an HTTP error or a timeout; see above)[/]")
+            lines.append({"source": page_url, "name": None, "price": None, "currency": None, "availability": None,
+                          "sku": None, "rule": None, "incomplete": "not fetched"})
+            continue
+        lines.append({"source": page_url, "name": item["title"],
+                      "price": float(item["price"]) if item["price"] is not None else None,
+                      "currency": item["currency"], "availability": item["availability"], "sku": item["sku"],
+                      "rule": item["rule"], "incomplete": item["incomplete"]})
+    return lines
+
+
+def show_extractions(lines: list[dict]) -> None:
+    grid = Table(title="extracted", title_justify="left")
+    for column in ("source", "name", "price", "availability", "sku", "rule"):
+        grid.add_column(column)
+    for line in lines:
+        price = (f"{line['currency'] or ''} {line['price']:,.2f}".strip() if line["price"] is not None
+                 else f"[red]none: {escape(line.get('incomplete') or '')}[/]")
+        grid.add_row(escape(line["source"]), escape(line["name"] or "–"), price, line["availability"] or "–",
+                     escape(line["sku"] or "–"), line["rule"] or "–")
+    out.print(grid)
 
 
 @app.command()

@@ -69,8 +69,8 @@ def spider_jobs(plan: CrawlPlan, known_reviews: dict[str, set[str]]) -> list[tup
     if plan.hot_terms:
         jobs.append((HotTermsSpider, {"platforms": plan.platforms}))
     if plan.keywords:
-        jobs.append((SearchSpider, {**common, "keywords": plan.keywords}))
-    if plan.products:
+        jobs.append((SearchSpider, {**common, "keywords": plan.keywords, "urls": plan.products}))
+    elif plan.products:
         jobs.append((ProductsSpider, {**common, "urls": plan.products}))
     if plan.review_products:
         jobs.append((ReviewsSpider, {"platforms": plan.platforms, "known_reviews": known_reviews,

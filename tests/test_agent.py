@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import signal
 import socket
@@ -14,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agent import ExitCode, app
-from conftest import fetch
+from conftest import fast_config, fetch
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -108,3 +109,84 @@ def test_demo_falls_back_to_free_ports_when_its_port_is_taken(config_copy):
         finally:
             if process.poll() is None:
                 process.kill()
+
+
+@pytest.mark.integration
+def test_scan_prints_the_competitor_table_as_json(tmp_path, marketplace):
+    config = fast_config(tmp_path, marketplace.sites)
+    result = subprocess.run([sys.executable, str(ROOT / "agent.py"), "--config", str(config), "scan", "-k", "充电宝",
+                             "-p", "laodian", "--no-reviews", "--json"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    [table] = report["tables"]
+    assert (table["keyword"], table["platform"]) == ("充电宝", "laodian")
+    truth = {p["url"]: p for p in marketplace.ground_truth()["products"]}
+    assert len(table["listings"]) >= 10
+    for listing in table["listings"]:
+        assert listing["price"] == pytest.approx(truth[listing["url"]]["price"])
+    competitors = sorted(x["price"] for x in table["listings"] if not x["own"])
+    assert table["band"]["min"] == competitors[0] and table["band"]["max"] == competitors[-1]
+    [own] = table["own"]
+    assert own["url"].endswith("goods.php?id=880002") and own["zone"] in {"below", "low", "middle", "high", "above"}
+    assert [run["kind"] for run in report["runs"]] == ["hot_terms", "search"]
+    assert report["failed_platforms"] == []
+
+
+@pytest.mark.integration
+def test_scan_reports_a_platform_that_fails_wholesale(tmp_path, fresh_marketplace):
+    fresh_marketplace.add_fault(kind="status", status=500, platform="laodian")
+    config = fast_config(tmp_path, fresh_marketplace.sites, retries=0)
+    result = subprocess.run([sys.executable, str(ROOT / "agent.py"), "--config", str(config), "scan", "-k", "充电宝",
+                             "-p", "laodian", "-p", "shangcheng", "--no-reviews"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == ExitCode.FINDINGS, result.stderr
+    assert "FAILED" in result.stdout and "price band" in result.stdout
+
+
+FIXTURES = ROOT / "tests" / "fixtures" / "pages"
+
+
+def test_extract_saved_pages_prints_one_json_line_each(tmp_path):
+    gzipped = tmp_path / "legacy.html.gz"
+    gzipped.write_bytes(gzip.compress((FIXTURES / "legacy_gbk.html").read_bytes()))
+    result = runner.invoke(app, ["extract", str(FIXTURES / "jsonld_offer.html"), str(gzipped), "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [list(line) for line in lines] == [["source", "name", "price", "currency", "availability", "sku", "rule"]] * 2
+    assert lines[0]["rule"] == "jsonld" and lines[1]["source"] == str(gzipped)
+    assert all(isinstance(line["price"], float) and line["name"] for line in lines)
+
+
+def test_extract_says_what_failed_and_exits_1(tmp_path):
+    result = runner.invoke(app, ["extract", str(FIXTURES / "noprice.html"), str(tmp_path / "missing.html"), "--json"])
+    assert result.exit_code == ExitCode.FINDINGS
+    [line] = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
+    assert line["price"] is None
+    assert "missing.html" in result.stderr
+
+
+@pytest.mark.integration
+def test_extract_urls_through_the_crawler_with_profiles_and_the_browser(tmp_path, marketplace):
+    config = fast_config(tmp_path, marketplace.sites)
+    truth = {(p["platform"], p["item_id"]): p for p in marketplace.ground_truth()["products"]}
+    urls = [truth[("shangcheng", "SC10001")]["url"], truth[("kuaigou", "7100000001")]["url"]]
+    result = subprocess.run([sys.executable, str(ROOT / "agent.py"), "--config", str(config), "extract", "--json",
+                             *(arg for u in urls for arg in ("--url", u))], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["source"] for line in lines] == urls
+    assert lines[0]["price"] == truth[("shangcheng", "SC10001")]["price"] and lines[0]["rule"] == "jsonld"
+    assert lines[1]["price"] == truth[("kuaigou", "7100000001")]["price"] and lines[1]["rule"] == "profile"
+    assert lines[1]["name"] == truth[("kuaigou", "7100000001")]["title"]
+
+
+@pytest.mark.integration
+def test_extract_url_of_no_configured_platform_uses_the_generic_extractor(tmp_path, marketplace):
+    config = fast_config(tmp_path)  # the shipped ports: this marketplace's URLs belong to no platform
+    expected = next(p for p in marketplace.ground_truth()["products"] if p["platform"] == "laodian")
+    result = subprocess.run([sys.executable, str(ROOT / "agent.py"), "--config", str(config), "extract", "--json",
+                             "--url", expected["url"]], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    [line] = [json.loads(x) for x in result.stdout.splitlines()]
+    assert line["price"] == expected["price"] and line["name"] == expected["title"]
+    assert line["rule"].startswith("dom:")

@@ -3,12 +3,11 @@ real SQLite file, checked against the marketplace's ground truth."""
 
 from __future__ import annotations
 
-import re
 import time
-from pathlib import Path
 
 import pytest
 
+from conftest import fast_config
 from crawlers.run import CrawlPlan, run_crawl
 from demo_market.launcher import launch
 from demo_market.world import build_world
@@ -16,20 +15,7 @@ from store import open_store
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parent.parent
 PLATFORMS = ["shangcheng", "laodian", "kuaigou"]
-
-
-def fast_config(directory: Path, **crawl: object) -> Path:
-    """The shipped config, crawling the local demo without politeness delays (it is ours and on loopback)."""
-    text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    settings = {"download_delay_s": 0.0, "retry_backoff_s": 0.2, "concurrency_per_domain": 4, **crawl}
-    for key, value in settings.items():
-        text = re.sub(rf"(?m)^{key} = .*$", f"{key} = {value}", text, count=1)
-    text = re.sub(r"(?m)^enabled = true(\s+# slow down)", r"enabled = false\1", text, count=1)
-    path = directory / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def by_key(truth: dict) -> dict[tuple[str, str], dict]:
@@ -155,7 +141,7 @@ def fresh(tmp_path):
         yield running, fast_config(tmp_path), tmp_path / "var" / "shopsentinel.db"
 
 
-def crawl_products(config: Path, market, urls: list[tuple[str, str]]):
+def crawl_products(config, market, urls: list[tuple[str, str]]):
     plan = CrawlPlan(platforms=sorted({key for key, _ in urls}), products=urls)
     return run_crawl(config, plan, demo_urls=market.sites).runs[0]
 

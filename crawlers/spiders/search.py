@@ -11,10 +11,13 @@ from crawlers.spiders.base import ShopSpider
 class SearchSpider(ShopSpider):
     name = "search"
 
-    def __init__(self, *args: Any, keywords: list[tuple[str, list[str], int]], **kwargs: Any) -> None:
-        """`keywords`: (term, platforms, top N) triples."""
+    def __init__(self, *args: Any, keywords: list[tuple[str, list[str], int]],
+                 urls: list[tuple[str, str]] = (), **kwargs: Any) -> None:
+        """`keywords`: (term, platforms, top N) triples; `urls`: (platform, URL) of products to visit as well
+        (our own), in the same crawl so a product both searched and listed is fetched once."""
         super().__init__(*args, **kwargs)
         self.keywords = keywords
+        self.urls = urls
 
     async def start(self):
         for term, platforms, top in self.keywords:
@@ -22,3 +25,6 @@ class SearchSpider(ShopSpider):
                 if key in self.platforms and self.config.platforms[key].search_url:
                     yield self.page_request(key, self.config.platforms[key].search_page_url(term, 1), "search",
                                             self.parse_search, meta={"keyword": term, "top": top})
+        for key, url in self.urls:
+            if key in self.platforms:
+                yield self.product_request(key, url)

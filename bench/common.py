@@ -1,0 +1,95 @@
+"""What the crawler benchmarks share: a benchmark config.toml, a timed ShopSentinel crawl, rates and the report.
+
+Rates are measured between the first and the last completed page of a side ((pages - 1) / seconds between them),
+so neither side is charged for process start-up, browser launch or shutdown; each side's whole wall time is
+reported next to it as well.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crawlers.run import CrawlPlan, CrawlResult, run_crawl  # noqa: E402
+
+PAGE_KINDS = ("product", "reviews", "search", "hot")
+
+
+def bench_config(directory: Path, **crawl: object) -> Path:
+    """The shipped config.toml with its crawl settings replaced (delay, concurrency, page cap ...), AutoThrottle
+    off, and its store inside `directory`."""
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    for key, value in crawl.items():
+        text, found = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text, count=1)
+        if not found:
+            raise KeyError(f"config.toml has no {key}")
+    text = re.sub(r"(?m)^enabled = true(\s+# slow down)", r"enabled = false\1", text, count=1)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def rate(first: float, last: float, pages: int) -> float:
+    """Pages per second between the first and the last completed page."""
+    return (pages - 1) / (last - first) if pages > 1 and last > first else 0.0
+
+
+@dataclass
+class TimedCrawl:
+    """A ShopSentinel crawl seen from the parent: when each page and item arrived (monotonic seconds)."""
+
+    result: CrawlResult | None = None
+    wall_s: float = 0.0
+    page_times: list[float] = field(default_factory=list)
+    item_times: list[float] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if event.get("event") == "page" and event.get("kind") in PAGE_KINDS:
+            self.page_times.append(now)
+            self.urls.append(event["url"])
+        elif event.get("event") == "item":
+            self.item_times.append(now)
+
+    def stats(self) -> dict[str, Any]:
+        """The run's stats as the store recorded them."""
+        return self.result.runs[0].stats
+
+    def page_rate(self) -> float:
+        return rate(self.page_times[0], self.page_times[-1], len(self.page_times))
+
+    def item_rate(self) -> float:
+        return rate(self.item_times[0], self.item_times[-1], len(self.item_times))
+
+
+def timed_crawl(config: Path, plan: CrawlPlan, sites: dict[str, str],
+                on_event: Callable[[dict[str, Any]], None] | None = None) -> TimedCrawl:
+    """Run ShopSentinel's real crawl (`run_crawl`, its own child process) and time its progress events."""
+    timed = TimedCrawl()
+
+    def both(event: dict[str, Any]) -> None:
+        timed.on_event(event)
+        if on_event is not None:
+            on_event(event)
+
+    started = time.monotonic()
+    timed.result = run_crawl(config, plan, demo_urls=sites, on_event=both)
+    timed.wall_s = time.monotonic() - started
+    return timed
+
+
+def report(details: dict[str, Any], name: str, value: float, unit: str, ratio: float, baseline: str) -> None:
+    """The JSON line of details, then the summary line (always the last line a benchmark prints)."""
+    print(json.dumps(details, ensure_ascii=False))
+    print(f"{name}: {value:.1f} {unit}, ratio {ratio:.2f} against {baseline}")
