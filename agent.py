@@ -311,6 +311,45 @@ def money(value: float | None) -> str:
 
 
 @app.command()
+def login(
+    ctx: typer.Context,
+    platform: Annotated[str, typer.Argument(help="Platform key from config.toml.")],
+    import_file: Annotated[Optional[Path], typer.Option("--import", help="Import a cookie export (JSON list or "
+                                                        "Netscape cookies.txt) instead of signing in here.")] = None,
+) -> None:
+    """Keep a signed-in session for a platform that shows prices only to logged-in shoppers.
+
+    Opens a visible Chromium to sign in by hand where a screen exists, or imports a desktop browser's cookie
+    export. Writes a Playwright storage-state file under var/secrets/ (mode 600) and says which config key to
+    point at it. Cookie values are never printed.
+    """
+    from crawlers.browser import BrowserNotFound, find_chromium
+    from crawlers.login import LoginError, import_cookies, login_in_browser
+
+    config = config_from(ctx)
+    if platform not in config.platforms:
+        fail(f"unknown platform {platform!r}; configured: {', '.join(config.platforms)}", ExitCode.USAGE)
+    site = config.platforms[platform]
+    if site.base_url is None:
+        fail(f"platform {platform!r} has no base_url to sign in at", ExitCode.CONFIG)
+    target = config.paths.var_dir / "secrets" / f"{platform}-state.json"
+    try:
+        if import_file is not None:
+            path, count = import_cookies(import_file, site.base_url, target)
+        else:
+            def wait_for_user() -> None:
+                typer.prompt("Sign in in the browser window, then press Enter here", default="",
+                             show_default=False)
+            path, count = login_in_browser(site.base_url, target, find_chromium(config.crawl.chromium_path),
+                                           wait_for_user)
+    except (LoginError, BrowserNotFound) as exc:
+        fail(str(exc), ExitCode.FINDINGS)
+    key = "storage_state" if site.render == "browser" else "cookies_file"
+    out.print(f"saved {count} cookies for {platform} to {path}")
+    out.print(f'set it in config.toml: [platforms.{platform}] {key} = "{path}"', highlight=False)
+
+
+@app.command()
 def daemon() -> None:
     """Run the scheduled jobs of config.toml until stopped (SIGTERM or Ctrl-C)."""
     not_yet("daemon", 6)

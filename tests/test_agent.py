@@ -20,7 +20,7 @@ from conftest import fast_config, fetch
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
-COMMANDS = [[], ["demo"], ["scan"], ["daemon"], ["report"], ["check"], ["extract"], ["sentiment"], ["alerts"],
+COMMANDS = [[], ["demo"], ["scan"], ["login"], ["daemon"], ["report"], ["check"], ["extract"], ["sentiment"], ["alerts"],
             ["alerts", "list"], ["alerts", "show"], ["alerts", "ack"], ["alerts", "resolve"]]
 
 
