@@ -50,6 +50,10 @@ class PlatformMiddleware:
     def __init__(self, config: Config) -> None:
         self.config = config
         self._cookies: dict[str, dict[str, str]] = {}
+        for key in config.platforms:
+            if not config.obeys_robots(key):
+                logger.warning("platform %s is configured to ignore robots.txt: crawl it only with the site's "
+                               "permission", key)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PlatformMiddleware:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from config import Config
 from crawlers.browser import AbortResources, launch_options
@@ -61,6 +61,15 @@ def scrapy_settings(config: Config, platforms: list[str], *, log_level: str = "W
     return settings
 
 
+def playwright_proxy(url: str) -> dict[str, str]:
+    """Playwright wants a proxy's credentials apart from its server address."""
+    parts = urlsplit(url)
+    proxy = {"server": f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")}
+    if parts.username:
+        proxy.update(username=unquote(parts.username), password=unquote(parts.password or ""))
+    return proxy
+
+
 def browser_settings(config: Config, platforms: list[str]) -> dict[str, Any]:
     """One Chromium per crawl, one reused context per platform (with its storage state and proxy), a cap on open
     pages, and images, fonts and media never loaded."""
@@ -74,7 +83,7 @@ def browser_settings(config: Config, platforms: list[str]) -> dict[str, Any]:
         if platform.storage_state is not None:
             context["storage_state"] = str(platform.storage_state)
         if proxy := platform.proxy_url():
-            context["proxy"] = {"server": proxy}
+            context["proxy"] = playwright_proxy(proxy)
         if platform.headers:
             context["extra_http_headers"] = dict(platform.headers)
         contexts[key] = context

@@ -203,3 +203,14 @@ def test_a_platform_failing_wholesale_is_reported(fresh):
     assert run.stats["platforms"]["shangcheng"]["failed"] is False
     assert run.status == "ok"  # one platform down is reported, not a failed run
     assert any(error["platform"] == "laodian" for error in run.errors)
+
+
+def test_a_page_slower_than_the_timeout_is_retried_then_reported(fresh):
+    market, _, db = fresh
+    config = fast_config(db.parent.parent, timeout_s=1.0, retries=1)
+    market.add_fault(kind="slow", delay=3, platform="shangcheng", path="/item/SC10002.html")
+    base = market.sites["shangcheng"]
+    run = crawl_products(config, market, [("shangcheng", base + "/item/SC10002.html"),
+                                          ("shangcheng", base + "/item/SC10001.html")])
+    assert run.stats["retries"] == 1 and run.stats["items"]["prices"] == 1
+    assert run.stats["platforms"]["shangcheng"]["errors"] == {"DownloadTimeoutError": 1}

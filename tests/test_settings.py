@@ -1,0 +1,30 @@
+"""Scrapy settings from config.toml: politeness, one browser, proxies without credentials in the address."""
+
+from __future__ import annotations
+
+from config import load_config
+from conftest import ROOT
+from crawlers.settings import playwright_proxy, scrapy_settings
+
+
+def test_http_only_crawl_has_no_browser_and_keeps_consoles_off():
+    settings = scrapy_settings(load_config(ROOT / "config.toml"), ["shangcheng", "laodian"])
+    assert "DOWNLOAD_HANDLERS" not in settings
+    assert settings["TELNETCONSOLE_ENABLED"] is False and settings["REMOTE_CONTROL_ENABLED"] is False
+    assert settings["ROBOTSTXT_OBEY"] is True and settings["COOKIES_DEBUG"] is False
+    assert set(settings["DOWNLOAD_SLOTS"]) == {"shangcheng", "laodian"}
+
+
+def test_browser_crawl_starts_one_chromium_for_the_schemes_it_needs():
+    settings = scrapy_settings(load_config(ROOT / "config.toml"), ["kuaigou", "shangcheng"])
+    assert list(settings["DOWNLOAD_HANDLERS"]) == ["http"]
+    assert set(settings["PLAYWRIGHT_CONTEXTS"]) == {"kuaigou"}
+    assert settings["PLAYWRIGHT_LAUNCH_OPTIONS"]["executable_path"]
+    abort = settings["PLAYWRIGHT_ABORT_REQUEST"]
+    assert abort(type("R", (), {"resource_type": "image"})()) and not abort(type("R", (), {"resource_type": "xhr"})())
+
+
+def test_proxy_credentials_are_split_for_playwright():
+    assert playwright_proxy("http://user:p%40ss@proxy.example:3128") == {
+        "server": "http://proxy.example:3128", "username": "user", "password": "p@ss"}
+    assert playwright_proxy("socks5://proxy.example") == {"server": "socks5://proxy.example"}
