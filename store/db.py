@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from store.alerts import AlertsMixin
+from store.analysis import AnalysisMixin
 from store.catalog import CatalogMixin
 from store.errors import NotADatabaseError, StoreOpenError
 from store.migrations import migrate, schema_version
@@ -56,7 +57,7 @@ def open_database(path: str | Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) 
     return Database(conn, execute_plugins=False)
 
 
-class Store(RunsMixin, CatalogMixin, ObservationsMixin, AlertsMixin):
+class Store(RunsMixin, CatalogMixin, ObservationsMixin, AnalysisMixin, AlertsMixin):
     """The ShopSentinel database: every stage reads and writes through this object, never through SQL.
 
     Use one Store per process and thread. Writes of one crawl item go in one `with store.transaction():`

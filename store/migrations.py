@@ -174,12 +174,46 @@ def _create_alerts(db: Database) -> None:
     )
 
 
+def _create_review_analysis(db: Database) -> None:
+    _run(
+        db,
+        "ALTER TABLE reviews ADD COLUMN sentiment_score REAL CHECK (sentiment_score BETWEEN 0 AND 1)",
+        "ALTER TABLE reviews ADD COLUMN sentiment_label TEXT CHECK (sentiment_label IN ('pos', 'neg'))",
+        "ALTER TABLE reviews ADD COLUMN sentiment_model TEXT",
+        "CREATE INDEX reviews_sentiment_model ON reviews (sentiment_model)",
+        """CREATE TABLE review_themes (
+            id INTEGER PRIMARY KEY,
+            review_id INTEGER NOT NULL REFERENCES reviews (id) ON DELETE CASCADE,
+            theme TEXT NOT NULL,
+            aspect TEXT,
+            opinion TEXT,
+            clause TEXT,
+            analysed_at TEXT NOT NULL
+        ) STRICT""",
+        "CREATE INDEX review_themes_review ON review_themes (review_id)",
+        "CREATE INDEX review_themes_theme ON review_themes (theme)",
+        """CREATE TABLE insights (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            platform TEXT,
+            keyword TEXT,
+            product_id INTEGER REFERENCES products (id),
+            detail TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(detail)),
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            UNIQUE (kind, subject)
+        ) STRICT""",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "crawl runs and products", _create_runs_and_products),
     Migration(2, "price observations", _create_price_observations),
     Migration(3, "reviews", _create_reviews),
     Migration(4, "hot term snapshots and search results", _create_hot_terms_and_search_results),
     Migration(5, "alerts", _create_alerts),
+    Migration(6, "review analysis: sentiment, pain-point themes, insights", _create_review_analysis),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

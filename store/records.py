@@ -232,6 +232,9 @@ class ReviewRow(ReviewRecord):
     review_key: str
     crawled_at: datetime
     run_id: int | None
+    sentiment_score: float | None = None   # probability the review is positive, from `sentiment_model`
+    sentiment_label: str | None = None     # "pos" | "neg"
+    sentiment_model: str | None = None
 
 
 def normalise_review_text(text: str) -> str:
@@ -357,3 +360,38 @@ class AlertRow(AlertRecord):
     next_attempt_at: datetime | None
     delivered_at: datetime | None
     last_error: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewThemeRecord:
+    """A pain point found in a review: its theme (e.g. 质量) and the (aspect, opinion) pair and clause behind it."""
+
+    theme: str
+    aspect: str | None = None
+    opinion: str | None = None
+    clause: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_text(self, "theme", required=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewThemeRow(ReviewThemeRecord):
+    id: int
+    review_id: int
+    analysed_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class InsightRow:
+    """A standing finding that is not an alarm (e.g. a differentiation opportunity), kept current by subject."""
+
+    id: int
+    kind: str
+    subject: str
+    platform: str | None
+    keyword: str | None
+    product_id: int | None
+    detail: dict[str, Any]
+    first_seen: datetime
+    last_seen: datetime

@@ -31,11 +31,13 @@ from store import (
     ProductConflictError,
     ProductRecord,
     ReviewRecord,
+    ReviewThemeRecord,
     RunStateError,
     SchemaTooNewError,
     SearchHit,
     Store,
     StoreBusyError,
+    StoreError,
     open_store,
 )
 from store.db import open_database
@@ -53,6 +55,8 @@ ALL_TABLES = {
     "hot_term_snapshots",
     "search_results",
     "alerts",
+    "review_themes",
+    "insights",
 }
 
 
@@ -86,13 +90,13 @@ def count(path: Path, table: str) -> int:
 
 def test_fresh_database_is_created_with_latest_schema_in_wal_mode(store: Store, db_path: Path) -> None:
     assert db_path.is_file()
-    assert store.schema_version == LATEST_VERSION == 5
+    assert store.schema_version == LATEST_VERSION == 6
     with raw(db_path) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
         journal_mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     assert tables == ALL_TABLES
-    assert versions == [1, 2, 3, 4, 5]
+    assert versions == [1, 2, 3, 4, 5, 6]
     assert journal_mode == "wal"
 
 
@@ -534,3 +538,36 @@ def test_sigkill_mid_run_leaves_only_whole_committed_blocks(tmp_path: Path) -> N
         assert store.recover_interrupted_runs() == run_ids
         assert [store.get_run(run_id).status for run_id in run_ids] == ["interrupted"] * 5
         assert sum(len(store.reviews_for(pid)) for _, pid, *_ in blocks) == 20 * len(blocks)
+
+
+# --- review analysis -----------------------------------------------------------------------------------
+
+
+def test_sentiments_themes_and_insights_round_trip(store: Store) -> None:
+    product = store.upsert_product(chair())
+    store.add_reviews(product, [ReviewRecord(text="噪音太大", review_id="1", rating=1),
+                                ReviewRecord(text="很好用", review_id="2", rating=5)])
+    pending = store.reviews_needing_sentiment("m1")
+    assert [text for _, text in pending] == ["噪音太大", "很好用"]
+    store.set_sentiments([(pending[0][0], 0.08), (pending[1][0], 0.97)], "m1")
+    assert store.reviews_needing_sentiment("m1") == []
+    assert len(store.reviews_needing_sentiment("m2")) == 2, "a new model rescores everything"
+    [negative] = store.negative_reviews([product])
+    assert (negative.text, negative.sentiment_label, negative.sentiment_score) == ("噪音太大", "neg", 0.08)
+    store.set_review_themes(negative.id, [ReviewThemeRecord(theme="噪音", aspect="噪音", opinion="大")])
+    store.set_review_themes(negative.id, [ReviewThemeRecord(theme="噪音", aspect="噪音", opinion="太大")])
+    [theme] = store.review_themes([negative.id])
+    assert (theme.theme, theme.opinion) == ("噪音", "太大"), "re-analysis replaces, never piles up"
+    first = store.upsert_insight("opportunity", "露营椅/质量", {"share": 0.31}, keyword="露营椅")
+    again = store.upsert_insight("opportunity", "露营椅/质量", {"share": 0.35}, keyword="露营椅")
+    [insight] = store.insights(kind="opportunity")
+    assert first == again == insight.id and insight.detail == {"share": 0.35}
+
+
+def test_a_sentiment_outside_zero_to_one_is_refused(store: Store) -> None:
+    product = store.upsert_product(chair())
+    store.add_reviews(product, [ReviewRecord(text="还行", review_id="1")])
+    [(review_id, _)] = store.reviews_needing_sentiment("m1")
+    with pytest.raises(StoreError):
+        store.set_sentiments([(review_id, 1.5)], "m1")
+    assert store.reviews_needing_sentiment("m1") == [(review_id, "还行")]
