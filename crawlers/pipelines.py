@@ -65,9 +65,9 @@ class StorePipeline:
         try:
             with self.store.transaction():
                 self._write(item)
-        except st.InvalidRecordError as exc:
+        except (st.InvalidRecordError, st.ProductConflictError) as exc:
             self.items["dropped"] += 1
-            raise DropItem(f"invalid item from {getattr(item, 'url', '?')}: {exc}") from exc
+            raise DropItem(f"item from {getattr(item, 'url', '?')} not stored: {exc}") from exc
         return item
 
     def _write(self, item: Any) -> None:
