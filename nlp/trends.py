@@ -155,17 +155,17 @@ def heat_growth(before: float | None, now: float | None) -> float | None:
 
 def related_terms(report: TrendReport, keyword: str, *,
                   words: Callable[[str], Iterable[str]] | None = None) -> list[TermTrend]:
-    """Terms of the report that concern `keyword`: a term containing it or (two characters or more) contained
-    in it (超轻露营椅 or 露营椅 for 露营椅子), or, given a word splitter such as nlp.text.content_words, sharing a word of two or more characters
-    with it (户外折叠椅 and 折叠椅子). Single characters are ignored: sharing 椅 says nothing."""
+    """Terms of the report that concern `keyword`: a term containing it or, with two characters or more,
+    contained in it (超轻露营椅 or 露营椅 for 露营椅子); or, given a word splitter such as nlp.text.content_words,
+    a term sharing a word of two or more characters with it (户外折叠椅 and 折叠椅子). Single characters are
+    ignored: sharing 椅 says nothing."""
     keyword = keyword.strip().lower()
     keyword_words = _long_words(keyword, words)
     related = []
     for trend in report.terms:
         term = trend.term.lower()
-        if keyword and (keyword in term or (len(term) >= 2 and term in keyword)):
-            related.append(trend)
-        elif keyword_words and keyword_words & _long_words(term, words):
+        contained = bool(keyword) and (keyword in term or (len(term) >= 2 and term in keyword))
+        if contained or keyword_words & _long_words(term, words):
             related.append(trend)
     return related
 
