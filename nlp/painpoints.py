@@ -443,6 +443,7 @@ def cluster_leftovers(leftovers: Sequence[str], k: int | None = None, *, min_cla
     number of clusters grows with the square root of the clause count (20 clauses: 2, 125: 5), up to `max_k`.
     Sentiment and filler words (失望, 垃圾, 东西) are left out, so clusters form around what the complaint is
     about."""
+    # scikit-learn takes about a second to import, and only clustering needs it.
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfVectorizer
 

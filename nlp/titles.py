@@ -176,7 +176,7 @@ def title_keywords(titles: Sequence[str], *, top_k: int = 30,
     TF-IDF uses jieba's IDF table, so words every title shares but that are rare in general Chinese (露营椅) rank
     high; TextRank favours words co-occurring with many others. Fillers and banned words are kept with their kind,
     so an operator sees what competitors lean on; suggestions skip them."""
-    import jieba.analyse
+    import jieba.analyse  # loads its IDF table on import: only keyword extraction needs it
 
     load_dictionaries()
     normalised = [normalise(t) for t in titles if t and t.strip()]

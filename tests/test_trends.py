@@ -7,7 +7,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from nlp.trends import HotTerm, Snapshot, heat_growth, related_terms, rising_terms, snapshots_from_rows, trends
+from nlp.trends import (
+    HotTerm,
+    Snapshot,
+    heat_growth,
+    related_terms,
+    rising_terms,
+    snapshots_from_rows,
+    trends,
+)
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 T1 = T0 + timedelta(hours=1)
