@@ -136,8 +136,9 @@ def test_review_themes_are_distinct_in_order_of_mention() -> None:
     assert analyse("噪音大，质量差，声音还特别吵").themes == ("噪音", "质量")
 
 
-def test_empty_and_none_like_input() -> None:
+def test_empty_and_punctuation_only_input() -> None:
     assert extract_pairs("") == [] and analyse("   ").negative_clauses == ()
+    assert extract_pairs("！！！。。。") == [] and extract_pairs("🙂🙂") == []
 
 
 def test_lexicon_words_do_not_contradict_each_other() -> None:
