@@ -136,10 +136,14 @@ class SentimentModel:
     def _batch_scores(self, analysed: list[str]) -> np.ndarray:
         documents, buckets, weights = _tfidf(analysed, self.idf)
         logits = np.bincount(documents, weights=weights * self.coef[buckets], minlength=len(analysed))
-        return 1.0 / (1.0 + np.exp(-(logits + self.intercept)))
+        scores = 1.0 / (1.0 + np.exp(-(logits + self.intercept)))
+        evidence = np.bincount(documents, weights=weights != 0, minlength=len(analysed)) > 0
+        scores[~evidence] = 0.5
+        return scores
 
     def score(self, texts: Iterable[str]) -> list[float]:
-        """Probability that each text is positive, in input order; texts are normalised here, in batches."""
+        """Probability that each text is positive, in input order; texts are normalised here, in batches. A text
+        without a single known n-gram (empty, emoji only, another script) scores 0.5: no evidence either way."""
         scores: list[float] = []
         for batch in _batches(texts, BATCH):
             scores.extend(self._batch_scores([normalise(text) for text in batch]).tolist())
