@@ -2,12 +2,15 @@
 
 Rates are measured between the first and the last completed page of a side ((pages - 1) / seconds between them),
 so neither side is charged for process start-up, browser launch or shutdown; each side's whole wall time is
-reported next to it as well.
+reported next to it as well. Where a side is one CPU-bound process, its CPU time over the same span is read too
+(from /proc for the crawl process): CPU milliseconds per page suffer much less than rates from other load on a
+shared machine.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -19,9 +22,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawlers.run import CrawlPlan, CrawlResult, run_crawl  # noqa: E402
+from crawlers.run import CrawlPlan, CrawlResult, run_crawl
 
 PAGE_KINDS = ("product", "reviews", "search", "hot")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def bench_config(directory: Path, **crawl: object) -> Path:
@@ -44,23 +48,72 @@ def rate(first: float, last: float, pages: int) -> float:
     return (pages - 1) / (last - first) if pages > 1 and last > first else 0.0
 
 
+def process_table() -> dict[int, tuple[int, bytes]]:
+    """pid -> (parent pid, command line) of every process."""
+    table = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat, open(f"/proc/{entry.name}/cmdline", "rb") as cmd:
+                table[int(entry.name)] = (int(stat.read().rsplit(b")", 1)[1].split()[1]), cmd.read())
+        except (OSError, IndexError, ValueError):
+            continue  # it ended while being read
+    return table
+
+
+def crawl_process(table: dict[int, tuple[int, bytes]]) -> int | None:
+    """The crawl process `run_crawl` started: a child of this process running crawlers.run."""
+    return next((pid for pid, (ppid, cmd) in table.items() if ppid == os.getpid() and b"crawlers.run" in cmd), None)
+
+
+def descendants(table: dict[int, tuple[int, bytes]], root: int | None) -> list[int]:
+    """`root` and every process below it."""
+    tree, frontier = ([root], [root]) if root is not None else ([], [])
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, (ppid, _) in table.items() if ppid == parent]
+        tree += children
+        frontier += children
+    return tree
+
+
+def cpu_seconds(pid: int, *, ended_children: bool = False) -> float:
+    """User plus system CPU time of a process so far (all its threads), optionally plus that of its children that
+    have ended and been waited for."""
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        fields = [int(value) for value in stat.read().rsplit(b")", 1)[1].split()[11:15]]
+    return sum(fields if ended_children else fields[:2]) / CLOCK_TICKS
+
+
 @dataclass
 class TimedCrawl:
-    """A ShopSentinel crawl seen from the parent: when each page and item arrived (monotonic seconds)."""
+    """A ShopSentinel crawl seen from the parent: when each page and item arrived (monotonic seconds), and the
+    crawl process's CPU time at the first and the last page."""
 
     result: CrawlResult | None = None
     wall_s: float = 0.0
     page_times: list[float] = field(default_factory=list)
     item_times: list[float] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
+    pid: int | None = None
+    cpu_first: float = 0.0
+    cpu_last: float = 0.0
 
     def on_event(self, event: dict[str, Any]) -> None:
         now = time.monotonic()
         if event.get("event") == "page" and event.get("kind") in PAGE_KINDS:
             self.page_times.append(now)
             self.urls.append(event["url"])
+            self._read_cpu()
         elif event.get("event") == "item":
             self.item_times.append(now)
+
+    def _read_cpu(self) -> None:
+        if self.pid is None:
+            self.pid = crawl_process(process_table())
+            self.cpu_first = cpu_seconds(self.pid)
+        self.cpu_last = cpu_seconds(self.pid)
 
     def stats(self) -> dict[str, Any]:
         """The run's stats as the store recorded them."""
@@ -71,6 +124,10 @@ class TimedCrawl:
 
     def item_rate(self) -> float:
         return rate(self.item_times[0], self.item_times[-1], len(self.item_times))
+
+    def cpu_ms_per_page(self) -> float:
+        """CPU milliseconds of the crawl process per page between the first and the last page."""
+        return 1000 * (self.cpu_last - self.cpu_first) / (len(self.page_times) - 1)
 
 
 def timed_crawl(config: Path, plan: CrawlPlan, sites: dict[str, str],
@@ -92,4 +149,5 @@ def timed_crawl(config: Path, plan: CrawlPlan, sites: dict[str, str],
 def report(details: dict[str, Any], name: str, value: float, unit: str, ratio: float, baseline: str) -> None:
     """The JSON line of details, then the summary line (always the last line a benchmark prints)."""
     print(json.dumps(details, ensure_ascii=False))
-    print(f"{name}: {value:.1f} {unit}, ratio {ratio:.2f} against {baseline}")
+    shown = f"{ratio:.2f}" if ratio >= 0.1 else f"{ratio:.3f}"  # small ratios keep two significant digits
+    print(f"{name}: {value:.1f} {unit}, ratio {shown} against {baseline}")
