@@ -22,8 +22,8 @@ leak shows as renderers piling up, since the run's stats do not include scrapy-p
 
     .venv/bin/python bench/bench_browser_crawl.py [--pages 2000] [--rounds 2] [--quick]
 
-The default run takes about 15 minutes on 2 cores (the 2,000-page memory crawl about 11 of them); --quick
-about 4.
+On 2 cores shared with other work the default run took 21 minutes (the 2,000-page memory crawl 17 of them, at
+2 pages/s; an idle machine does about 3), --quick about 3.5.
 """
 
 from __future__ import annotations

@@ -7,10 +7,11 @@ stored counts as wrong on every field). Prints accuracy per platform and per fie
 
 Speed: `crawlers.extract.extract_product` alone over the shangcheng and laodian product pages (fetched once,
 decoded with crawlers.encoding.decode_html as the spiders do), against bare `parsel.Selector(text=html)` parsing
-of the same pages as the baseline, so the ratio says what extraction costs beyond parsing. One warm-up pass of
-each, then the best of --rounds passes.
+of the same pages as the baseline: the ratio is the share of the extractor's time that bare parsing would take,
+the rest is the extraction itself. After a warm-up pass of each, the two take turns for --rounds rounds of at
+least half a second each, and each keeps its fastest.
 
-    .venv/bin/python bench/bench_extraction.py [--rounds 3]
+    .venv/bin/python bench/bench_extraction.py [--rounds 5]
 """
 
 from __future__ import annotations
@@ -79,8 +80,9 @@ def compare(truth: dict, stored: dict[tuple[str, str], dict]) -> tuple[Counter, 
 
 
 def share(right: Counter, total: Counter, keep: Callable[[tuple[str, str]], bool]) -> float:
-    ok, all_ = sum(v for k, v in right.items() if keep(k)), sum(v for k, v in total.items() if keep(k))
-    return round(100 * ok / all_, 2) if all_ else 0.0
+    """Percentage of right answers among the (platform, field) pairs `keep` accepts."""
+    ok, counted = sum(v for k, v in right.items() if keep(k)), sum(v for k, v in total.items() if keep(k))
+    return round(100 * ok / counted, 2) if counted else 0.0
 
 
 # --- speed -------------------------------------------------------------------------------------------------------
@@ -99,38 +101,37 @@ def fetch_pages(truth: dict) -> dict[str, list[tuple[str, str]]]:
     return pages
 
 
-def best_seconds(pages: list[tuple[str, str]], work: Callable[[str, str], object], rounds: int) -> float:
-    """Seconds one pass of `work` over `pages` takes: the fastest of `rounds` timed rounds, each repeating the pass
-    for at least MIN_ROUND_S (bare parsing of 105 small pages takes only milliseconds), after a warm-up pass."""
+def one_pass(pages: list[tuple[str, str]], work: Callable[[str, str], object], repeat: int) -> float:
+    """Seconds per pass of `work` over `pages`, averaged over `repeat` passes."""
     started = time.perf_counter()
-    for html, url in pages:
-        work(html, url)
-    repeat = max(1, math.ceil(MIN_ROUND_S / (time.perf_counter() - started)))
-    best = float("inf")
-    for _ in range(rounds):
-        started = time.perf_counter()
-        for _ in range(repeat):
-            for html, url in pages:
-                work(html, url)
-        best = min(best, (time.perf_counter() - started) / repeat)
-    return best
+    for _ in range(repeat):
+        for html, url in pages:
+            work(html, url)
+    return (time.perf_counter() - started) / repeat
 
 
 def speed(pages: dict[str, list[tuple[str, str]]], rounds: int) -> dict[str, dict[str, float]]:
-    """Pages per second of the extractor and of bare parsing, per platform and over all pages."""
+    """Pages per second of the extractor and of bare parsing, per platform and over all pages. A warm-up pass of
+    each sets how many passes make a timed round last MIN_ROUND_S (bare parsing of 105 small pages takes only
+    milliseconds); the sides then take turns, round after round, and each keeps its fastest round."""
     sides = {"extract_product": extract_product,
              "parsel_selector": lambda html, url: Selector(text=html, base_url=url)}
+    runs = [(side, key) for side in sides for key in pages]
+    repeat = {(side, key): max(1, math.ceil(MIN_ROUND_S / one_pass(pages[key], sides[side], 1))) for side, key in runs}
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(rounds):
+        for side, key in runs:
+            best[side, key] = min(best[side, key], one_pass(pages[key], sides[side], repeat[side, key]))
     rates: dict[str, dict[str, float]] = {}
-    for side, work in sides.items():
-        seconds = {key: best_seconds(platform_pages, work, rounds) for key, platform_pages in pages.items()}
-        rates[side] = {key: round(len(pages[key]) / seconds[key], 1) for key in pages}
-        rates[side]["all"] = sum(len(platform_pages) for platform_pages in pages.values()) / sum(seconds.values())
+    for side in sides:
+        rates[side] = {key: round(len(pages[key]) / best[side, key], 1) for key in pages}
+        rates[side]["all"] = sum(len(p) for p in pages.values()) / sum(best[side, key] for key in pages)
     return rates
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="timed passes of each side; best kept")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds of each side; best kept")
     args = parser.parse_args()
 
     with launch() as market, tempfile.TemporaryDirectory(prefix="bench-extraction-") as tmp:
