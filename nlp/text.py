@@ -28,8 +28,8 @@ import logging
 import re
 import threading
 from pathlib import Path
+from typing import Any
 
-import jieba
 import opencc
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -62,7 +62,8 @@ _HAS_WORD = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 
 _t2s = opencc.OpenCC("t2s")
 _load_lock = threading.Lock()
-_loaded = False
+_tokenizer: Any = None          # jieba's default Tokenizer once loaded; jieba is imported lazily (about 0.4 s),
+                                # so the sentiment path, which never segments, starts without it
 
 
 def load_dictionaries() -> None:
@@ -70,16 +71,18 @@ def load_dictionaries() -> None:
 
     The default tokenizer is used (not a private one) so that jieba.posseg and jieba.analyse see the same words.
     Thread-safe; later calls return at once."""
-    global _loaded
-    if _loaded:
+    global _tokenizer
+    if _tokenizer is not None:
         return
     with _load_lock:
-        if _loaded:
+        if _tokenizer is not None:
             return
+        import jieba
+
         jieba.setLogLevel(logging.WARNING)
         jieba.initialize()
         jieba.load_userdict(str(USER_DICT))
-        _loaded = True
+        _tokenizer = jieba.dt
 
 
 def _emoji_word(match: re.Match[str]) -> str:
@@ -121,7 +124,7 @@ def normalise(text: str | None) -> str:
 def segment(text: str | None) -> list[str]:
     """jieba words of the normalised text, with the user dictionary; whitespace tokens dropped, stopwords kept."""
     load_dictionaries()
-    return [word for word in jieba.lcut(normalise(text)) if not word.isspace()]
+    return [word for word in _tokenizer.lcut(normalise(text)) if not word.isspace()]
 
 
 def _is_content(word: str) -> bool:
