@@ -207,6 +207,11 @@ def _create_review_analysis(db: Database) -> None:
     )
 
 
+def _add_product_descriptions(db: Database) -> None:
+    # The Advertising Law applies to detail pages as much as to titles, so compliance needs the description.
+    _run(db, "ALTER TABLE products ADD COLUMN description TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "crawl runs and products", _create_runs_and_products),
     Migration(2, "price observations", _create_price_observations),
@@ -214,6 +219,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "hot term snapshots and search results", _create_hot_terms_and_search_results),
     Migration(5, "alerts", _create_alerts),
     Migration(6, "review analysis: sentiment, pain-point themes, insights", _create_review_analysis),
+    Migration(7, "product descriptions", _add_product_descriptions),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

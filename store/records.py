@@ -107,6 +107,7 @@ class ProductRecord:
     url: str
     item_id: str | None = None
     title: str | None = None
+    description: str | None = None
     shop: str | None = None
     category: str | None = None
     own: bool | None = None
@@ -119,7 +120,7 @@ class ProductRecord:
     def __post_init__(self) -> None:
         _check_text(self, "platform", required=True)
         _check_text(self, "url", required=True)
-        for name in ("item_id", "title", "shop", "category"):
+        for name in ("item_id", "title", "description", "shop", "category"):
             _check_text(self, name, required=False)
         _check_flag(self, "own")
         for name in ("cost", "band_min", "band_max"):
@@ -139,6 +140,7 @@ class ProductRow:
     url: str
     item_id: str | None
     title: str | None
+    description: str | None
     shop: str | None
     category: str | None
     own: bool

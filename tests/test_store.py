@@ -90,13 +90,13 @@ def count(path: Path, table: str) -> int:
 
 def test_fresh_database_is_created_with_latest_schema_in_wal_mode(store: Store, db_path: Path) -> None:
     assert db_path.is_file()
-    assert store.schema_version == LATEST_VERSION == 6
+    assert store.schema_version == LATEST_VERSION == 7
     with raw(db_path) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
         journal_mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     assert tables == ALL_TABLES
-    assert versions == [1, 2, 3, 4, 5, 6]
+    assert versions == list(range(1, LATEST_VERSION + 1))
     assert journal_mode == "wal"
 
 
