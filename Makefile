@@ -13,6 +13,7 @@ test: setup
 	$(PY) -m pytest
 
 setup: $(INSTALLED) browser
+	$(PY) -m nlp.sentiment ensure
 
 # Reinstall only when the dependencies change.
 $(INSTALLED): pyproject.toml
