@@ -32,6 +32,7 @@ from extruct.w3cmicrodata import MicrodataExtractor
 from extruct.xmldom import XmlDomHTMLParser
 
 from crawlers.availability import IN_STOCK, OUT_OF_STOCK, parse_availability, stock_count
+from crawlers.description import clean_description, dom_description, meta_description
 from crawlers.prices import (LIST, PRICE, PROMO, Price, PriceSpan, demote_plain_prices, normalise_digits, parse_count,
                              parse_price, price_spans, spaced)
 
@@ -43,6 +44,7 @@ NO_NAME = "no name found"
 @dataclass
 class Extraction:
     name: str | None = None
+    description: str | None = None  # the detail text, plain and capped (crawlers.description)
     price: Decimal | None = None  # the selling price now (lowest SKU when a range)
     price_max: Decimal | None = None  # highest SKU price when the page shows a range
     list_price: Decimal | None = None  # struck-through original price
@@ -104,6 +106,7 @@ class Page:
         self._segment_starts: list[int] = []
         self._segment_owners: list[Any] = []
         self.start_of: dict[Any, int] = {}
+        self.end_of: dict[Any, int] = {}
         self.zones = Zones()
         self._classed: list[tuple[Any, set[str]]] | None = None
         self._build_stream()
@@ -152,6 +155,7 @@ class Page:
             else:
                 if tag in BLOCK_TAGS:
                     emit(" ", element)
+                self.end_of[element] = position
                 parent = element.getparent()
                 emit(element.tail, parent if parent is not None else element)
         self.text = "".join(parts)
@@ -160,6 +164,10 @@ class Page:
         """The element whose own text holds this offset of the stream."""
         index = bisect_right(self._segment_starts, offset) - 1
         return self._segment_owners[max(index, 0)] if self._segment_owners else self.tree
+
+    def text_of(self, element: Any) -> str:
+        """An element's visible text from the stream (no script or style), whitespace collapsed."""
+        return self.text[self.start_of.get(element, 0):self.end_of.get(element, 0)].strip()
 
     def segment_after(self, offset: int) -> str:
         """The rest of the text node holding `offset`, or the next non-empty one: the value after a label."""
@@ -989,6 +997,7 @@ def page_currency(page: Page) -> str | None:
 def _fill_from_product(result: Extraction, product: dict, rule: str, page: Page) -> tuple[Offers, Price | None]:
     """Name, SKU, brand, image, rating from a structured product; returns its offers and their selling price."""
     result.name = result.name or first_text(product.get("name"))
+    result.description = result.description or clean_description(first_text(product.get("description")))
     result.sku = result.sku or first_text(product.get("sku") or product.get("productID") or product.get("mpn"))
     result.brand = result.brand or first_text(product.get("brand"))
     result.image = result.image or page.absolute(image_link(product.get("image")))
@@ -1041,10 +1050,10 @@ def _structured(page: Page, result: Extraction) -> tuple[Candidate | None, list[
     return chosen, list_prices, states, sellers
 
 
-def _open_graph(page: Page, result: Extraction) -> tuple[Candidate | None, Price | None, str | None]:
+def _open_graph(og: dict[str, str], page: Page, result: Extraction
+                ) -> tuple[Candidate | None, Price | None, str | None]:
     """OpenGraph / Facebook product tags: (selling price, list price, availability). product:sale_price is the
     price now when present, product:price then the regular one."""
-    og = _og_properties(page)
     result.name = result.name or clean_title(og.get("og:title"))
     result.image = result.image or page.absolute(og.get("og:image"))
     result.brand = result.brand or og.get("product:brand")
@@ -1171,7 +1180,8 @@ def extract_product(html_text: str, url: str | None = None) -> Extraction:
         result.incomplete = f"{NO_PRICE}; {NO_NAME}; empty page"
         return result
     structured, structured_lists, states, sellers = _structured(page, result)
-    og_price, og_list, og_state = _open_graph(page, result)
+    og = _og_properties(page)
+    og_price, og_list, og_state = _open_graph(og, page, result)
     structured = structured or og_price or _meta_price(page)
     title = _title_text(page)
     anchor = find_anchor(page, result.name, title)
@@ -1187,6 +1197,8 @@ def extract_product(html_text: str, url: str | None = None) -> Extraction:
     result.monthly_sales = _count_by(page, SALES, anchor_offset)
     if result.image is None:
         result.image = _dom_image(page, result.name)
+    result.description = (result.description or dom_description(page, anchor_offset)
+                          or meta_description(page, og.get("og:description")))
     missing = [reason for reason, value in ((NO_PRICE, result.price), (NO_NAME, result.name)) if value is None]
     result.incomplete = "; ".join(missing) or None
     return result

@@ -56,6 +56,7 @@ class ProductItem:
     url: str
     item_id: str | None = None
     title: str | None = None
+    description: str | None = None
     price: Decimal | None = None
     price_max: Decimal | None = None
     list_price: Decimal | None = None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from crawlers.description import MAX_DESCRIPTION, clean_description
 from crawlers.encoding import decode_html, read_page
 from crawlers.extract import EXTRACT_JSON_KEYS, Extraction, extract_product, extraction_line
 
@@ -173,14 +174,15 @@ def fetch_decoded(url: str) -> str:
 
 @pytest.mark.integration
 def test_demo_marketplace_pages_give_the_ground_truth(truth):
-    """shangcheng (JSON-LD) and laodian (GBK, DOM only) product pages; kuaigou needs a browser."""
+    """shangcheng (JSON-LD) and laodian (GBK, DOM only, the description after its 宝贝详情 label) product pages;
+    kuaigou needs a browser."""
     products = [p for p in truth["products"] if p["platform"] in ("shangcheng", "laodian")]
     assert len(products) >= 200
     wrong = []
     for product in products:
         e = extract_product(fetch_decoded(product["url"]), product["url"])
-        got = (e.name, e.price, e.availability)
-        expected = (product["title"], D(str(product["price"])), product["availability"])
+        got = (e.name, e.price, e.availability, e.description)
+        expected = (product["title"], D(str(product["price"])), product["availability"], product["description"])
         if got != expected:
             wrong.append((product["platform"], product["item_id"], got, expected))
     assert wrong == []
@@ -233,3 +235,66 @@ def test_dangdang_style_book_page_keeps_review_count_out_of_sales():
     e = extract_product(html, "http://product.dangdang.com/23579654.html")
     assert (e.name, e.price, e.list_price, e.review_count, e.monthly_sales) == (
         "三体（全三册）刘慈欣 著", D("59.80"), D("93"), 1280000, None)
+
+
+# --- descriptions ------------------------------------------------------------------------------------------------
+
+DESCRIPTION_PAGES = {
+    "jsonld-markup": ('<html><head><script type="application/ld+json">{"@type": "Product", "name": "折叠椅", '
+                      '"description": "<p>承重300斤&amp;&nbsp;稳固</p>\\n<p>净重  1.2kg</p>", "offers": {"price": "89"}}'
+                      '</script><meta name="description" content="某某商城提供折叠椅报价"></head><body><h1>折叠椅</h1>'
+                      '</body></html>', "承重300斤& 稳固 净重 1.2kg"),
+    "microdata": ('<html><body><div itemscope itemtype="https://schema.org/Product"><h1 itemprop="name">Tea Kettle</h1>'
+                  '<div itemprop="description">Cast iron,\n  holds 1.2 L.</div><span itemprop="price">30</span></div>'
+                  '</body></html>', "Cast iron, holds 1.2 L."),
+    "opengraph": ('<html><head><meta property="og:title" content="Canvas Tote"><meta property="og:description" '
+                  'content="Heavy canvas tote with an inner pocket."><meta name="description" content="Shop bags">'
+                  '</head><body><h1>Canvas Tote</h1></body></html>', "Heavy canvas tote with an inner pocket."),
+    "meta": ('<html><head><meta name="description" content="Hand-thrown stoneware mug, 350 ml."></head>'
+             '<body><h1>Stoneware Mug</h1><p>$24.00</p></body></html>', "Hand-thrown stoneware mug, 350 ml."),
+    "class-beats-meta": ('<html><head><meta name="description" content="淘宝网为您提供手工皂的最新价格">'
+                         '</head><body><h3 class="tb-main-title">手工皂</h3><em>¥28.00</em>'
+                         '<div id="J_DivItemDesc" class="content"><p>天然橄榄油冷制，</p><p>温和不紧绷，敏感肌也能用。</p></div>'
+                         '</body></html>', "天然橄榄油冷制， 温和不紧绷，敏感肌也能用。"),
+    "label-in-table": ('<html><body><table><tr><td><h3>纯棉毛巾</h3>促销价：¥19.9</td></tr>'
+                       '<tr><td colspan=2><b>宝贝详情</b><br>新疆长绒棉，吸水快不掉毛。</td></tr></table></body></html>',
+                       "新疆长绒棉，吸水快不掉毛。"),
+    "heading-after-tabs": ('<html><body><h1>Linen Shirt</h1><p>£45</p><ul class="tabs"><li>Description</li>'
+                           '<li>Shipping &amp; returns</li><li>Reviews (12)</li></ul><section><h2>Description</h2>'
+                           '<p>Relaxed fit in washed European linen.</p></section></body></html>',
+                           "Relaxed fit in washed European linen."),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DESCRIPTION_PAGES))
+def test_description_by_evidence(case):
+    markup, expected = DESCRIPTION_PAGES[case]
+    assert extract_product(markup, "https://shop.example.com/p/1").description == expected
+
+
+def test_no_description_stays_none_and_the_product_area_is_not_one():
+    """A container classed `product-desc-wrap` that holds the title and price is the product area; SKU captions
+    and review texts are not a description either."""
+    html = ('<html><body><div class="product-desc-wrap"><h1>Oak Shelf</h1><p>$129.00</p>'
+            '<span class="sku-desc">Natural oak, 80 cm wide shelf</span></div>'
+            '<ul><li class="review-desc">Sturdy and easy to mount on any wall.</li></ul></body></html>')
+    assert extract_product(html).description is None
+
+
+def test_woocommerce_short_description():
+    assert extract("woocommerce.html").description == "Heavy 12oz canvas. Free shipping on orders over $50."
+
+
+def test_long_description_is_cut_at_a_sentence_end():
+    sentence = "这款折叠椅采用航空铝合金支架，承重三百斤。"  # 21 characters
+    page = (f'<html><body><h1>折叠椅</h1><p>¥89</p><div class="description">{sentence * 400}</div>'
+            '</body></html>')
+    description = extract_product(page).description
+    assert MAX_DESCRIPTION - len(sentence) < len(description) <= MAX_DESCRIPTION
+    assert description.endswith("。") and sentence * 3 in description
+
+
+def test_clean_description_of_profile_values():
+    assert clean_description("  商品详情：\n 轻便  耐用 ") == "轻便 耐用"
+    assert clean_description("承重<300斤") == "承重<300斤"  # a less-than sign is not a tag
+    assert clean_description("") is None and clean_description(None) is None

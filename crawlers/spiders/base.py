@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 
 from config import Config, PageProfile, Platform
 from crawlers.browser import JsonCapture, run_steps
+from crawlers.description import clean_description
 from crawlers.encoding import decode_html
 from crawlers.extract import extract_product
 from crawlers.items import HotTerm, HotTermsItem, ProductItem, Review, ReviewsPageItem, SearchHit, SearchPageItem
@@ -222,7 +223,8 @@ class ShopSpider(scrapy.Spider):
         return ProductItem(
             platform=key, url=url,
             item_id=fields.get("item_id") or self.item_id(platform, url) or found.sku,
-            title=fields.get("title") or found.name, price=price, price_max=_above(price_max, price),
+            title=fields.get("title") or found.name,
+            description=clean_description(fields.get("description")) or found.description, price=price, price_max=_above(price_max, price),
             list_price=list_price, promo_price=promo_price,
             currency=found.currency or ("CNY" if price is not None else None),
             availability=availability, stock=stock,
