@@ -12,6 +12,7 @@
 """
 
 from store.db import DEFAULT_PATH, Store, open_store
+from store.deliveries import DeliveryRecord, DeliveryRow
 from store.errors import (
     ConstraintError,
     ForeignDatabaseError,
@@ -53,6 +54,8 @@ __all__ = [
     "AlertRecord",
     "AlertRow",
     "ConstraintError",
+    "DeliveryRecord",
+    "DeliveryRow",
     "ForeignDatabaseError",
     "HotTermRecord",
     "HotTermRow",

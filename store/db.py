@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from store.alerts import AlertsMixin
 from store.analysis import AnalysisMixin
 from store.catalog import CatalogMixin
+from store.deliveries import DeliveriesMixin
 from store.errors import NotADatabaseError, StoreOpenError
 from store.migrations import migrate, schema_version
 from store.observations import ObservationsMixin
@@ -57,7 +58,7 @@ def open_database(path: str | Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) 
     return Database(conn, execute_plugins=False)
 
 
-class Store(RunsMixin, CatalogMixin, ObservationsMixin, AnalysisMixin, AlertsMixin):
+class Store(RunsMixin, CatalogMixin, ObservationsMixin, AnalysisMixin, AlertsMixin, DeliveriesMixin):
     """The ShopSentinel database: every stage reads and writes through this object, never through SQL.
 
     Use one Store per process and thread. Writes of one crawl item go in one `with store.transaction():`

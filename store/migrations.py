@@ -212,6 +212,35 @@ def _add_product_descriptions(db: Database) -> None:
     _run(db, "ALTER TABLE products ADD COLUMN description TEXT")
 
 
+def _create_deliveries(db: Database) -> None:
+    # One row per (alert, destination, message kind): the outbox. Each destination is delivered and retried on its
+    # own, so a recipient whose server refuses mail cannot hold back, or cause a resend to, the others.
+    # `channel` is in the unique key because a webhook name and an e-mail address live in different namespaces.
+    # alerts.delivery_planned_at marks an alert as routed, also when no route matched it (nothing to deliver).
+    _run(
+        db,
+        "ALTER TABLE alerts ADD COLUMN delivery_planned_at TEXT",
+        """CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+            channel TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),
+            destination TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('immediate', 'digest')),
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent')),
+            attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            created_at TEXT NOT NULL,
+            next_attempt_at TEXT NOT NULL,
+            last_attempt_at TEXT,
+            last_error TEXT,
+            sent_at TEXT,
+            message_id TEXT,
+            UNIQUE (alert_id, channel, destination, kind)
+        ) STRICT""",
+        "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at)",
+        "CREATE INDEX deliveries_message ON deliveries (message_id)",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "crawl runs and products", _create_runs_and_products),
     Migration(2, "price observations", _create_price_observations),
@@ -220,6 +249,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "alerts", _create_alerts),
     Migration(6, "review analysis: sentiment, pain-point themes, insights", _create_review_analysis),
     Migration(7, "product descriptions", _add_product_descriptions),
+    Migration(8, "alert deliveries (the outbox)", _create_deliveries),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
