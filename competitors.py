@@ -16,6 +16,7 @@ from store import PriceRow, ProductRow, Store
 
 @dataclass(frozen=True)
 class Listing:
+    product_id: int
     rank: int | None  # None for an own product outside the keyword's top N
     title: str | None
     shop: str | None
@@ -91,7 +92,7 @@ def _money(value: Decimal | float | None) -> float | None:
 
 
 def _listing(rank: int | None, product: ProductRow, price: PriceRow | None) -> Listing:
-    return Listing(rank=rank, title=product.title, shop=product.shop, url=product.url, own=product.own,
+    return Listing(product_id=product.id, rank=rank, title=product.title, shop=product.shop, url=product.url, own=product.own,
                    price=_money(price.price) if price else None,
                    promo_price=_money(price.promo_price) if price else None,
                    monthly_sales=price.monthly_sales if price else None, rating=price.rating if price else None,

@@ -31,9 +31,15 @@ class Insight:
 
 @dataclass
 class Findings:
+    """`alerts` are conditions (a price below cost): raised again after the cooldown for as long as they hold.
+    `events` are things that happened once (a review posted, a listing published with a breach): raised once per
+    dedup key, ever. `insights` are intelligence, recorded rather than sent."""
+
     alerts: list[AlertRecord] = field(default_factory=list)
+    events: list[AlertRecord] = field(default_factory=list)
     insights: list[Insight] = field(default_factory=list)
 
     def extend(self, other: Findings) -> None:
         self.alerts.extend(other.alerts)
+        self.events.extend(other.events)
         self.insights.extend(other.insights)

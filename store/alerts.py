@@ -1,9 +1,9 @@
-"""Alerts raised by monitors: the table and its basic operations. Dedup and the delivery outbox build on these."""
+"""Alerts raised by monitors: the table, raising with dedup and cooldown, and the operator's state changes."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from store.base import StoreBase, to_json
@@ -39,6 +39,29 @@ class AlertsMixin(StoreBase):
         }
         with self.transaction():
             return self._insert("alerts", row, f"storing alert {alert.dedup_key!r}")
+
+    def raise_alert(self, alert: AlertRecord, *, cooldown: timedelta, once: bool = False,
+                    now: datetime | None = None) -> int | None:
+        """Store `alert` unless the same dedup key is quiet, and return the new id (None when suppressed).
+
+        Quiet means: its latest alert is acknowledged (the operator knows; it stays quiet until resolved), or
+        was raised less than `cooldown` ago, whatever its state. `once=True` is for events rather than
+        conditions (a review posted, a listing published with a breach): any earlier alert with the key
+        suppresses it for good. The check and the insert are one transaction, so two monitor runs racing on
+        the same database cannot both raise it.
+        """
+        moment = now or utc_now()
+        with self.transaction():
+            rows = self._rows(
+                "SELECT state, created_at FROM alerts WHERE dedup_key = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+                (alert.dedup_key,),
+            )
+            if rows:
+                latest = rows[0]
+                recent = moment - from_db_time(latest["created_at"]) < cooldown
+                if once or recent or latest["state"] == "acknowledged":
+                    return None
+            return self.add_alert(alert, created_at=moment)
 
     def get_alert(self, alert_id: int) -> AlertRow:
         """One alert by id; NotFoundError if there is none."""

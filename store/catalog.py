@@ -150,6 +150,21 @@ class CatalogMixin(StoreBase):
                 self._insert("search_results", row, f"storing search result {keyword!r} #{hit.rank}")
         return len(hits)
 
+    def searched_keywords(self) -> list[tuple[str, str]]:
+        """Every (platform, keyword) pair with stored search results."""
+        rows = self._rows("SELECT DISTINCT platform, keyword FROM search_results ORDER BY platform, keyword")
+        return [(row["platform"], row["keyword"]) for row in rows]
+
+    def search_runs(self, platform: str, keyword: str, *, limit: int = 2) -> list[tuple[int, datetime]]:
+        """The latest crawl runs that searched `keyword` on `platform`, newest first, with when each looked."""
+        rows = self._rows(
+            "SELECT run_id, MAX(observed_at) AS observed_at FROM search_results"
+            " WHERE platform = :platform AND keyword = :keyword AND run_id IS NOT NULL"
+            " GROUP BY run_id ORDER BY MAX(observed_at) DESC, run_id DESC LIMIT :limit",
+            {"platform": platform, "keyword": keyword, "limit": limit},
+        )
+        return [(int(row["run_id"]), from_db_time(row["observed_at"])) for row in rows]
+
     def search_results(self, platform: str, keyword: str, *, run_id: int | None = None) -> list[SearchResultRow]:
         """A keyword's ranking by rank: from run `run_id`, or else the most recently observed page."""
         if run_id is None:

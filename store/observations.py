@@ -61,18 +61,30 @@ class ObservationsMixin(StoreBase):
             self._product_platform(product_id)
             return self._insert("price_observations", row, f"storing a price of product {product_id}")
 
-    def latest_prices(self, product_ids: Iterable[int] | None = None) -> dict[int, PriceRow]:
-        """The most recent observation of each product (of the given ones, or of all), keyed by product id."""
+    def latest_prices(self, product_ids: Iterable[int] | None = None, *,
+                      before: datetime | None = None) -> dict[int, PriceRow]:
+        """The most recent observation of each product (of the given ones, or of all), keyed by product id;
+        with `before`, the most recent one observed before that moment (what was known then)."""
+        return {pid: rows[0] for pid, rows in self.recent_prices(product_ids, limit=1, before=before).items()}
+
+    def recent_prices(self, product_ids: Iterable[int] | None = None, *, limit: int,
+                      before: datetime | None = None) -> dict[int, list[PriceRow]]:
+        """Up to `limit` latest observations of each product, newest first (only those observed before `before`
+        when given): what debouncing a price change needs without reading a product's whole history."""
         ids = None if product_ids is None else to_json(list(product_ids), self.path, "product ids")
         rows = self._rows(
             "SELECT * FROM (SELECT *, ROW_NUMBER() OVER"
             " (PARTITION BY product_id ORDER BY observed_at DESC, id DESC) AS recency"
             " FROM price_observations"
-            " WHERE :ids IS NULL OR product_id IN (SELECT value FROM json_each(:ids)))"
-            " WHERE recency = 1 ORDER BY product_id",
-            {"ids": ids},
+            " WHERE (:ids IS NULL OR product_id IN (SELECT value FROM json_each(:ids)))"
+            " AND (:before IS NULL OR observed_at < :before))"
+            " WHERE recency <= :limit ORDER BY product_id, recency",
+            {"ids": ids, "limit": limit, "before": _optional_time(before, "before")},
         )
-        return {row["product_id"]: _price_row(row) for row in rows}
+        found: dict[int, list[PriceRow]] = {}
+        for row in rows:
+            found.setdefault(row["product_id"], []).append(_price_row(row))
+        return found
 
     def price_history(self, product_id: int, *, since: datetime | None = None) -> list[PriceRow]:
         """A product's observations in time order, optionally only those at or after `since`."""

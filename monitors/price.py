@@ -1,0 +1,190 @@
+"""Price-band monitor: own prices below cost or outside their band, competitors undercutting us or moving, and a
+keyword's competitor band shifting (thresholds.price).
+
+Flapping is debounced the playbook's way: a breach counts once it held for `debounce_observations` observations
+in a row, or at once when it goes past the threshold by at least `min_abs_change` yuan. So ±0.01 jitter around a
+threshold never alerts, while a real drop below cost alerts on the first observation that shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from datetime import datetime
+
+from competitors import PriceBand, competitor_table
+from config import Config, PriceThresholds
+from monitors.findings import Findings
+from store import AlertRecord, PriceRow, ProductRow, Store
+
+Margin = Callable[[float], float]  # how far a price is past a threshold, in yuan (> 0: breached)
+
+SUGGEST_BELOW_COST = ("Raise the price back above cost now: look for a mistyped price, stacked coupons or a campaign "
+                      "price that outlived its campaign. The playbook's red line: a price never falls below cost.")
+SUGGEST_OUT_OF_BAND = ("Bring the price back inside its band, or change the band in config.toml if the new price is "
+                       "a deliberate decision.")
+SUGGEST_UNDERCUT = ("Hold the band: do not follow below cost. Answer with penetration pricing (slightly below the "
+                    "competitor, still above cost) or with value pricing (up to {premium:.0f} % above the competitors' "
+                    "median) backed by a visible quality difference; read the competitor's negative reviews for "
+                    "the weak points to stress.")
+SUGGEST_MOVE = "Check whether the competitor runs a promotion or clears stock, and whether the keyword's band moved."
+SUGGEST_BAND_SHIFT = "The keyword's market moved: review your price plan against the new band."
+
+
+def confirmed(history: Sequence[PriceRow], margin: Margin, rules: PriceThresholds) -> bool:
+    """Whether the newest observation's breach counts: past the threshold by `min_abs_change`, or breached in
+    each of the last `debounce_observations` observations (`history` is newest first)."""
+    if not history or margin(history[0].price) <= 0:
+        return False
+    if margin(history[0].price) >= rules.min_abs_change:
+        return True
+    streak = history[: rules.debounce_observations]
+    return len(streak) == rules.debounce_observations and all(margin(row.price) > 0 for row in streak)
+
+
+def started(history: Sequence[PriceRow], margin: Margin, rules: PriceThresholds) -> bool:
+    """A confirmed breach that was not there before: some older observation was not breached. A competitor that
+    sold below us since we first looked is in the competitor table; an alert is for one that moved there."""
+    return confirmed(history, margin, rules) and any(margin(row.price) <= 0 for row in history[1:])
+
+
+def _money(value: float) -> str:
+    return f"¥{value:,.2f}"
+
+
+def _own_alerts(product: ProductRow, history: Sequence[PriceRow], rules: PriceThresholds) -> list[AlertRecord]:
+    latest = history[0]
+    evidence = {"product_id": product.id, "platform": product.platform, "url": product.url, "title": product.title,
+                "price": latest.price, "observed_at": latest.observed_at.isoformat(), "cost": product.cost,
+                "band": [product.band_min, product.band_max],
+                "previous_price": history[1].price if len(history) > 1 else None}
+    name = product.title or product.url
+    if product.cost is not None and confirmed(history, lambda p: product.cost - p, rules):
+        return [AlertRecord(
+            dedup_key=f"price:below_cost:{product.id}", kind="price_below_cost", category="price",
+            severity="critical", subject=str(product.id),
+            title=f"Own price below cost: {name} at {_money(latest.price)} (cost {_money(product.cost)})",
+            body=f"{name} ({product.platform}) sells at {_money(latest.price)}, "
+                 f"{_money(product.cost - latest.price)} below its cost of {_money(product.cost)}.\n{product.url}",
+            evidence=evidence, suggestion=SUGGEST_BELOW_COST)]
+    low, high = product.band_min, product.band_max
+    outside: list[tuple[str, Margin]] = []
+    if low is not None:
+        outside.append((f"below its band minimum {_money(low)}", lambda p: low - p))
+    if high is not None:
+        outside.append((f"above its band maximum {_money(high)}", lambda p: p - high))
+    for where, margin in outside:
+        if confirmed(history, margin, rules):
+            return [AlertRecord(
+                dedup_key=f"price:out_of_band:{product.id}", kind="price_out_of_band", category="price",
+                severity="warning", subject=str(product.id),
+                title=f"Own price outside its band: {name} at {_money(latest.price)}",
+                body=f"{name} ({product.platform}) sells at {_money(latest.price)}, {where}.\n{product.url}",
+                evidence=evidence, suggestion=SUGGEST_OUT_OF_BAND)]
+    return []
+
+
+def _undercut_alerts(config: Config, keyword: str, table, histories: dict[int, list[PriceRow]]) -> list[AlertRecord]:
+    rules = config.thresholds.price
+    alerts = []
+    for own in (item for item in table.listings if item.own and item.price is not None):
+        line = own.price * (1 - rules.undercut_pct / 100)
+        for rival in (item for item in table.listings if not item.own):
+            history = histories.get(rival.product_id, [])
+            if not started(history, lambda p, line=line: line - p, rules):
+                continue
+            now = history[0].price
+            gap = 1 - now / own.price
+            alerts.append(AlertRecord(
+                dedup_key=f"price:undercut:{own.product_id}:{rival.product_id}", kind="competitor_undercut",
+                category="price", severity="warning", subject=str(own.product_id),
+                title=f"Competitor undercuts us by {gap:.0%} on 「{keyword}」: {_money(now)} against our "
+                      f"{_money(own.price)}",
+                body=f"{rival.title or rival.url} ({rival.shop or 'unknown shop'}, {table.platform}, rank "
+                     f"{rival.rank}) now sells at {_money(now)}"
+                     + (f", down from {_money(history[1].price)}" if len(history) > 1 else "")
+                     + f"; our {own.title or own.url} sells at {_money(own.price)}.\n{rival.url}",
+                evidence={"keyword": keyword, "platform": table.platform, "own_product_id": own.product_id,
+                          "own_url": own.url, "own_price": own.price, "competitor_product_id": rival.product_id,
+                          "competitor_url": rival.url, "competitor_title": rival.title, "competitor_shop": rival.shop,
+                          "new_price": now, "old_price": history[1].price if len(history) > 1 else None,
+                          "below_own": round(gap, 4), "rank": rival.rank},
+                suggestion=SUGGEST_UNDERCUT.format(premium=config.thresholds.opportunity.value_premium_pct)))
+    return alerts
+
+
+def _move_alert(product: ProductRow, history: Sequence[PriceRow], rules: PriceThresholds) -> AlertRecord | None:
+    if len(history) < 2 or history[1].price <= 0:
+        return None
+    new, old = history[0].price, history[1].price
+    change = new - old
+    if abs(change) < rules.min_abs_change or abs(change) / old * 100 < rules.move_pct:
+        return None
+    direction = "drops" if change < 0 else "rises"
+    return AlertRecord(
+        dedup_key=f"price:move:{product.id}", kind="competitor_price_move", category="price", severity="info",
+        subject=str(product.id),
+        title=f"Competitor price {direction} {abs(change) / old:.0%}: {product.title or product.url} "
+              f"{_money(old)} → {_money(new)}",
+        body=f"{product.title or product.url} ({product.shop or 'unknown shop'}, {product.platform}) "
+             f"{direction} from {_money(old)} to {_money(new)}.\n{product.url}",
+        evidence={"product_id": product.id, "platform": product.platform, "url": product.url,
+                  "title": product.title, "old_price": old, "new_price": new,
+                  "old_observed_at": history[1].observed_at.isoformat(),
+                  "new_observed_at": history[0].observed_at.isoformat()},
+        suggestion=SUGGEST_MOVE)
+
+
+def _band_shift_alert(store: Store, platform: str, keyword: str, rules: PriceThresholds) -> AlertRecord | None:
+    runs = store.search_runs(platform, keyword, limit=2)
+    if len(runs) < 2:
+        return None
+    (latest_run, latest_at), (previous_run, _) = runs
+    bands = []
+    # The previous band is priced as it stood when the latest search began, before this crawl re-priced it.
+    for run_id, before in ((previous_run, latest_at), (latest_run, None)):
+        ids = [hit.product_id for hit in store.search_results(platform, keyword, run_id=run_id)]
+        rivals = [pid for pid in ids if not store.get_product(pid).own]
+        prices = store.latest_prices(rivals, before=before)
+        bands.append(PriceBand.of([row.price for row in prices.values()]))
+    before, after = bands
+    if before is None or after is None or before.median <= 0:
+        return None
+    change = after.median - before.median
+    if abs(change) < rules.min_abs_change or abs(change) / before.median * 100 < rules.band_shift_pct:
+        return None
+    return AlertRecord(
+        dedup_key=f"price:band_shift:{platform}:{keyword}", kind="band_shift", category="price", severity="info",
+        subject=keyword,
+        title=f"「{keyword}」 band moved on {platform}: median {_money(before.median)} → {_money(after.median)}",
+        body=f"The competitors' prices for 「{keyword}」 on {platform} moved: p25-p75 "
+             f"{_money(before.p25)}-{_money(before.p75)} → {_money(after.p25)}-{_money(after.p75)}, median "
+             f"{_money(before.median)} → {_money(after.median)}.",
+        evidence={"keyword": keyword, "platform": platform, "before": asdict(before), "after": asdict(after)},
+        suggestion=SUGGEST_BAND_SHIFT)
+
+
+def run(store: Store, config: Config, *, now: datetime) -> Findings:
+    """Price alerts from the stored observations (`now` is unused: prices carry their own times)."""
+    rules = config.thresholds.price
+    depth = max(rules.debounce_observations, 2) + 1
+    findings = Findings()
+    histories = store.recent_prices(limit=depth)
+    products = {product.id: product for product in store.products()}
+    for platform, keyword in store.searched_keywords():
+        findings.alerts += _undercut_alerts(config, keyword, competitor_table(store, platform, keyword), histories)
+        shift = _band_shift_alert(store, platform, keyword, rules)
+        if shift is not None:
+            findings.alerts.append(shift)
+    # An undercut alert already tells of that competitor's drop; a second "price moved" notice would be noise.
+    undercutters = {alert.evidence["competitor_product_id"] for alert in findings.alerts
+                    if alert.kind == "competitor_undercut"}
+    for product_id, history in histories.items():
+        product = products[product_id]
+        if product.own:
+            findings.alerts += _own_alerts(product, history, rules)
+        elif product_id not in undercutters:
+            move = _move_alert(product, history, rules)
+            if move is not None:
+                findings.alerts.append(move)
+    return findings

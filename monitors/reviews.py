@@ -1,0 +1,176 @@
+"""Negative-review monitor (thresholds.reviews): every new negative review of an own product at once, a surge of
+negative share per own product, and competitors' pain points crossing the playbook's 30 % as opportunity notices.
+
+"New" means found after the product's first review crawl: that first crawl is the baseline (its backlog of old
+complaints feeds the surge check and the report, not one alert per review), and reviews found later were posted
+since we started watching. This needs no posting date, which many review pages do not show.
+
+A review is negative by the config's definition (`nlp.painpoints.is_negative_review`): 1-2 stars, or a sentiment
+score below `negative_score`. Reviews with neither stars nor a score yet wait for the analysis pass.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from config import Config, ReviewThresholds
+from monitors.findings import Findings
+from nlp.painpoints import is_negative_review
+from store import AlertRecord, ProductRow, ReviewRow, Store
+
+SUGGEST_NEGATIVE = ("Answer within {minutes} minutes (playbook): handle the emotion first, then the problem. Contact "
+                    "the customer, offer a refund or replacement plus a compensation coupon, and check whether the "
+                    "complaint points at a batch or listing problem.")
+SUGGEST_SURGE = ("Look for a common cause (a bad batch, a courier, a misleading listing): read the themes below, "
+                 "pause paid traffic to the product until it is fixed, and answer every negative review.")
+SUGGEST_OPPORTUNITY = ("Differentiation opportunity (playbook): competitors sell cheap and their buyers complain "
+                       "about {theme}. A product that fixes it, sold at a mid price (value pricing), can win them.")
+
+MIN_SURGE_WINDOW = 5  # fewer reviews than this say nothing about a share
+
+
+@dataclass(frozen=True)
+class Surge:
+    window: str           # "latest 20 reviews" or "last 24 h"
+    reviews: int
+    negative: int
+    share: float
+    baseline: float | None  # negative share before the window, when there is enough history
+    z: float | None
+    negative_ids: tuple[int, ...]  # the window's negative reviews, whose pain points explain the surge
+
+
+def _when(review: ReviewRow) -> datetime:
+    """When a review was posted, as an aware datetime: the crawl time when the page shows no date, noon of the
+    day when it shows only a day."""
+    posted = review.posted_at
+    if isinstance(posted, datetime):
+        return posted
+    if isinstance(posted, date):
+        return datetime.combine(posted, time(12), tzinfo=timezone.utc)
+    return review.crawled_at
+
+
+def _baseline_run(reviews: Sequence[ReviewRow]) -> tuple[int | None, datetime]:
+    """The first crawl that stored reviews of the product: its run id (when recorded) and its time."""
+    first = min(reviews, key=lambda r: (r.crawled_at, r.id))
+    return first.run_id, first.crawled_at
+
+
+def _is_new(review: ReviewRow, baseline: tuple[int | None, datetime]) -> bool:
+    run_id, crawled_at = baseline
+    if run_id is not None and review.run_id is not None:
+        return review.run_id != run_id
+    return review.crawled_at > crawled_at + timedelta(minutes=30)
+
+
+def surge(reviews: Sequence[ReviewRow], rules: ReviewThresholds, *, now: datetime) -> Surge | None:
+    """A negative surge in the latest `surge_window_reviews` reviews or those posted in the last
+    `surge_window_hours`: a negative share at or above `surge_share`, or `surge_z` standard deviations above the
+    share of the reviews before the window. None when neither window shows one."""
+    def negative(r: ReviewRow) -> bool:
+        return is_negative_review(r, max_stars=rules.negative_max_stars, max_score=rules.negative_score)
+
+    newest_first = sorted(reviews, key=lambda r: (_when(r), r.id), reverse=True)
+    since = now - timedelta(hours=rules.surge_window_hours)
+    windows = [(f"latest {rules.surge_window_reviews} reviews", newest_first[: rules.surge_window_reviews]),
+               (f"last {rules.surge_window_hours:g} h", [r for r in newest_first if _when(r) >= since])]
+    for name, window in windows:
+        if len(window) < MIN_SURGE_WINDOW:
+            continue
+        bad_ids = tuple(r.id for r in window if negative(r))
+        bad = len(bad_ids)
+        share = bad / len(window)
+        older = newest_first[len(window):]
+        baseline = z = None
+        if len(older) >= rules.surge_window_reviews:
+            baseline = sum(map(negative, older)) / len(older)
+            floor = max(baseline, 1 / len(older))  # a spotless history still has some chance of a bad review
+            z = (share - baseline) / math.sqrt(floor * (1 - floor) / len(window)) if floor < 1 else 0.0
+        if share >= rules.surge_share or (z is not None and z >= rules.surge_z):
+            return Surge(name, len(window), bad, round(share, 4), None if baseline is None else round(baseline, 4),
+                         None if z is None else round(z, 2), bad_ids)
+    return None
+
+
+def _negative_review_event(store: Store, product: ProductRow, review: ReviewRow, rules: ReviewThresholds
+                           ) -> AlertRecord:
+    themes = store.review_themes([review.id])
+    pain_points = sorted({theme.theme for theme in themes})
+    stars = "no stars" if review.rating is None else f"{review.rating:g}★"
+    score = "" if review.sentiment_score is None else f", sentiment {review.sentiment_score:.2f}"
+    name = product.title or product.url
+    respond_by = review.crawled_at + timedelta(minutes=rules.response_minutes)
+    return AlertRecord(
+        dedup_key=f"review:negative:{review.review_key}", kind="negative_review", category="review",
+        severity="critical", subject=str(product.id),
+        title=f"New negative review ({stars}) on {name}",
+        body=f"{review.text}\n\n{stars}{score}" + (f"; pain points: {'、'.join(pain_points)}" if pain_points else "")
+             + f"\n{product.url}\nAnswer by {respond_by.isoformat(timespec='minutes')}.",
+        evidence={"product_id": product.id, "platform": product.platform, "url": product.url, "title": product.title,
+                  "review_id": review.review_id, "text": review.text, "rating": review.rating,
+                  "sentiment_score": review.sentiment_score, "pain_points": pain_points,
+                  "clauses": [theme.clause for theme in themes if theme.clause],
+                  "posted_at": None if review.posted_at is None else review.posted_at.isoformat(),
+                  "crawled_at": review.crawled_at.isoformat(), "respond_by": respond_by.isoformat()},
+        suggestion=SUGGEST_NEGATIVE.format(minutes=rules.response_minutes))
+
+
+def _surge_alert(store: Store, product: ProductRow, found: Surge) -> AlertRecord:
+    counts: dict[str, int] = {}
+    for _, theme in {(row.review_id, row.theme) for row in store.review_themes(found.negative_ids)}:
+        counts[theme] = counts.get(theme, 0) + 1
+    top = sorted(counts.items(), key=lambda item: -item[1])[:5]
+    name = product.title or product.url
+    baseline = "" if found.baseline is None else f" against {found.baseline:.0%} before (z = {found.z:g})"
+    return AlertRecord(
+        dedup_key=f"review:surge:{product.id}", kind="negative_surge", category="review", severity="warning",
+        subject=str(product.id),
+        title=f"Negative reviews surge on {name}: {found.share:.0%} of the {found.window}",
+        body=f"{found.negative} of the {found.window} of {name} are negative ({found.share:.0%}){baseline}."
+             + (f"\nMain complaints: {'、'.join(f'{t} ({n})' for t, n in top)}" if top else "") + f"\n{product.url}",
+        evidence={"product_id": product.id, "platform": product.platform, "url": product.url, "title": product.title,
+                  "window": found.window, "reviews": found.reviews, "negative": found.negative, "share": found.share,
+                  "baseline": found.baseline, "z": found.z, "themes": dict(top)},
+        suggestion=SUGGEST_SURGE)
+
+
+def _opportunity_notices(store: Store) -> list[AlertRecord]:
+    notices = []
+    for insight in store.insights(kind="opportunity"):
+        detail = insight.detail
+        theme = detail.get("theme", "?")
+        share = detail.get("share")
+        where = insight.keyword or insight.subject
+        notices.append(AlertRecord(
+            dedup_key=f"opportunity:{insight.subject}:{theme}:{insight.first_seen.date().isoformat()}",
+            kind="opportunity", category="review", severity="info", subject=where,
+            title=f"Opportunity on 「{where}」: competitors' buyers complain about {theme}"
+                  + (f" ({share:.0%} of negative reviews)" if isinstance(share, (int, float)) else ""),
+            body="\n".join(f"{key}: {value}" for key, value in detail.items()),
+            evidence={"insight_id": insight.id, "platform": insight.platform, "keyword": insight.keyword,
+                      **detail},
+            suggestion=SUGGEST_OPPORTUNITY.format(theme=theme)))
+    return notices
+
+
+def run(store: Store, config: Config, *, now: datetime) -> Findings:
+    rules = config.thresholds.reviews
+    findings = Findings()
+    for product in store.products(own=True):
+        reviews = store.reviews_for(product.id)
+        if not reviews:
+            continue
+        baseline = _baseline_run(reviews)
+        for review in reviews:
+            if _is_new(review, baseline) and is_negative_review(
+                    review, max_stars=rules.negative_max_stars, max_score=rules.negative_score):
+                findings.events.append(_negative_review_event(store, product, review, rules))
+        found = surge(reviews, rules, now=now)
+        if found is not None:
+            findings.alerts.append(_surge_alert(store, product, found))
+    findings.events += _opportunity_notices(store)
+    return findings

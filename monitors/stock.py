@@ -1,0 +1,100 @@
+"""Stock monitor (thresholds.stock): own stock below its warning line, and competitors selling out.
+
+The playbook's warning line is 50 % of the safety stock (`safety_ratio`): below it, replenish. An own product that
+is out of stock is critical (every hour loses sales and search rank). A competitor selling out is an opportunity
+(its buyers look elsewhere), so it is a notice, raised once per sell-out: the dedup key carries the observation
+where the sell-out began.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from config import Config
+from monitors.findings import Findings
+from store import AlertRecord, PriceRow, ProductRow, Store
+
+HISTORY = 200  # observations read per product to find where a sell-out began (100 h at the 30-min default)
+
+SUGGEST_LOW = ("Replenish now (playbook: below 50 % of safety stock triggers replenishment); if the supplier is slow, "
+               "switch to pre-sale (ship within 3 days) rather than overselling.")
+SUGGEST_OUT = ("Out of stock: switch the listing to pre-sale or restock today; check that real-time stock sync "
+               "did not oversell.")
+SUGGEST_COMPETITOR_OUT = ("A competitor is out of stock: its buyers are looking elsewhere. Make sure your own stock "
+                          "covers the extra demand and consider more traffic on the keyword while it lasts.")
+
+
+def sold_out(row: PriceRow) -> bool:
+    return row.availability == "OutOfStock" or row.stock == 0
+
+
+def _own_alert(product: ProductRow, latest: PriceRow, safety_ratio: float) -> AlertRecord | None:
+    name = product.title or product.url
+    evidence = {"product_id": product.id, "platform": product.platform, "url": product.url, "title": product.title,
+                "stock": latest.stock, "availability": latest.availability, "safety_stock": product.safety_stock,
+                "observed_at": latest.observed_at.isoformat()}
+    if sold_out(latest):
+        return AlertRecord(dedup_key=f"stock:own_out:{product.id}", kind="own_out_of_stock", category="stock",
+                           severity="critical", subject=str(product.id), title=f"Own product out of stock: {name}",
+                           body=f"{name} ({product.platform}) shows no stock.\n{product.url}", evidence=evidence,
+                           suggestion=SUGGEST_OUT)
+    if latest.stock is None or not product.safety_stock:
+        return None
+    line = product.safety_stock * safety_ratio
+    if latest.stock >= line:
+        return None
+    return AlertRecord(
+        dedup_key=f"stock:own_low:{product.id}", kind="own_low_stock", category="stock", severity="warning",
+        subject=str(product.id), title=f"Own stock low: {name} has {latest.stock} left (warning line {line:g})",
+        body=f"{name} ({product.platform}) has {latest.stock} in stock, below {safety_ratio:.0%} of its safety "
+             f"stock of {product.safety_stock}.\n{product.url}",
+        evidence={**evidence, "warning_line": line}, suggestion=SUGGEST_LOW)
+
+
+def _sell_out_start(history: Sequence[PriceRow]) -> PriceRow | None:
+    """The oldest observation of the sell-out the newest one shows (history newest first); None if in stock."""
+    start = None
+    for row in history:
+        if not sold_out(row):
+            break
+        start = row
+    return start
+
+
+def _competitor_notice(product: ProductRow, history: Sequence[PriceRow]) -> AlertRecord | None:
+    start = _sell_out_start(history)
+    if start is None:
+        return None
+    name = product.title or product.url
+    was = next((row for row in history if not sold_out(row)), None)
+    return AlertRecord(
+        dedup_key=f"stock:competitor_out:{product.id}:{start.observed_at.isoformat()}", kind="competitor_out_of_stock",
+        category="stock", severity="info", subject=str(product.id),
+        title=f"Competitor out of stock: {name} ({product.shop or product.platform})",
+        body=f"{name} ({product.shop or 'unknown shop'}, {product.platform}) is out of stock since "
+             f"{start.observed_at.isoformat(timespec='minutes')}.\n{product.url}",
+        evidence={"product_id": product.id, "platform": product.platform, "url": product.url, "title": product.title,
+                  "shop": product.shop, "since": start.observed_at.isoformat(),
+                  "last_in_stock": None if was is None else was.observed_at.isoformat(),
+                  "last_stock": None if was is None else was.stock},
+        suggestion=SUGGEST_COMPETITOR_OUT)
+
+
+def run(store: Store, config: Config, *, now: datetime) -> Findings:
+    rules = config.thresholds.stock
+    findings = Findings()
+    products = {product.id: product for product in store.products()}
+    latest = store.latest_prices()
+    for product_id, row in latest.items():
+        if products[product_id].own:
+            alert = _own_alert(products[product_id], row, rules.safety_ratio)
+            if alert is not None:
+                findings.alerts.append(alert)
+    if rules.competitor_stockout:
+        sold = [pid for pid, row in latest.items() if not products[pid].own and sold_out(row)]
+        for product_id, history in store.recent_prices(sold, limit=HISTORY).items():
+            notice = _competitor_notice(products[product_id], history)
+            if notice is not None:
+                findings.events.append(notice)
+    return findings
