@@ -465,29 +465,129 @@ def sentiment(
     not_yet("sentiment", 4)
 
 
+ALERT_STATES = ("new", "sent", "acknowledged", "resolved")
+SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def alert_json(alert, deliveries=None) -> dict:
+    data = {"id": alert.id, "state": alert.state, "severity": alert.severity, "category": alert.category,
+            "kind": alert.kind, "subject": alert.subject, "title": alert.title, "body": alert.body,
+            "evidence": alert.evidence, "suggestion": alert.suggestion, "dedup_key": alert.dedup_key,
+            "created_at": alert.created_at.isoformat(), "delivered_at": iso(alert.delivered_at),
+            "delivery_attempts": alert.delivery_attempts, "next_attempt_at": iso(alert.next_attempt_at),
+            "last_error": alert.last_error}
+    if deliveries is not None:
+        data["deliveries"] = [{"channel": d.channel, "destination": d.destination, "kind": d.kind,
+                               "state": d.state, "attempts": d.attempts, "sent_at": iso(d.sent_at),
+                               "next_attempt_at": iso(d.next_attempt_at), "last_error": d.last_error}
+                              for d in deliveries]
+    return data
+
+
+def iso(moment) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def open_store_of(ctx: typer.Context):
+    from store import StoreError, open_store
+
+    config = config_from(ctx)
+    try:
+        return open_store(config.store.path)
+    except StoreError as exc:
+        fail(str(exc), ExitCode.CONFIG)
+
+
 @alerts_app.command("list")
-def alerts_list(state: Annotated[Optional[str], typer.Option(help="Only alerts in this state.")] = None,
-                as_json: JsonOption = False) -> None:
+def alerts_list(
+    ctx: typer.Context,
+    state: Annotated[Optional[str], typer.Option(help=f"Only alerts in this state ({', '.join(ALERT_STATES)}).")] = None,
+    category: Annotated[Optional[str], typer.Option(help="Only this category (price, review, compliance, stock, "
+                                                         "system).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many alerts.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
     """List alerts, newest first."""
-    not_yet("alerts list", 5)
+    if state is not None and state not in ALERT_STATES:
+        fail(f"--state must be one of {', '.join(ALERT_STATES)}, got {state!r}", ExitCode.USAGE)
+    with open_store_of(ctx) as db:
+        rows = db.alerts(state=state, category=category, limit=limit, newest_first=True)
+    if as_json:
+        for alert in rows:
+            print(json.dumps(alert_json(alert), ensure_ascii=False))
+        return
+    grid = Table(title=f"{len(rows)} alert(s)", title_justify="left")
+    for column in ("id", "raised", "severity", "category", "state", "title"):
+        grid.add_column(column, overflow="fold")
+    for alert in rows:
+        grid.add_row(str(alert.id), alert.created_at.strftime("%Y-%m-%d %H:%M"),
+                     f"[{SEVERITY_STYLE.get(alert.severity, '')}]{alert.severity}[/]", alert.category or "–",
+                     alert.state, escape(alert.title))
+    out.print(grid)
 
 
 @alerts_app.command("show")
-def alerts_show(alert_id: Annotated[int, typer.Argument(help="Alert id.")]) -> None:
+def alerts_show(ctx: typer.Context, alert_id: Annotated[int, typer.Argument(help="Alert id.")],
+                as_json: JsonOption = False) -> None:
     """Show one alert with its evidence and delivery history."""
-    not_yet("alerts show", 5)
+    from store import NotFoundError
+
+    with open_store_of(ctx) as db:
+        try:
+            alert = db.get_alert(alert_id)
+        except NotFoundError as exc:
+            fail(str(exc), ExitCode.USAGE)
+        deliveries = db.deliveries(alert_id=alert_id)
+    data = alert_json(alert, deliveries)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False))
+        return
+    style = SEVERITY_STYLE.get(alert.severity, "")
+    out.print(f"[{style}]{alert.severity.upper()}[/] #{alert.id} · {alert.category} · {alert.kind} · {alert.state}")
+    out.print(f"[bold]{escape(alert.title)}[/]")
+    out.print(escape(alert.body), highlight=False)
+    if alert.suggestion:
+        out.print(f"\n[bold]suggested action:[/] {escape(alert.suggestion)}", highlight=False)
+    out.print("\n[bold]evidence[/]")
+    for key, value in alert.evidence.items():
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        out.print(f"  {key}: {escape(str(shown))}", highlight=False)
+    out.print(f"\nraised {alert.created_at.isoformat(timespec='seconds')}, dedup key {escape(alert.dedup_key)}",
+              highlight=False)
+    if not deliveries:
+        out.print("deliveries: none planned yet" + (f" ({escape(alert.last_error)})" if alert.last_error else ""))
+        return
+    grid = Table(title="deliveries", title_justify="left")
+    for column in ("to", "kind", "state", "attempts", "sent / next attempt", "last error"):
+        grid.add_column(column, overflow="fold")
+    for d in deliveries:
+        when = d.sent_at or d.next_attempt_at
+        grid.add_row(escape(d.destination), d.kind, d.state, str(d.attempts),
+                     when.isoformat(timespec="seconds") if when else "–", escape(d.last_error or "–"))
+    out.print(grid)
+
+
+def change_alert(ctx: typer.Context, alert_id: int, action: str) -> None:
+    from store import AlertStateError, NotFoundError
+
+    with open_store_of(ctx) as db:
+        try:
+            alert = getattr(db, action)(alert_id)
+        except (NotFoundError, AlertStateError) as exc:
+            fail(str(exc), ExitCode.USAGE)
+    out.print(f"alert #{alert.id} is now {alert.state}: {escape(alert.title)}", highlight=False)
 
 
 @alerts_app.command("ack")
-def alerts_ack(alert_id: Annotated[int, typer.Argument(help="Alert id.")]) -> None:
-    """Acknowledge an alert: someone is on it."""
-    not_yet("alerts ack", 5)
+def alerts_ack(ctx: typer.Context, alert_id: Annotated[int, typer.Argument(help="Alert id.")]) -> None:
+    """Acknowledge an alert: someone is on it (the same alert stays quiet until it is resolved)."""
+    change_alert(ctx, alert_id, "acknowledge_alert")
 
 
 @alerts_app.command("resolve")
-def alerts_resolve(alert_id: Annotated[int, typer.Argument(help="Alert id.")]) -> None:
-    """Mark an alert resolved."""
-    not_yet("alerts resolve", 5)
+def alerts_resolve(ctx: typer.Context, alert_id: Annotated[int, typer.Argument(help="Alert id.")]) -> None:
+    """Mark an alert resolved: if the problem comes back, a new alert is raised."""
+    change_alert(ctx, alert_id, "resolve_alert")
 
 
 def main() -> None:

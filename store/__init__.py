@@ -14,6 +14,7 @@
 from store.db import DEFAULT_PATH, Store, open_store
 from store.deliveries import DeliveryRecord, DeliveryRow
 from store.errors import (
+    AlertStateError,
     ConstraintError,
     ForeignDatabaseError,
     InvalidRecordError,
@@ -53,6 +54,7 @@ __all__ = [
     "LATEST_VERSION",
     "AlertRecord",
     "AlertRow",
+    "AlertStateError",
     "ConstraintError",
     "DeliveryRecord",
     "DeliveryRow",

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from store.base import StoreBase, to_json
-from store.errors import InvalidRecordError, NotFoundError
+from store.errors import AlertStateError, InvalidRecordError, NotFoundError
 from store.records import ALERT_STATES, AlertRecord, AlertRow, from_columns
 from store.timestamps import from_db_time, to_db_time, utc_now
 
@@ -75,16 +75,40 @@ class AlertsMixin(StoreBase):
         *,
         state: str | None = None,
         kind: str | None = None,
+        category: str | None = None,
         dedup_key: str | None = None,
         limit: int | None = None,
+        newest_first: bool = False,
     ) -> list[AlertRow]:
-        """Alerts oldest first (the order an outbox sends them), optionally filtered."""
+        """Alerts oldest first (the order an outbox sends them) or newest first, optionally filtered."""
+        order = "DESC" if newest_first else "ASC"
         rows = self._rows(
             "SELECT * FROM alerts WHERE (:state IS NULL OR state = :state) AND (:kind IS NULL OR kind = :kind)"
-            " AND (:dedup_key IS NULL OR dedup_key = :dedup_key) ORDER BY created_at, id LIMIT :limit",
-            {"state": state, "kind": kind, "dedup_key": dedup_key, "limit": -1 if limit is None else limit},
+            " AND (:category IS NULL OR category = :category) AND (:dedup_key IS NULL OR dedup_key = :dedup_key)"
+            f" ORDER BY created_at {order}, id {order} LIMIT :limit",
+            {"state": state, "kind": kind, "category": category, "dedup_key": dedup_key,
+             "limit": -1 if limit is None else limit},
         )
         return [_alert_row(row) for row in rows]
+
+    def acknowledge_alert(self, alert_id: int) -> AlertRow:
+        """Someone is on it: a new or sent alert becomes 'acknowledged' (its dedup key stays quiet until resolved).
+        Deliveries already planned still go out, so the rest of the team hears of it too."""
+        return self._operator_transition(alert_id, "acknowledged", allowed=("new", "sent"))
+
+    def resolve_alert(self, alert_id: int) -> AlertRow:
+        """The problem is fixed: any open alert becomes 'resolved'; the same condition later raises a new alert."""
+        return self._operator_transition(alert_id, "resolved", allowed=("new", "sent", "acknowledged"))
+
+    def _operator_transition(self, alert_id: int, state: str, *, allowed: tuple[str, ...]) -> AlertRow:
+        with self.transaction():
+            current = self.get_alert(alert_id).state
+            if current not in allowed:
+                raise AlertStateError(f"{self.path}: alert {alert_id} is {current}; only an alert that is "
+                                      f"{' or '.join(allowed)} can become {state}")
+            self._execute("UPDATE alerts SET state = ?, updated_at = ? WHERE id = ?",
+                          (state, to_db_time(utc_now()), alert_id), f"marking alert {alert_id} {state}")
+        return self.get_alert(alert_id)
 
     def set_alert_state(self, alert_id: int, state: str) -> None:
         """Move an alert to `state` ('new', 'sent', 'acknowledged', 'resolved'); 'sent' stamps delivered_at.

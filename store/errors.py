@@ -67,6 +67,10 @@ class RunStateError(StoreError):
     """A crawl run was asked to change state in a way its current state forbids."""
 
 
+class AlertStateError(StoreError):
+    """An alert was asked to change state in a way its current state forbids (e.g. acknowledging a resolved one)."""
+
+
 class ProductConflictError(StoreError):
     """A product record matches two different stored products (one by item id, one by url)."""
 

@@ -190,3 +190,46 @@ def test_extract_url_of_no_configured_platform_uses_the_generic_extractor(tmp_pa
     [line] = [json.loads(x) for x in result.stdout.splitlines()]
     assert line["price"] == expected["price"] and line["name"] == expected["title"]
     assert line["rule"].startswith("dom:")
+
+
+# --- alerts ------------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def alert_store(tmp_path):
+    """A config whose store holds two alerts: a critical one whose review text tries markup, and an info one."""
+    from config import load_config
+    from store import AlertRecord, open_store
+
+    config = fast_config(tmp_path)
+    with open_store(load_config(config).store.path) as db:
+        db.add_alert(AlertRecord(dedup_key="review:negative:sc:r1", kind="negative_review", category="review",
+                                 severity="critical", subject="3", title="New negative review [bold]x[/bold]",
+                                 body="<script>alert(1)</script> 质量太差", evidence={"rating": 1}))
+        db.add_alert(AlertRecord(dedup_key="price:move:9", kind="competitor_price_move", category="price",
+                                 severity="info", subject="9", title="Competitor price drops 12%"))
+    return config
+
+
+def test_alerts_list_prints_newest_first_as_json_lines(alert_store):
+    result = runner.invoke(app, ["--config", str(alert_store), "alerts", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["kind"] for line in lines] == ["competitor_price_move", "negative_review"]
+    assert lines[1]["evidence"] == {"rating": 1} and lines[1]["state"] == "new"
+    only = runner.invoke(app, ["--config", str(alert_store), "alerts", "list", "--category", "review", "--json"])
+    assert len(only.stdout.splitlines()) == 1
+
+
+def test_alerts_show_ack_and_resolve(alert_store):
+    shown = runner.invoke(app, ["--config", str(alert_store), "alerts", "show", "1"])
+    assert shown.exit_code == 0 and "[bold]x[/bold]" in shown.stdout, "crawled text is shown as text, not markup"
+    assert "<script>alert(1)</script>" in shown.stdout and "none planned yet" in shown.stdout
+    acked = runner.invoke(app, ["--config", str(alert_store), "alerts", "ack", "1"])
+    assert acked.exit_code == 0 and "acknowledged" in acked.stdout
+    assert runner.invoke(app, ["--config", str(alert_store), "alerts", "resolve", "1"]).exit_code == 0
+    again = runner.invoke(app, ["--config", str(alert_store), "alerts", "ack", "1"])
+    assert again.exit_code == ExitCode.USAGE and "is resolved" in again.output
+    missing = runner.invoke(app, ["--config", str(alert_store), "alerts", "show", "99"])
+    assert missing.exit_code == ExitCode.USAGE and "no alert with id 99" in missing.output
+    bad = runner.invoke(app, ["--config", str(alert_store), "alerts", "list", "--state", "open"])
+    assert bad.exit_code == ExitCode.USAGE
