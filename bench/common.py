@@ -1,4 +1,4 @@
-"""What the crawler benchmarks share: a benchmark config.toml, a timed ShopSentinel crawl, rates and the report.
+"""What the crawler benchmarks share: a timed ShopSentinel crawl, rates, the report (configs: crawlers.testing).
 
 Rates are measured between the first and the last completed page of a side ((pages - 1) / seconds between them),
 so neither side is charged for process start-up, browser launch or shutdown; each side's whole wall time is
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -23,24 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crawlers.run import CrawlPlan, CrawlResult, run_crawl
+from crawlers.testing import demo_config as bench_config  # noqa: F401 (the benchmarks import it from here)
 
 PAGE_KINDS = ("product", "reviews", "search", "hot")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def bench_config(directory: Path, **crawl: object) -> Path:
-    """The shipped config.toml with its crawl settings replaced (delay, concurrency, page cap ...), AutoThrottle
-    off, and its store inside `directory`."""
-    text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    for key, value in crawl.items():
-        text, found = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text, count=1)
-        if not found:
-            raise KeyError(f"config.toml has no {key}")
-    text = re.sub(r"(?m)^enabled = true(\s+# slow down)", r"enabled = false\1", text, count=1)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def rate(first: float, last: float, pages: int) -> float:

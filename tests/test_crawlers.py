@@ -68,7 +68,7 @@ def test_search_ranking_is_the_shops_top_ten(full_crawl):
             assert got == expected, key
 
 
-def test_prices_stock_and_counts_match_ground_truth_on_every_platform(full_crawl):
+def test_titles_descriptions_prices_stock_and_counts_match_ground_truth_on_every_platform(full_crawl):
     truth = by_key(full_crawl["truth"])
     checked = 0
     with open_store(full_crawl["db"]) as store:
@@ -78,6 +78,7 @@ def test_prices_stock_and_counts_match_ground_truth_on_every_platform(full_crawl
             expected = truth[(product.platform, product.item_id)]
             seen = latest[product.id]
             assert product.title == expected["title"], product.url
+            assert product.description == expected["description"], product.url
             assert float(seen.price) == pytest.approx(expected["price"]), product.url
             if expected["price_max"] > expected["price"]:
                 assert float(seen.price_max) == pytest.approx(expected["price_max"]), product.url
