@@ -1,9 +1,9 @@
 """Extraction accuracy on the demo marketplace's ground truth, and the generic extractor's speed against bare parsing.
 
 Accuracy: ShopSentinel's real crawl (`run_crawl`, a ProductsSpider over every product page of the three demo
-platforms, reviews off, kuaigou through Chromium) into a fresh SQLite store; then each product's stored title and
-latest price, availability and review count are compared with the marketplace's ground truth (a product not
-stored counts as wrong on every field). Prints accuracy per platform and per field and the first mismatches.
+platforms, reviews off, kuaigou through Chromium) into a fresh SQLite store; then each product's stored title,
+description, latest price, availability and review count are compared with the marketplace's ground truth (a
+product not stored counts as wrong on every field). Prints accuracy per platform and per field and the first mismatches.
 
 Speed: `crawlers.extract.extract_product` alone over the shangcheng and laodian product pages (fetched once,
 decoded with crawlers.encoding.decode_html as the spiders do), against bare `parsel.Selector(text=html)` parsing
@@ -38,7 +38,7 @@ from store import open_store
 
 PLATFORMS = ["shangcheng", "laodian", "kuaigou"]
 STATIC = ["shangcheng", "laodian"]
-FIELDS = ("title", "price", "availability", "review_count")
+FIELDS = ("title", "description", "price", "availability", "review_count")
 MIN_ROUND_S = 0.5
 
 
@@ -58,7 +58,8 @@ def crawl_all(truth: dict, sites: dict[str, str], directory: Path) -> tuple[dict
             seen = latest.get(product.id)
             observed = {} if seen is None else {"price": round(float(seen.price), 2),
                                                 "availability": seen.availability, "review_count": seen.review_count}
-            stored[(product.platform, product.item_id)] = {"title": product.title, **observed}
+            stored[(product.platform, product.item_id)] = {"title": product.title, "description": product.description,
+                                                       **observed}
     return stored, crawl.wall_s
 
 
