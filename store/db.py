@@ -19,6 +19,7 @@ from store.deliveries import DeliveriesMixin
 from store.errors import NotADatabaseError, StoreOpenError
 from store.migrations import migrate, schema_version
 from store.observations import ObservationsMixin
+from store.reporting import ReportingMixin
 from store.runs import RunsMixin
 
 DEFAULT_PATH = Path("var/shopsentinel.db")
@@ -58,7 +59,8 @@ def open_database(path: str | Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) 
     return Database(conn, execute_plugins=False)
 
 
-class Store(RunsMixin, CatalogMixin, ObservationsMixin, AnalysisMixin, AlertsMixin, DeliveriesMixin):
+class Store(RunsMixin, CatalogMixin, ObservationsMixin, AnalysisMixin, AlertsMixin, DeliveriesMixin,
+            ReportingMixin):
     """The ShopSentinel database: every stage reads and writes through this object, never through SQL.
 
     Use one Store per process and thread. Writes of one crawl item go in one `with store.transaction():`
