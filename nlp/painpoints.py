@@ -573,6 +573,14 @@ def theme_shares(reviews: Iterable[ReviewLike], *, is_negative: Callable[[str], 
     given, also those where no theme was found. Ranks go by count (ties by lexicon order). Reviews with a date
     add a weekly trend per theme. `is_negative` picks the clauses to read (see `extract_pairs`); leftover
     clauses are clustered into extra themes when there are enough of them."""
+    return summarise_pains(((review, analyse(review.text, is_negative)) for review in reviews), examples=examples,
+                           cluster=cluster, min_cluster_clauses=min_cluster_clauses)
+
+
+def summarise_pains(analysed: Iterable[tuple[ReviewLike, ReviewPains]], *, examples: int = 3, cluster: bool = True,
+                    min_cluster_clauses: int = 20) -> ThemeReport:
+    """`theme_shares` of reviews whose pains are known already (e.g. read back from the store, so a pass over
+    stored reviews does not segment them again)."""
     order = {name: i for i, name in enumerate(lex.THEME_NAMES)}
     counts: dict[str, int] = {}
     clauses_of: dict[str, list[str]] = {}
@@ -580,8 +588,7 @@ def theme_shares(reviews: Iterable[ReviewLike], *, is_negative: Callable[[str], 
     weekly: dict[tuple[str, date], int] = {}
     leftovers: list[str] = []
     total = explained = 0
-    for review in reviews:
-        pains = analyse(review.text, is_negative)
+    for review, pains in analysed:
         total += 1
         week = _week(review.posted_at)
         if week is not None:

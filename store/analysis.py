@@ -24,6 +24,22 @@ class AnalysisMixin(StoreBase):
         )
         return [(row["id"], row["text"]) for row in rows]
 
+    def count_reviews_needing_sentiment(self, model: str) -> int:
+        """How many reviews `reviews_needing_sentiment` has left to give for `model` (for progress displays)."""
+        rows = self._rows(
+            "SELECT COUNT(*) AS n FROM reviews WHERE sentiment_model IS NULL OR sentiment_model != :model",
+            {"model": model},
+        )
+        return int(rows[0]["n"])
+
+    def review_ratings(self, review_ids: Iterable[int]) -> dict[int, float | None]:
+        """Star rating (None when the page showed none) of each of the reviews, by review id."""
+        rows = self._rows(
+            "SELECT id, rating FROM reviews WHERE id IN (SELECT value FROM json_each(:ids))",
+            {"ids": to_json(list(review_ids), self.path, "review ids")},
+        )
+        return {row["id"]: row["rating"] for row in rows}
+
     def set_sentiments(self, scores: Iterable[tuple[int, float]], model: str) -> int:
         """Record each review's probability of being positive (label "pos" from 0.5 up) and the model that gave it."""
         count = 0
@@ -56,6 +72,18 @@ class AnalysisMixin(StoreBase):
             "SELECT * FROM reviews WHERE sentiment_label = 'neg'"
             " AND product_id IN (SELECT value FROM json_each(:ids)) ORDER BY id",
             {"ids": to_json(list(product_ids), self.path, "product ids")},
+        )
+        return [_review_row(row) for row in rows]
+
+    def reviews_judged_negative(self, product_ids: Iterable[int], *, max_stars: float,
+                                max_score: float) -> list[ReviewRow]:
+        """The products' negative reviews by the configured definition (thresholds.reviews): at most `max_stars`
+        stars, or a sentiment score below `max_score`; oldest first."""
+        rows = self._rows(
+            "SELECT * FROM reviews WHERE product_id IN (SELECT value FROM json_each(:ids))"
+            " AND (rating <= :max_stars OR sentiment_score < :max_score) ORDER BY id",
+            {"ids": to_json(list(product_ids), self.path, "product ids"), "max_stars": max_stars,
+             "max_score": max_score},
         )
         return [_review_row(row) for row in rows]
 
