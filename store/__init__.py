@@ -29,6 +29,7 @@ from store.errors import (
     StoreError,
     StoreOpenError,
 )
+from store.jobs import JobRunRow
 from store.migrations import LATEST_VERSION
 from store.records import (
     AlertRecord,
@@ -63,6 +64,7 @@ __all__ = [
     "HotTermRow",
     "InsightRow",
     "InvalidRecordError",
+    "JobRunRow",
     "MigrationError",
     "NotADatabaseError",
     "NotFoundError",

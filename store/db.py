@@ -17,6 +17,7 @@ from store.analysis import AnalysisMixin
 from store.catalog import CatalogMixin
 from store.deliveries import DeliveriesMixin
 from store.errors import NotADatabaseError, StoreOpenError
+from store.jobs import JobsMixin
 from store.migrations import migrate, schema_version
 from store.observations import ObservationsMixin
 from store.reporting import ReportingMixin
@@ -60,7 +61,7 @@ def open_database(path: str | Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) 
 
 
 class Store(RunsMixin, CatalogMixin, ObservationsMixin, AnalysisMixin, AlertsMixin, DeliveriesMixin,
-            ReportingMixin):
+            ReportingMixin, JobsMixin):
     """The ShopSentinel database: every stage reads and writes through this object, never through SQL.
 
     Use one Store per process and thread. Writes of one crawl item go in one `with store.transaction():`

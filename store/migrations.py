@@ -241,6 +241,25 @@ def _create_deliveries(db: Database) -> None:
     )
 
 
+def _create_job_runs(db: Database) -> None:
+    # The daemon's scheduled jobs; crawl_runs cannot tell them apart (both review jobs run the reviews spider,
+    # the digest crawls nothing).
+    _run(
+        db,
+        """CREATE TABLE job_runs (
+            id INTEGER PRIMARY KEY,
+            job TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'interrupted')),
+            pid INTEGER,
+            stats TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(stats)),
+            error TEXT
+        ) STRICT""",
+        "CREATE INDEX job_runs_job_started ON job_runs (job, started_at)",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "crawl runs and products", _create_runs_and_products),
     Migration(2, "price observations", _create_price_observations),
@@ -250,6 +269,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "review analysis: sentiment, pain-point themes, insights", _create_review_analysis),
     Migration(7, "product descriptions", _add_product_descriptions),
     Migration(8, "alert deliveries (the outbox)", _create_deliveries),
+    Migration(9, "daemon job runs", _create_job_runs),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
