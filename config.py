@@ -567,6 +567,7 @@ class Schedule(_Model):
     digest: ClockTime = "08:30"   # local time of the daily digest e-mail
     timezone: TimeZoneName = "Asia/Shanghai"
     jitter: Duration = "5m"       # random delay added to each run, so runs do not hit sites on the dot
+    platform_failure_alert: Count = 3  # a platform failing this many crawls in a row raises a system alert
 
     @property
     def tzinfo(self) -> ZoneInfo:
