@@ -363,12 +363,87 @@ def report(days: Annotated[int, typer.Option(min=1, help="Days of history to inc
 
 @app.command()
 def check(
-    source: Annotated[Optional[str], typer.Argument(help="File of titles (one per line, or CSV), or - for stdin.")] = None,
-    text: Annotated[Optional[str], typer.Option("--text", "-t", help="Check this text.")] = None,
+    ctx: typer.Context,
+    source: Annotated[Optional[str], typer.Argument(
+        help="File of titles (one per line, or a CSV with a text or title column), or - for stdin.")] = None,
+    text: Annotated[Optional[list[str]], typer.Option("--text", "-t", help="Check this text (repeatable).")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Check listing titles and descriptions against the Advertising Law; exit 1 when anything is found."""
-    not_yet("check", 5)
+    """Check listing titles and descriptions against the Advertising Law; exit 1 when anything is found.
+
+    Prints each text with the offending spans highlighted, their category, severity, rule, legal basis and a
+    suggested rewrite. Severities come from [thresholds.compliance.severity] of the config when the config file
+    exists, else from the defaults. With --json: one line per text, {"text", "violations": [...]}.
+    """
+    from dataclasses import asdict
+
+    from monitors.compliance import find_violations
+
+    if source is None and not text:
+        fail("give --text TEXT, a FILE of titles, or - to read stdin", ExitCode.USAGE)
+    texts = list(text or []) + (check_inputs(source) if source is not None else [])
+    if not texts:
+        fail(f"{source} holds no text to check", ExitCode.USAGE)
+    config_path = ctx.obj["config_path"]
+    severities = config_from(ctx).thresholds.compliance.severity if Path(config_path).exists() else None
+    results = [(item, find_violations(item, severities=severities)) for item in texts]
+    if as_json:
+        for item, violations in results:
+            print(json.dumps({"text": item, "violations": [asdict(v) for v in violations]}, ensure_ascii=False))
+    else:
+        show_check(results)
+    if any(violations for _, violations in results):
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def check_inputs(source: str) -> list[str]:
+    """The texts in a file or stdin ("-"): a CSV's text (else title) column when the file is a CSV (by its
+    .csv suffix or a header naming such a column), else every non-blank line."""
+    import csv
+    import io
+    import sys
+
+    if source == "-":
+        content = sys.stdin.read()
+    else:
+        try:
+            raw = Path(source).read_bytes()
+        except OSError as exc:
+            fail(f"cannot read {source}: {exc.strerror or exc}", ExitCode.USAGE)
+        try:
+            content = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            content = raw.decode("gb18030", errors="replace")   # exported from Chinese Excel, most likely
+    first = next(csv.reader([content.partition("\n")[0]]), [])
+    header = [cell.strip().lower() for cell in first]
+    if not source.lower().endswith(".csv") and not (len(header) > 1 and {"text", "title"} & set(header)):
+        return [line for line in content.splitlines() if line.strip()]
+    column = next((name for name in ("text", "title") if name in header), None)
+    if column is None:
+        fail(f"{source}: a CSV needs a text or title column (columns: {', '.join(first) or 'none'})", ExitCode.USAGE)
+    rows = csv.reader(io.StringIO(content))
+    next(rows)
+    index = header.index(column)
+    return [row[index] for row in rows if len(row) > index and row[index].strip()]
+
+
+def show_check(results: list) -> None:
+    from rich.text import Text
+
+    for item, violations in results:
+        if not violations:
+            continue
+        line = Text(item)   # a Text is never parsed as markup, so crawled brackets print as they are
+        for violation in violations:
+            line.stylize("bold red reverse", violation.start, violation.end)
+        out.print(line)
+        for v in violations:
+            out.print(f"  {v.severity:<8} {v.category:<13} [bold]{escape(v.match)}[/] {v.start}-{v.end} ({v.rule}) "
+                      f"→ {escape(v.suggestion)}\n    {escape(v.law)}", highlight=False)
+    found = sum(len(violations) for _, violations in results)
+    flagged = sum(1 for _, violations in results if violations)
+    colour = "red" if found else "green"
+    out.print(f"[{colour}]{len(results)} text(s) checked, {flagged} with violations, {found} violation(s)[/]")
 
 
 @app.command()
