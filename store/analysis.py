@@ -40,6 +40,11 @@ class AnalysisMixin(StoreBase):
         )
         return {row["id"]: row["rating"] for row in rows}
 
+    def rated_reviews(self) -> list[tuple[str, float]]:
+        """(text, stars) of every review that came with a star rating: the weak labels of `nlp train`."""
+        rows = self._rows("SELECT text, rating FROM reviews WHERE rating IS NOT NULL ORDER BY id")
+        return [(row["text"], row["rating"]) for row in rows]
+
     def set_sentiments(self, scores: Iterable[tuple[int, float]], model: str) -> int:
         """Record each review's probability of being positive (label "pos" from 0.5 up) and the model that gave it."""
         count = 0

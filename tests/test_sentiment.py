@@ -209,3 +209,63 @@ def test_cli_ensure_reuses_the_stored_model(real_models: Path) -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
     report = json.loads(done.stdout)
     assert report["version"] == S.load(real_models).version and report["held_out"]["accuracy"] > 0.8
+
+
+# --- the command line: agent.py sentiment ------------------------------------------------------------------------
+
+@pytest.fixture
+def cli_config(small_model: S.SentimentModel, tmp_path: Path) -> Path:
+    """A config whose var/models holds the small model, so the command needs neither network nor corpus."""
+    from conftest import fast_config
+
+    config = fast_config(tmp_path)
+    S.save(small_model, tmp_path / "var" / "models")
+    return config
+
+
+def test_cli_prints_one_json_line_per_non_empty_input_line(cli_config: Path, small_model: S.SentimentModel) -> None:
+    from typer.testing import CliRunner
+
+    from agent import app
+
+    result = CliRunner().invoke(app, ["--config", str(cli_config), "sentiment", "-", "--json"],
+                                input="质量很好，推荐\n\n  \n包装太差，退货\n")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith('{"text": "质量很好，推荐"'), "Chinese is printed as is (ensure_ascii=False)"
+    parsed = [json.loads(line) for line in lines]
+    assert [(p["text"], p["label"]) for p in parsed] == [("质量很好，推荐", "pos"), ("包装太差，退货", "neg")]
+    assert all(set(p) == {"text", "label", "score"} for p in parsed)
+    expected = small_model.score(["质量很好，推荐", "包装太差，退货"])
+    assert [p["score"] for p in parsed] == pytest.approx(expected, abs=1e-4)
+
+
+def test_cli_reads_a_file_and_shows_a_table_for_people(cli_config: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from agent import app
+
+    texts = tmp_path / "reviews.txt"
+    texts.write_text("外观很好，推荐\n声音太差，差评\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["--config", str(cli_config), "sentiment", str(texts)])
+    assert result.exit_code == 0, result.output
+    assert "外观很好，推荐" in result.stdout and "neg" in result.stdout and "pos" in result.stdout
+
+
+@pytest.mark.parametrize("content", [None, b"\xff\xfe\x00bad"], ids=["missing", "not-utf8"])
+def test_cli_bad_input_file_is_a_usage_error(cli_config: Path, tmp_path: Path, content: bytes | None) -> None:
+    from typer.testing import CliRunner
+
+    from agent import ExitCode, app
+
+    path = tmp_path / "input.txt"
+    if content is not None:
+        path.write_bytes(content)
+    result = CliRunner().invoke(app, ["--config", str(cli_config), "sentiment", str(path), "--json"])
+    assert result.exit_code == ExitCode.USAGE
+    assert str(path) in result.output and result.stdout.count("{") == 0
+
+
+def test_weak_labels_from_stars() -> None:
+    rated = [("差", 1.0), ("一般", 2.0), ("还行", 3.0), ("半星", 2.5), ("好", 4.0), ("很好", 5.0)]
+    assert S.weak_labels(rated) == [("差", "neg"), ("一般", "neg"), ("好", "pos"), ("很好", "pos")]
