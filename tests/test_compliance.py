@@ -1,0 +1,361 @@
+"""Advertising-Law compliance: the lexicon, find_violations, the monitor, and `agent.py check`.
+
+The hand-written fixture (tests/fixtures/compliance_titles.tsv) and the demo marketplace's planted violations are
+scored the same way: a found violation counts when it has the expected category and overlaps the expected span.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import agent
+from config import ComplianceSeverity, load_config
+from monitors import compliance
+from monitors.compliance import Violation, find_violations
+from monitors.lexicon import CATEGORIES, LexiconError, load_lexicon, matching_form
+from store import ProductRecord, open_store
+from tests.conftest import ROOT
+
+FIXTURE = ROOT / "tests" / "fixtures" / "compliance_titles.tsv"
+NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Expected:
+    category: str
+    start: int
+    end: int
+
+
+@dataclass
+class Score:
+    true_positives: int = 0
+    false_positives: int = 0
+    false_negatives: int = 0
+
+    def add(self, expected: list[Expected], found: list[Violation]) -> None:
+        unmatched = list(expected)
+        for violation in found:
+            hit = next((e for e in unmatched if e.category == violation.category
+                        and e.start < violation.end and violation.start < e.end), None)
+            if hit is None:
+                self.false_positives += 1
+            else:
+                unmatched.remove(hit)
+                self.true_positives += 1
+        self.false_negatives += len(unmatched)
+
+    @property
+    def precision(self) -> float:
+        return self.true_positives / (self.true_positives + self.false_positives)
+
+    @property
+    def recall(self) -> float:
+        return self.true_positives / (self.true_positives + self.false_negatives)
+
+
+def fixture_rows() -> list[tuple[str, list[Expected]]]:
+    """(text, expected violations); each expected `category:match` is located at its next occurrence."""
+    rows = []
+    with FIXTURE.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+            text, expected, searched_from = row["text"], [], {}
+            for item in filter(None, row["expected"].split(";")):
+                category, _, match = item.partition(":")
+                start = text.find(match, searched_from.get(match, 0))
+                assert start >= 0, f"fixture error: {match!r} is not in {text!r}"
+                searched_from[match] = start + 1
+                expected.append(Expected(category, start, start + len(match)))
+            rows.append((text, expected))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The fixture
+
+
+def test_fixture_has_300_texts_covering_every_category_and_clean_ones():
+    rows = fixture_rows()
+    assert len(rows) >= 300
+    assert {e.category for _, expected in rows for e in expected} == set(CATEGORIES)
+    assert sum(1 for _, expected in rows if not expected) >= 100, "tricky and ordinary clean titles"
+
+
+def test_precision_and_recall_on_the_hand_written_fixture():
+    score = Score()
+    for text, expected in fixture_rows():
+        score.add(expected, find_violations(text))
+    print(f"\nfixture: precision {score.precision:.3f}, recall {score.recall:.3f} "
+          f"(tp {score.true_positives}, fp {score.false_positives}, fn {score.false_negatives})")
+    assert score.precision >= 0.95 and score.recall >= 0.95
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# find_violations
+
+
+@pytest.mark.parametrize("text", [
+    "最近上新 户外折叠椅", "最后一天", "最终解释权归本店所有", "第一次用", "第一步：打开包装", "收到第一天就用了",
+    "第一眼就喜欢", "第一层放调料", "唯一的缺点是有点重", "唯一不足是颜色少", "最大承重150kg", "最高支持128G",
+    "最少起订10件", "最佳食用期7天", "最好不要机洗", "2024最新款", "100%纯棉", "棉100%", "0-100%无极调光",
+    "万能轮 登机箱", "限时秒杀", "显瘦阔腿裤", "国家级非遗 竹编", "首单立减", "第1次使用请充满电", "5斤装 大米",
+    "7天无理由退货", "不满意包退", "比上一代快2倍", "绝对值编码器", "电商特供款",
+])
+def test_ordinary_words_are_not_violations(text):
+    assert find_violations(text) == []
+
+
+def test_a_violation_carries_span_category_rule_severity_law_and_rewrite():
+    [violation] = find_violations("户外露营椅 最好的选择")
+    assert violation == Violation(match="最好", start=6, end=8, category="absolute", rule="absolute.superlative",
+                                  severity="critical", law=violation.law, suggestion="优质")
+    assert "第九条第三项" in violation.law
+
+
+def test_offsets_index_the_original_traditional_and_full_width_text():
+    text = "國家級工藝，藥到病除！ＮＯ．１　全網最低價"
+    found = find_violations(text)
+    assert [(v.match, v.category) for v in found] == [
+        ("國家級", "absolute"), ("藥到病除", "medical"), ("ＮＯ．１", "absolute"), ("全網最低價", "absolute")]
+    assert all(text[v.start:v.end] == v.match for v in found)
+
+
+def test_matching_form_keeps_every_offset():
+    for text in ("藥到病除ＡＢＣ　１００％", "emoji 😍 最好 👍🏻", "後來的發展", "乾隆年間的髮型"):
+        assert len(matching_form(text)) == len(text)
+
+
+def test_the_longest_overlapping_match_wins():
+    assert [v.match for v in find_violations("全网最低价")] == ["全网最低价"]          # not 最低价 inside it
+    assert [v.match for v in find_violations("三天瘦五斤")] == ["三天瘦五斤"]          # not 瘦五斤 inside it
+    assert [v.match for v in find_violations("行业第一次推出")] == ["行业第一"]        # longer than 第一次
+
+
+def test_an_exception_wins_against_a_rule_of_the_same_length():
+    assert find_violations("最近") == []                 # 最 + 近 is also the 最 + adjective pattern
+    assert [v.match for v in find_violations("最近最火")] == ["最火"]
+
+
+def test_patterns_with_chinese_and_arabic_numerals():
+    for text in ("三天瘦五斤", "7天瘦10斤", "一周瘦10斤", "一个月瘦20斤", "30天减掉15斤"):
+        [violation] = find_violations(text)
+        assert (violation.match, violation.rule) == (text, "efficacy.weight_loss_in_time")
+
+
+def test_empty_long_mixed_english_and_emoji_text():
+    assert find_violations("") == [] and find_violations(None) == []
+    long_text = "户外折叠椅便携 " * 20_000 + "最好的"
+    [violation] = find_violations(long_text)
+    assert violation.start == len(long_text) - 3
+    found = find_violations("🔥Top 1 Bluetooth speaker🔥 Best seller 最畅销😍")
+    assert [v.match for v in found] == ["Top 1", "最畅销"]
+
+
+def test_severities_come_from_the_mapping_given():
+    [violation] = find_violations("秒杀同行", severities={**ComplianceSeverity().model_dump(), "comparison": "info"})
+    assert violation.severity == "info"
+    with pytest.raises(ValueError, match="medical.*got None"):
+        find_violations("秒杀同行", severities={"absolute": "critical"})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The lexicon file
+
+
+def test_lexicon_categories_are_the_config_keys_and_every_rule_has_law_and_rewrite():
+    lexicon = load_lexicon()
+    assert CATEGORIES == ("absolute", "medical", "efficacy", "comparison", "qualification")
+    assert {rule.category for rule in lexicon.rules} == set(CATEGORIES)
+    assert all(rule.law.startswith("《") and rule.suggestion for rule in lexicon.rules)
+
+
+@pytest.mark.parametrize("rule, message", [
+    ('id = "x"\ncategory = "fake"\nlaw = "l"\nsuggestion = "s"\nterms = ["最好"]', "category 'fake'"),
+    ('id = "x"\ncategory = "absolute"\nlaw = "l"\nsuggestion = "s"\nterms = ["國家級"]', "not in matching form"),
+    ('id = "x"\ncategory = "absolute"\nlaw = "l"\nsuggestion = "s"\npattern = "(最)好"', "must not capture"),
+    ('id = "x"\ncategory = "absolute"\nlaw = "l"\nsuggestion = "s"\npattern = "最["', "does not compile"),
+    ('id = "x"\ncategory = "absolute"\nlaw = "l"\nsuggestion = "s"\nterms = ["最好"]\nrewrite = {}', "unknown key"),
+    ('id = "x"\ncategory = "absolute"\nlaw = "l"\nsuggestion = "s"\nterms = ["最好"]\n[rule.rewrites]\n"最佳" = "优选"',
+     "not its terms"),
+])
+def test_a_broken_lexicon_is_refused_naming_the_rule(tmp_path, rule, message):
+    path = tmp_path / "lexicon.toml"
+    path.write_text(f"[[rule]]\n{rule}\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=message) as raised:
+        load_lexicon(path)
+    assert "rule[0] (x)" in str(raised.value) or "rule[0]" in str(raised.value)
+
+
+def test_a_term_in_two_rules_is_refused(tmp_path):
+    path = tmp_path / "lexicon.toml"
+    entry = 'category = "absolute"\nlaw = "l"\nsuggestion = "s"\nterms = ["最好"]\n'
+    path.write_text(f'[[rule]]\nid = "a"\n{entry}[[rule]]\nid = "b"\n{entry}', encoding="utf-8")
+    with pytest.raises(LexiconError, match="'最好' is in both a and b"):
+        load_lexicon(path)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The monitor on a hand-built store
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(ROOT / "config.toml")
+
+
+@pytest.fixture
+def store(tmp_path):
+    with open_store(tmp_path / "s.db") as opened:
+        yield opened
+
+
+def with_compliance(config, **changes):
+    settings = config.thresholds.compliance.model_copy(update=changes)
+    return config.model_copy(update={"thresholds": config.thresholds.model_copy(update={"compliance": settings})})
+
+
+def listing(store, *, own, url, title, description=None):
+    return store.upsert_product(ProductRecord(platform="sc", url=url, title=title, description=description,
+                                              own=own, shop="某店"))
+
+
+def test_own_breaches_alert_once_per_product_and_competitors_become_insights(store, config):
+    own = listing(store, own=True, url="http://s/1", title="最好的露营椅",
+                  description="比普通椅子结实10倍，秒杀同行")
+    rival = listing(store, own=False, url="http://s/2", title="央视推荐 露营椅")
+    listing(store, own=True, url="http://s/3", title="户外折叠椅铝合金超轻便携露营野餐钓鱼写生椅")
+    findings = compliance.run(store, config, now=NOW)
+    [alert] = findings.events
+    assert (alert.kind, alert.category, alert.subject, alert.severity) == (
+        "compliance_violation", "compliance", str(own), "critical")   # the highest of critical and warning
+    assert [(v["field"], v["match"], v["category"]) for v in alert.evidence["violations"]] == [
+        ("title", "最好", "absolute"), ("description", "比普通椅子结实10倍", "comparison"),
+        ("description", "秒杀同行", "comparison")]
+    assert alert.evidence["url"] == "http://s/1" and "最好 → 优质" in alert.suggestion
+    assert "秒杀同行" in alert.body and alert.dedup_key.startswith(f"compliance:{own}:")
+    [insight] = findings.insights
+    assert (insight.kind, insight.subject, insight.product_id) == ("competitor_compliance", str(rival), rival)
+    assert insight.detail["severity"] == "info" and insight.detail["categories"] == ["qualification"]
+    assert findings.alerts == []
+
+
+def test_the_dedup_key_changes_only_when_the_breaches_change(store, config):
+    own = listing(store, own=True, url="http://s/1", title="最好的露营椅")
+    first = compliance.run(store, config, now=NOW).events[0].dedup_key
+    assert compliance.run(store, config, now=NOW).events[0].dedup_key == first
+    store.upsert_product(ProductRecord(platform="sc", url="http://s/1", title="第一品牌露营椅", own=True))
+    [changed] = compliance.run(store, config, now=NOW).events
+    assert changed.subject == str(own) and changed.dedup_key != first
+
+
+def test_scan_switches_are_respected(store, config):
+    listing(store, own=True, url="http://s/1", title="最好的露营椅")
+    listing(store, own=False, url="http://s/2", title="全网最低价露营椅")
+    only_own = compliance.run(store, with_compliance(config, scan_competitors=False), now=NOW)
+    assert len(only_own.events) == 1 and only_own.insights == []
+    only_rivals = compliance.run(store, with_compliance(config, scan_own=False), now=NOW)
+    assert only_rivals.events == [] and len(only_rivals.insights) == 1
+    assert compliance.run(store, with_compliance(config, scan_own=False, scan_competitors=False), now=NOW).insights == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The demo marketplace's planted violations: an out-of-sample check (the lexicon was not built from them)
+
+
+@pytest.mark.integration
+def test_precision_and_recall_on_the_demo_marketplace_ground_truth(truth):
+    score = Score()
+    for product in truth["products"]:
+        for field in ("title", "description"):
+            expected = [Expected(v["category"], v["start"], v["end"])
+                        for v in product["violations"] if v["field"] == field]
+            score.add(expected, find_violations(product[field]))
+    print(f"\ndemo marketplace: precision {score.precision:.3f}, recall {score.recall:.3f} "
+          f"(tp {score.true_positives}, fp {score.false_positives}, fn {score.false_negatives})")
+    assert score.true_positives >= 50
+    assert score.precision >= 0.9 and score.recall >= 0.9
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# python agent.py check
+
+
+def run_check(*args, input=None):
+    return CliRunner().invoke(agent.app, ["--config", str(ROOT / "config.toml"), "check", *args], input=input)
+
+
+def json_lines(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def test_check_text_exits_1_on_violations_and_0_when_clean():
+    result = run_check("--text", "最好的露营椅", "--text", "户外折叠椅")
+    assert result.exit_code == 1 and "最好" in result.output and "优质" in result.output
+    assert "2 text(s) checked, 1 with violations" in result.output
+    assert run_check("--text", "第一次用，最近很火").exit_code == 0
+
+
+def test_check_json_lines_have_exactly_the_documented_keys():
+    result = run_check("--json", "--text", "藥到病除 [red]x[/red]", "--text", "户外椅")
+    assert result.exit_code == 1
+    first, second = json_lines(result.output)
+    assert first["text"] == "藥到病除 [red]x[/red]" and second == {"text": "户外椅", "violations": []}
+    [violation] = first["violations"]
+    assert set(violation) == {"match", "start", "end", "category", "rule", "severity", "law", "suggestion"}
+    assert (violation["match"], violation["start"], violation["end"]) == ("藥到病除", 0, 4)
+    assert "藥到病除" in result.output, "ensure_ascii=False keeps Chinese readable"
+
+
+def test_check_reads_a_text_file_line_by_line(tmp_path):
+    path = tmp_path / "titles.txt"
+    path.write_text("最好的露营椅\n\n户外折叠椅\n三天瘦五斤\n", encoding="utf-8")
+    result = run_check(str(path), "--json")
+    assert result.exit_code == 1
+    assert [(line["text"], len(line["violations"])) for line in json_lines(result.output)] == [
+        ("最好的露营椅", 1), ("户外折叠椅", 0), ("三天瘦五斤", 1)]
+
+
+def test_check_reads_the_text_or_title_column_of_a_csv(tmp_path):
+    by_suffix = tmp_path / "listings.csv"
+    by_suffix.write_text('id,title\n1,"全网最低价,包邮"\n2,户外椅\n', encoding="utf-8")
+    assert [line["text"] for line in json_lines(run_check(str(by_suffix), "--json").output)] == [
+        "全网最低价,包邮", "户外椅"]
+    by_header = tmp_path / "export.txt"
+    by_header.write_text("sku,text,price\nA1,户外椅,99\nA2,央视推荐,89\n", encoding="utf-8")
+    result = run_check(str(by_header), "--json")
+    assert result.exit_code == 1 and [line["text"] for line in json_lines(result.output)] == ["户外椅", "央视推荐"]
+    no_column = tmp_path / "bad.csv"
+    no_column.write_text("sku,price\nA1,99\n", encoding="utf-8")
+    result = run_check(str(no_column))
+    assert result.exit_code == 2 and "text or title column" in result.output
+
+
+def test_check_reads_stdin():
+    result = run_check("-", "--json", input="最好的露营椅\n户外椅\n")
+    assert result.exit_code == 1 and len(json_lines(result.output)) == 2
+    assert run_check("-", input="户外椅\n").exit_code == 0
+
+
+def test_check_usage_errors_exit_2(tmp_path):
+    assert run_check().exit_code == 2
+    assert run_check(str(tmp_path / "missing.txt")).exit_code == 2
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n", encoding="utf-8")
+    assert run_check(str(empty)).exit_code == 2
+
+
+def test_check_takes_severities_from_the_config(tmp_path):
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    changed = text.replace('absolute = "critical"', 'absolute = "warning"', 1)
+    assert changed != text
+    path = tmp_path / "config.toml"
+    path.write_text(changed, encoding="utf-8")
+    result = CliRunner().invoke(agent.app, ["--config", str(path), "check", "--json", "--text", "最好"])
+    assert json_lines(result.output)[0]["violations"][0]["severity"] == "warning"
