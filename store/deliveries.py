@@ -20,8 +20,7 @@ from typing import Any
 
 from store.alerts import _alert_row  # the one converter of alert rows, kept beside the alerts table
 from store.base import StoreBase
-from store.errors import InvalidRecordError
-from store.records import AlertRow, from_columns
+from store.records import AlertRow, _check_choice, _check_text, from_columns  # the records' shared checks
 from store.timestamps import from_db_time, to_db_time
 
 DELIVERY_CHANNELS = ("email", "webhook")
@@ -38,11 +37,9 @@ class DeliveryRecord:
     kind: str
 
     def __post_init__(self) -> None:
-        for name, choices in (("channel", DELIVERY_CHANNELS), ("kind", DELIVERY_KINDS)):
-            if getattr(self, name) not in choices:
-                raise InvalidRecordError(f"DeliveryRecord.{name} must be one of {choices}, got {getattr(self, name)!r}")
-        if not isinstance(self.destination, str) or not self.destination.strip():
-            raise InvalidRecordError(f"DeliveryRecord.destination must be a non-empty string, got {self.destination!r}")
+        _check_choice(self, "channel", DELIVERY_CHANNELS, required=True)
+        _check_choice(self, "kind", DELIVERY_KINDS, required=True)
+        _check_text(self, "destination", required=True)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -379,15 +379,16 @@ def test_a_crash_between_the_servers_250_and_the_commit_resends_under_the_same_m
         with pytest.raises(KeyboardInterrupt):
             deliver_pending(store, config, now=T0)
     assert len(mail_server.received) == 1
-    store.add_alert(alert("c"))  # a new alert must not change the message being resent
+    late_id = store.add_alert(alert("c"))  # a new alert must not join, and so change, the message being resent
+    deliver_pending(store, config, now=T0 + 5 * MINUTE, digests=False)  # routes it
+    assert [d.alert_id for d in store.due_deliveries(T0 + 5 * MINUTE)] == [late_id]  # the claim's lease holds
 
-    assert deliver_pending(store, config, now=T0 + 5 * MINUTE).messages == 1  # the claim's lease still holds
-    assert mail_server.received[-1].message["Subject"] == "[ShopSentinel] 告警摘要: 1 条 (警告 1)"
     report = deliver_pending(store, config, now=T0 + 10 * MINUTE)
-    assert (report.messages, report.pending) == (1, 0)
-    first, new, resent = (r.message for r in mail_server.received)
+    assert (report.messages, report.pending) == (2, 0)
+    first, resent, new = (r.message for r in mail_server.received)
     assert resent["Message-ID"] == first["Message-ID"] != new["Message-ID"]
     assert resent["Subject"] == first["Subject"] == "[ShopSentinel] 告警摘要: 2 条 (警告 2)"
+    assert new["Subject"] == "[ShopSentinel] 告警摘要: 1 条 (警告 1)"
     assert deliver_pending(store, config, now=T0 + 20 * MINUTE).messages == 0
 
 
