@@ -231,3 +231,47 @@ def test_cli_train_with_weak_labels_then_analyse(tmp_path: Path, market, store) 
     assert report["insights"]["opportunity"] == 1
     second = json.loads(CliRunner().invoke(app, ["--config", str(config), "nlp", "analyse", "--json"]).stdout)
     assert second["reviews_scored"] == second["themes_stored"] == 0
+
+
+# --- integration: a real crawl of the live demo marketplace --------------------------------------------------------
+
+@pytest.mark.integration
+def test_analysis_of_a_live_crawl_finds_the_injected_negative_burst(fresh_marketplace, tmp_path: Path,
+                                                                     model) -> None:
+    """Step 1 of the demo brings a burst of negative reviews on our pet fountain 7100000001 (kuaigou, a browser
+    shop). Crawl it, with the camping-chair keyword on shangcheng and the hot terms of both steps, then analyse:
+    every review is scored, and the burst's injected pain points are what the stored themes say."""
+    from bench.bench_painpoints import DEMO_THEMES
+    from crawlers.run import CrawlPlan, run_crawl
+
+    config_path = fast_config(tmp_path, fresh_marketplace.sites)
+    config = load_config(config_path)
+    fountain = next(config.own_product_url(p) for p in config.own_products if p.url.endswith("7100000001"))
+    hot_terms = CrawlPlan(platforms=["shangcheng"], hot_terms=True)
+    run_crawl(config_path, hot_terms, demo_urls=fresh_marketplace.sites)
+    fresh_marketplace.advance(1)
+    plan = CrawlPlan(platforms=["shangcheng", "kuaigou"], hot_terms=True, keywords=[("露营椅", ["shangcheng"], 10)],
+                     products=[("kuaigou", fountain)], reviews=True)
+    run_crawl(config_path, plan, demo_urls=fresh_marketplace.sites)
+    [burst] = [e for e in fresh_marketplace.ground_truth()["events"] if e["kind"] == "negative_burst"]
+
+    with open_store(config.store.path) as store:
+        report = analyse(store, config, model=model)
+        reviews = [r for p in store.products() for r in store.reviews_for(p.id)]
+        assert report.reviews_scored == len(reviews) > 100
+        assert store.count_reviews_needing_sentiment(model.version) == 0
+        burst_reviews = [r for r in reviews if r.review_id in set(burst["detail"]["review_ids"])]
+        assert len(burst_reviews) == burst["detail"]["count"]
+        stored: dict[str, int] = {}
+        for row in store.review_themes([r.id for r in burst_reviews]):
+            stored[row.theme] = stored.get(row.theme, 0) + 1
+        injected = {DEMO_THEMES[theme]: count for theme, count in burst["detail"]["themes"].items()}
+        assert set(injected) <= set(stored), (injected, stored)
+        top_injected = max(injected, key=injected.get)
+        assert max(stored, key=stored.get) == top_injected
+        product_id = burst_reviews[0].product_id
+        [insight] = [i for i in store.insights(kind="pain_points") if i.subject == f"product:{product_id}"]
+        assert insight.detail["themes"][0]["theme"] == top_injected
+        assert store.insights(kind="hot_term_trend"), "two hot-term snapshots give trends"
+        assert [i.subject for i in store.insights(kind="title_keywords")] == ["keyword:露营椅"]
+        assert analyse(store, config, model=model).reviews_scored == 0
