@@ -9,6 +9,11 @@ legal basis and a suggested rewrite. How it works, once per process:
   C), which reports every occurrence, overlapping ones included, in one pass. All patterns (最 + adjective,
   N天瘦N斤 …) are joined into one compiled regex; exceptions come first in it, so at a position where an ordinary
   word (最大承重) and a rule (最大) both start, the regex reports the ordinary word.
+- Python's regex engine tries every alternative at every position, which costs more than everything else put
+  together; so the regex runs only where a pattern can start: the possible first characters of all patterns,
+  read from the parsed regex, form one character class whose hits are the only positions tried. Should that
+  reading fail (a construct it does not know, a Python without `re._parser`), every position is tried: slower,
+  same result.
 - Overlaps are resolved by length: the longest candidate wins (全网最低价 over 最低价); at equal length an
   exception beats a rule (最近 is not 最 + adjective) and a listed term beats a pattern (its rewrite is more
   specific). Winning exceptions are dropped from the result.
@@ -25,12 +30,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import cache
 
 import ahocorasick
+
+try:   # the parser behind re.compile: private, hence the fallback in _first_characters
+    from re import _constants as sre_constants, _parser as sre_parser
+except ImportError:   # pragma: no cover (Python 3.11+ has them)
+    sre_constants = sre_parser = None
 
 from config import SEVERITIES, ComplianceSeverity, Config
 from monitors.findings import Findings, Insight
@@ -50,6 +60,59 @@ class Violation:
     severity: str       # info | warning | critical, from the category
     law: str            # legal basis, e.g. "《广告法》第九条第三项 …"
     suggestion: str     # suggested rewrite
+
+
+class _UnknownStart(Exception):
+    """A regex construct whose first characters are not worked out (., [^…], \\w, back-references)."""
+
+
+def _first_of(items: list) -> tuple[list[tuple[int, int]], bool]:
+    """(code point ranges a match of the parsed `items` can start with, whether `items` can match empty)."""
+    ranges: list[tuple[int, int]] = []
+    for op, arg in items:
+        if op is sre_constants.LITERAL:
+            return ranges + [(arg, arg)], False
+        if op is sre_constants.IN:
+            for kind, value in arg:
+                if kind is sre_constants.LITERAL:
+                    ranges.append((value, value))
+                elif kind is sre_constants.RANGE:
+                    ranges.append(value)
+                else:
+                    raise _UnknownStart(kind)
+            return ranges, False
+        if op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT, sre_constants.AT):
+            continue   # zero-width: the next item starts the match
+        if op is sre_constants.SUBPATTERN:
+            inner, nullable = _first_of(arg[-1].data)
+        elif op is sre_constants.BRANCH:
+            branches = [_first_of(branch.data) for branch in arg[1]]
+            inner = [span for found, _ in branches for span in found]
+            nullable = any(empty for _, empty in branches)
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT):
+            inner, nullable = _first_of(arg[2].data)
+            nullable = nullable or arg[0] == 0
+        else:
+            raise _UnknownStart(op)
+        ranges += inner
+        if not nullable:
+            return ranges, False
+    return ranges, True
+
+
+def _first_characters(pattern: str) -> re.Pattern[str] | None:
+    """A character class of every character a match of `pattern` can start with; None when unknown."""
+    if sre_parser is None:
+        return None
+    try:
+        ranges, nullable = _first_of(sre_parser.parse(pattern).data)
+    except (_UnknownStart, AttributeError, TypeError, ValueError):
+        return None
+    if nullable:
+        return None
+    members = (re.escape(chr(low)) if low == high else f"{re.escape(chr(low))}-{re.escape(chr(high))}"
+               for low, high in sorted(set(ranges)))
+    return re.compile(f"[{''.join(members)}]")
 
 
 # Tie-breaks at equal length: an exception shields, a listed term (specific rewrite) beats a pattern.
@@ -74,19 +137,32 @@ class _Matcher:
                 self.pattern_owner[name] = entry if isinstance(entry, Rule) else None
                 alternatives.append(f"(?P<{name}>{entry.pattern})")
         self.patterns = re.compile("|".join(alternatives)) if alternatives else None
+        self.starts = _first_characters(self.patterns.pattern) if self.patterns else None
 
     def candidates(self, folded: str) -> list[tuple[int, int, int, Rule | None]]:
         """(start, end, kind, rule) of every term occurrence and every pattern match start; rule None = exception."""
         found = [(end + 1 - length, end + 1, kind, rule)
                  for end, (length, kind, rule) in self.automaton.iter(folded)]
-        if self.patterns is not None:
-            match = self.patterns.search(folded)
-            while match is not None:
-                rule = self.pattern_owner[match.lastgroup]
-                found.append((match.start(), match.end(), _PATTERN if rule else _EXCEPTION, rule))
-                # Search again from the next character, not the match end: a longer candidate may start inside.
-                match = self.patterns.search(folded, match.start() + 1)
+        for match in self._pattern_matches(folded):
+            rule = self.pattern_owner[match.lastgroup]
+            found.append((match.start(), match.end(), _PATTERN if rule else _EXCEPTION, rule))
         return found
+
+    def _pattern_matches(self, folded: str) -> Iterator[re.Match[str]]:
+        """At most one match per start position, overlapping ones included (a longer candidate may start
+        inside a match)."""
+        if self.patterns is None:
+            return
+        if self.starts is not None:
+            for start in self.starts.finditer(folded):
+                match = self.patterns.match(folded, start.start())
+                if match is not None:
+                    yield match
+            return
+        match = self.patterns.search(folded)
+        while match is not None:
+            yield match
+            match = self.patterns.search(folded, match.start() + 1)
 
 
 @cache
@@ -108,9 +184,13 @@ def _resolve(candidates: list[tuple[int, int, int, Rule | None]], length: int) -
     return kept
 
 
+_DEFAULT_SEVERITIES = ComplianceSeverity().model_dump()
+
+
 def _severity_table(severities: Mapping[str, str] | ComplianceSeverity | None) -> Mapping[str, str]:
-    table = (severities or ComplianceSeverity())
-    table = table.model_dump() if isinstance(table, ComplianceSeverity) else table
+    if severities is None:
+        return _DEFAULT_SEVERITIES
+    table = severities.model_dump() if isinstance(severities, ComplianceSeverity) else severities
     for category in ComplianceSeverity.model_fields:
         if table.get(category) not in SEVERITIES:
             raise ValueError(f"severities[{category!r}] must be one of {', '.join(SEVERITIES)}, "

@@ -359,3 +359,14 @@ def test_check_takes_severities_from_the_config(tmp_path):
     path.write_text(changed, encoding="utf-8")
     result = CliRunner().invoke(agent.app, ["--config", str(path), "check", "--json", "--text", "最好"])
     assert json_lines(result.output)[0]["violations"][0]["severity"] == "warning"
+
+
+def test_the_start_character_prefilter_finds_what_a_full_search_finds():
+    fast = compliance._default_matcher()
+    assert fast.starts is not None, "every shipped pattern's first characters are known (else the check is slow)"
+    full = compliance._Matcher(load_lexicon())
+    full.starts = None
+    texts = [text for text, _ in fixture_rows()] + ["棉 100%", "成分：100%", "含量100%", "top 1", "no. 1"]
+    for text in texts:
+        folded = matching_form(text)
+        assert sorted(fast.candidates(folded), key=repr) == sorted(full.candidates(folded), key=repr), text
