@@ -55,7 +55,7 @@ class DeliveryReport:
     unrouted: int = 0   # new alerts that no route matched (they keep an error saying so)
     sent: int = 0       # deliveries the servers accepted in this call
     failed: int = 0     # deliveries whose attempt failed in this call (they stay pending)
-    pending: int = 0    # deliveries still pending after this call, due now or later
+    pending: int = 0    # deliveries still to be tried after this call (now or later; not of acknowledged alerts)
     messages: int = 0   # messages accepted (e-mails and webhook posts)
     errors: list[str] = field(default_factory=list)
     eml_paths: list[Path] = field(default_factory=list)  # messages the local capture saved, when it was used
@@ -98,7 +98,7 @@ def deliver_pending(store: Store, config: Config, *, now: datetime | None = None
     outbox = _Outbox(store, config, clock, report, alerts)
     outbox.send_emails([message for message in messages if message.channel == "email"])
     outbox.post_webhooks([message for message in messages if message.channel == "webhook"])
-    report.pending = len(store.deliveries(state="pending"))
+    report.pending = store.waiting_delivery_count()
     return report
 
 

@@ -83,22 +83,17 @@ class SmtpSender:
     def send(self, message: EmailMessage, recipient: str) -> None:
         """Return once the server accepted `message` for `recipient`; raise SendFailure otherwise."""
         payload = message.as_bytes(policy=policy.SMTP)
-        reused = self._conn is not None
-        try:
-            self._envelope(self._connection(), recipient)
-        except _Dropped:
-            # Servers close idle or busy connections; nothing of this message was sent yet, so one fresh
-            # connection is safe to try. A fresh connection that drops is a real failure.
-            self._drop()
-            if not reused:
-                raise SendFailure(f"{self._target.describe()}: connection closed by the server",
-                                  connection=True) from None
+        # Servers close idle or busy connections; nothing of this message was sent yet, so a reused connection
+        # that turns out closed is replaced once. A fresh connection that drops is a real failure.
+        for fresh in (self._conn is None, True):
             try:
                 self._envelope(self._connection(), recipient)
+                break
             except _Dropped:
                 self._drop()
-                raise SendFailure(f"{self._target.describe()}: connection closed by the server",
-                                  connection=True) from None
+                if fresh:
+                    raise SendFailure(f"{self._target.describe()}: connection closed by the server",
+                                      connection=True) from None
         self._data(payload, recipient, message["Message-ID"])
 
     def close(self) -> None:

@@ -138,6 +138,12 @@ class DeliveriesMixin(StoreBase):
         )
         return [_delivery_row(row) for row in rows]
 
+    def waiting_delivery_count(self) -> int:
+        """Pending deliveries that will still be tried: those of alerts nobody has acknowledged or resolved."""
+        rows = self._rows("SELECT COUNT(*) AS n FROM deliveries AS d JOIN alerts AS a ON a.id = d.alert_id"
+                          " WHERE d.state = 'pending' AND a.state = 'new'")
+        return int(rows[0]["n"])
+
     def deliveries(self, *, alert_id: int | None = None, state: str | None = None) -> list[DeliveryRow]:
         """Deliveries in planning order, optionally of one alert or in one state (for `alerts show`, reports)."""
         rows = self._rows(

@@ -56,6 +56,7 @@ class MailServer:
     `rcpt_replies[address]` is a queue of replies to give RCPT TO for that address ("451 ..." or "550 ...");
     when it is empty the address is accepted. `vanish_after=N` makes the server go away right after accepting
     its Nth message: it stops listening and drops the connection, like a mail server being restarted.
+    `hang_up_after=N` only drops the connection after the Nth message, as servers do with busy connections.
     """
 
     port: int = field(default_factory=free_port)
@@ -63,6 +64,8 @@ class MailServer:
     received: list[Received] = field(default_factory=list)
     rcpt_replies: dict[str, list[str]] = field(default_factory=dict)
     vanish_after: int | None = None
+    hang_up_after: int | None = None
+    connections: set[Any] = field(default_factory=set)
     _controller: Controller | None = None
 
     def start(self) -> MailServer:
@@ -88,6 +91,9 @@ class MailServer:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.original_content or envelope.content, policy=default_policy)
         self.received.append(Received(list(envelope.rcpt_tos), message))
+        self.connections.add(session.peer)
+        if len(self.received) == self.hang_up_after:
+            self._controller.loop.call_soon(server.transport.close)  # after the 250 below is written
         if self.vanish_after is not None and len(self.received) >= self.vanish_after:
             assert self._controller is not None and self._controller.server is not None
             self._controller.server.close()  # no new connections from now on
@@ -322,6 +328,22 @@ def test_a_server_restarted_mid_run_gets_the_rest_later_without_duplicates(tmp_p
 
 
 @pytest.mark.integration
+def test_a_connection_the_server_closed_is_replaced_without_losing_or_repeating_a_message(
+        tmp_path: Path, store: Store) -> None:
+    server = MailServer(hang_up_after=1).start()
+    recipients = [f"op{n}@example.com" for n in range(3)]
+    config = make_config(tmp_path, server.port, alerts={"routes": [{"recipients": recipients}]})
+    store.add_alert(alert("hang-up"))
+    try:
+        report = deliver_pending(store, config, now=T0)
+    finally:
+        server.stop()
+    assert (report.sent, report.failed) == (3, 0)
+    assert [r.recipients for r in server.received] == [[address] for address in recipients]
+    assert len(server.connections) == 2
+
+
+@pytest.mark.integration
 def test_a_4xx_reply_is_retried_later_and_the_others_are_not_held_back(
         tmp_path: Path, store: Store, mail_server: MailServer) -> None:
     config = make_config(tmp_path, mail_server.port)
@@ -360,7 +382,8 @@ def test_a_5xx_reply_is_recorded_never_marked_sent_and_retried_hourly_until_ackn
     assert deliver_pending(store, config, now=T0 + 59 * MINUTE).failed == 0
     assert deliver_pending(store, config, now=T0 + 60 * MINUTE).failed == 2
     store.set_alert_state(alert_id, "acknowledged")
-    assert deliver_pending(store, config, now=T0 + 180 * MINUTE).failed == 0  # the operator knows: no retries
+    report = deliver_pending(store, config, now=T0 + 180 * MINUTE)
+    assert (report.failed, report.pending) == (0, 0)  # the operator knows: no more retries
     assert mail_server.to(ONCALL) == [] and store.get_alert(alert_id).state == "acknowledged"
 
 
