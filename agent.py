@@ -358,9 +358,39 @@ def daemon() -> None:
 
 
 @app.command()
-def report(days: Annotated[int, typer.Option(min=1, help="Days of history to include.")] = 7) -> None:
-    """Write a self-contained HTML report under var/reports/."""
-    not_yet("report", 6)
+def report(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option(min=1, max=366, help="Days of history to include.")] = 7,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", dir_okay=False,
+                                                   help="Write the report here instead of var/reports/.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a self-contained HTML report and print its path.
+
+    From the store only (nothing is crawled): price history against each keyword's competitor band, pain points,
+    hot-term trends, compliance findings, the alert log and the latest crawl runs of the last N days, as one HTML
+    file with inline SVG charts, under var/reports/ named by date and time. An empty store still gets a report,
+    which says there is nothing yet. --json prints {"path", "sections": counts per section}.
+    """
+    from reports import gather_report, render_report, save_report
+    from store import StoreError
+
+    config = config_from(ctx)
+    with open_store_of(ctx) as db:
+        try:
+            found = gather_report(db, config, days=days)
+        except StoreError as exc:
+            fail(f"cannot read the store for the report: {exc}", ExitCode.FINDINGS)
+    try:
+        path = save_report(render_report(found), config, at=found.generated_at, output=output)
+    except OSError as exc:
+        fail(f"cannot write the report to {exc.filename or output}: {exc.strerror or exc}", ExitCode.FINDINGS)
+    if as_json:
+        print(json.dumps({"path": str(path), "sections": found.section_counts()}, ensure_ascii=False))
+        return
+    if found.empty:
+        err.print(f"the store has nothing from the last {days} days yet; the report says so.")
+    print(path)
 
 
 @app.command()

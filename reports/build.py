@@ -1,0 +1,149 @@
+"""The HTML report: gather a period's facts from the store, render them into one self-contained file, save it.
+
+    from reports import write_report
+    path = write_report(store, config, days=7)        # var/reports/report-20261127-083000.html
+
+Reports only read the store (never crawl, never analyse). Everything in them may come from a crawled page, so the
+template engine escapes every value (autoescape), the page forbids scripts and remote content by its Content
+Security Policy, and a product link is made only of an http(s) URL.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from config import Config
+from reports.alertlog import AlertLine, alert_log
+from reports.compliance import ComplianceFinding, compliance_findings
+from reports.header import Header, header
+from reports.hotterms import PlatformTrends, hot_term_trends
+from reports.painpoints import PainScope, pain_scopes
+from reports.period import Period
+from reports.prices import KeywordPrices, ProductPrices, keyword_prices
+from store import Store
+from store.timestamps import utc_now
+
+FILE_PREFIX = "report-"
+FILE_SUFFIX = ".html"
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one report shows."""
+
+    generated_at: datetime
+    period: Period
+    zone: tzinfo
+    header: Header
+    keywords: list[KeywordPrices]
+    ungrouped_own: list[ProductPrices]      # our products no keyword search of the period concerns
+    pain_points: list[PainScope]
+    hot_terms: list[PlatformTrends]
+    compliance: list[ComplianceFinding]
+    alerts: list[AlertLine]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.keywords or self.ungrouped_own or self.pain_points or self.hot_terms or self.compliance
+                    or self.alerts)
+
+    def section_counts(self) -> dict[str, int]:
+        """How much each section holds, for `--json` and for scripts that check a report is worth sending."""
+        charts = sum(len(group.charted) for group in self.keywords) + sum(bool(p.chart) for p in self.ungrouped_own)
+        return {"keywords": len(self.keywords), "price_charts": charts,
+                "pain_point_scopes": len(self.pain_points), "hot_term_platforms": len(self.hot_terms),
+                "compliance_findings": len(self.compliance), "alerts": len(self.alerts),
+                "crawl_runs": len(self.header.runs)}
+
+
+def gather_report(store: Store, config: Config, *, days: int = 7, now: datetime | None = None) -> Report:
+    """The facts of the `days` days up to `now` (default: this moment)."""
+    moment = now or utc_now()
+    period = Period.ending(moment, days)
+    zone = config.schedule.tzinfo
+    keywords, ungrouped_own = keyword_prices(store, period, zone)
+    return Report(generated_at=moment, period=period, zone=zone, header=header(store, period), keywords=keywords,
+                  ungrouped_own=ungrouped_own, pain_points=pain_scopes(store, period),
+                  hot_terms=hot_term_trends(store, config, period), compliance=compliance_findings(store, period),
+                  alerts=alert_log(store, period))
+
+
+def render_report(report: Report) -> str:
+    return _environment().get_template("report.html.j2").render(report=report)
+
+
+def build_report(store: Store, config: Config, *, days: int = 7, now: datetime | None = None) -> str:
+    """The report of the `days` days up to `now` as one HTML document."""
+    return render_report(gather_report(store, config, days=days, now=now))
+
+
+def save_report(html: str, config: Config, *, at: datetime, output: Path | None = None) -> Path:
+    """Write the HTML to `output`, or to the config's reports folder under a name with the local date and time;
+    written to a temporary file and renamed, so a reader never sees half a report. Returns the path."""
+    if output is None:
+        stamp = at.astimezone(config.schedule.tzinfo).strftime("%Y%m%d-%H%M%S")
+        output = config.paths.reports_dir / f"{FILE_PREFIX}{stamp}{FILE_SUFFIX}"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=".report-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(html)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return output
+
+
+def write_report(store: Store, config: Config, *, days: int = 7, now: datetime | None = None,
+                 output: Path | None = None) -> Path:
+    """Build the report and save it (see `save_report`); returns its path."""
+    report = gather_report(store, config, days=days, now=now)
+    return save_report(render_report(report), config, at=report.generated_at, output=output)
+
+
+def latest_report(config: Config) -> Path | None:
+    """The newest report in the config's reports folder, None when there is none (for the morning digest)."""
+    folder = config.paths.reports_dir
+    if not folder.is_dir():
+        return None
+    found = sorted(folder.glob(f"{FILE_PREFIX}*{FILE_SUFFIX}"))
+    return found[-1] if found else None
+
+
+def web_url(url: str | None) -> str | None:
+    """The URL if it is http(s) with a host, else None: a hostile page's javascript: or data: URL never becomes
+    a link."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def _environment() -> Environment:
+    environment = Environment(loader=PackageLoader("reports", "templates"), autoescape=True,
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters.update(web_url=web_url, money=_money, pct=_pct, local=_local)
+    return environment
+
+
+def _money(value: float | None) -> str:
+    return "–" if value is None else f"¥{value:,.2f}"
+
+
+def _pct(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+.1f}%" if signed else f"{value:.1f}%"
+
+
+def _local(moment: datetime | None, zone: tzinfo, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    return "–" if moment is None else moment.astimezone(zone).strftime(pattern)
