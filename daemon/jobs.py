@@ -1,0 +1,152 @@
+"""One run of a daemon job, recorded in the store's job runs.
+
+A crawl job crawls its plan, then (with `analysis_after_crawl`) analyses, runs the monitors and sends the
+immediate alerts through `pipeline.run_cycle`; digest deliveries wait for the digest job. After the crawl, a
+platform failing too many runs in a row raises a system alert, delivered in the same run. The digest job writes
+the day's HTML report (reports.write_report) and sends the digest deliveries; with analysis after crawls off, it
+runs analysis and monitors first.
+
+A failing job is logged and recorded as failed; the scheduler runs it again at its next time. A stop request
+(`stop_requested()` true) ends a job between stages: the crawl it interrupted has committed what it read, and
+alerts not yet sent stay in the outbox for the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from config import Config
+from crawlers.run import run_crawl
+from daemon.health import raise_outage_alerts
+from daemon.plans import plan_for
+from daemon.schedule import DIGEST_JOB
+from delivery.outbox import DeliveryReport, deliver_pending
+from pipeline import CycleReport, run_cycle
+from reports import write_report
+from store import open_store
+from store.timestamps import utc_now
+
+log = logging.getLogger(__name__)
+
+
+class StopJob(BaseException):
+    """Raised into a running job when the daemon is told to stop (a BaseException, like KeyboardInterrupt, so
+    that only the code that must clean up on it sees it)."""
+
+
+@dataclass
+class JobOutcome:
+    job: str
+    status: str  # ok | failed | interrupted
+    stats: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+class JobRunner:
+    """Runs jobs by name for one daemon. `on_stage` hears each stage as it starts ("crawling", ...), which is how
+    the daemon knows whether a stop request must interrupt a crawl."""
+
+    def __init__(self, config_path: Path, config: Config, *, on_stage: Callable[[str], None],
+                 stop_requested: Callable[[], bool]) -> None:
+        self.config_path = config_path
+        self.config = config
+        self.on_stage = on_stage
+        self.stop_requested = stop_requested
+
+    def run(self, job: str, *, now: datetime | None = None) -> JobOutcome | None:
+        """Run `job` once and record it; None when the daemon is stopping and the job did not start."""
+        if self.stop_requested():
+            return None
+        with open_store(self.config.store.path) as store:
+            run_id = store.begin_job(job, started_at=now)
+        log.info("job %s: started", job)
+        try:
+            outcome = self._digest(now) if job == DIGEST_JOB else self._crawl_job(job, now)
+        except StopJob:
+            outcome = JobOutcome(job, "interrupted", error="the daemon was stopped during the crawl")
+        except Exception as error:  # a job's failure must not end the daemon: it runs again at its next time
+            log.exception("job %s failed", job)
+            outcome = JobOutcome(job, "failed", error=f"{type(error).__name__}: {error}")
+        finally:
+            self.on_stage("idle")
+        if outcome.status == "ok" and self.stop_requested():
+            outcome.status = "interrupted"
+            outcome.error = "the daemon was stopped before the job's last stage"
+        with open_store(self.config.store.path) as store:
+            store.finish_job(run_id, outcome.status, outcome.stats, outcome.error)
+        log.info("job %s: %s %s", job, outcome.status, outcome.error or _summary(outcome.stats))
+        return outcome
+
+    def _crawl_job(self, job: str, now: datetime | None) -> JobOutcome:
+        with open_store(self.config.store.path) as store:
+            plan = plan_for(job, self.config, store)
+        if plan is None:
+            return JobOutcome(job, "ok", {"skipped": "nothing to crawl yet"})
+        if self.config.schedule.analysis_after_crawl:
+            cycle = run_cycle(self.config_path, self.config, plan, digests=False, now=now, on_stage=self._stage)
+        else:
+            self._stage("crawling")
+            cycle = CycleReport(started_at=utc_now(), crawl=run_crawl(self.config_path, plan))
+        stats = cycle_stats(cycle)
+        if self.stop_requested():
+            return JobOutcome(job, "interrupted", stats, "the daemon was stopped")
+        with open_store(self.config.store.path) as store:
+            outages = raise_outage_alerts(store, self.config, now=now)
+            if outages:
+                self._stage("delivering platform alerts")
+                stats["outage_alerts"] = outages
+                stats["outage_delivery"] = delivery_stats(deliver_pending(store, self.config, now=now, digests=False))
+        failed = cycle.failed_platforms
+        return JobOutcome(job, "ok", stats, f"platforms failed: {', '.join(failed)}" if failed else None)
+
+    def _digest(self, now: datetime | None) -> JobOutcome:
+        stats: dict[str, Any] = {}
+        if not self.config.schedule.analysis_after_crawl:  # the crawls left analysis and monitors to the digest
+            stats = cycle_stats(run_cycle(self.config_path, self.config, None, send=False, now=now,
+                                          on_stage=self._stage))
+        with open_store(self.config.store.path) as store:
+            self._stage("writing the daily report")
+            try:  # the digest goes out even when the report cannot be written
+                stats["report"] = str(write_report(store, self.config, days=1, now=now))
+            except Exception as error:
+                log.exception("the daily report failed")
+                stats["report_error"] = f"{type(error).__name__}: {error}"
+            self._stage("delivering the digest")
+            stats["delivery"] = delivery_stats(deliver_pending(store, self.config, now=now, digests=True))
+        return JobOutcome(DIGEST_JOB, "ok", stats)
+
+    def _stage(self, name: str) -> None:
+        log.info("stage: %s", name)
+        self.on_stage(name)
+
+
+def cycle_stats(cycle: CycleReport) -> dict[str, Any]:
+    stats: dict[str, Any] = {}
+    if cycle.crawl is not None:
+        stats["crawl_runs"] = [run.id for run in cycle.crawl.runs]
+        stats["pages"] = sum(run.stats.get("pages", 0) for run in cycle.crawl.runs)
+        stats["failed_platforms"] = cycle.failed_platforms
+    if cycle.analysis is not None:
+        stats["reviews_scored"] = cycle.analysis.reviews_scored
+    if cycle.monitors is not None:
+        stats["alerts_raised"] = len(cycle.monitors.raised)
+        stats["alerts_suppressed"] = cycle.monitors.suppressed
+        if cycle.monitors.errors:
+            stats["monitor_errors"] = cycle.monitors.errors
+    if cycle.delivery is not None:
+        stats["delivery"] = delivery_stats(cycle.delivery)
+    return stats
+
+
+def delivery_stats(report: DeliveryReport) -> dict[str, Any]:
+    return {"sent": report.sent, "failed": report.failed, "pending": report.pending, "messages": report.messages,
+            "errors": report.errors[:5]}
+
+
+def _summary(stats: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in stats.items() if key != "crawl_runs")

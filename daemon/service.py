@@ -1,0 +1,126 @@
+"""The daemon: holds the store's lock, recovers what a killed predecessor left, runs the jobs on their schedule
+until SIGTERM or SIGINT, and stops cleanly.
+
+Jobs run one at a time in the main thread (APScheduler's DebugExecutor): two crawls at once would share the
+sites' politeness budget and the store's write lock for nothing, and a job due while another runs starts as soon
+as it ends (coalesced: a backlog is one run). Running in the main thread is also what makes a stop clean: the
+signal handler raises StopJob into a crawl in progress, `crawlers.run.run_crawl` then stops its child process
+gracefully (Scrapy closes the spiders and the store pipeline commits the run), and the job is recorded as
+interrupted. In the other stages the stop waits for the stage to end. Alerts not yet sent stay in the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.executors.debug import DebugExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from config import Config
+from daemon.jobs import JobOutcome, JobRunner, StopJob
+from daemon.lock import DaemonLock, lock_path_for
+from daemon.schedule import DIGEST_JOB, JOBS, first_start, trigger_for
+from store import open_store
+from store.timestamps import utc_now
+
+log = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class Daemon:
+    def __init__(self, config_path: Path, config: Config) -> None:
+        self.config = config
+        self.stopping = False
+        self._stage = "idle"
+        self._in_job = False
+        self._crawl_interrupted = False
+        self._scheduler: BlockingScheduler | None = None
+        self.runner = JobRunner(config_path, config, on_stage=self._set_stage, stop_requested=lambda: self.stopping)
+
+    def run_forever(self) -> None:
+        """Run the jobs on their schedule until SIGTERM or SIGINT. Raises DaemonAlreadyRunning when another
+        daemon holds the store's lock."""
+        with self._started():
+            self._run_scheduled()
+
+    def run_once(self) -> list[JobOutcome]:
+        """Run every job once, in order (a stop signal ends the series), and return what each did."""
+        with self._started():
+            return [outcome for job in JOBS if (outcome := self._run_job(job)) is not None]
+
+    @contextmanager
+    def _started(self) -> Iterator[None]:
+        lock = lock_path_for(self.config.store.path)
+        with DaemonLock(lock), self._stop_signals():
+            log.info("daemon started: pid %d, lock %s", os.getpid(), lock)
+            self._recover()
+            yield
+        log.info("daemon stopped")
+
+    def _recover(self) -> None:
+        with open_store(self.config.store.path) as store:
+            runs = store.recover_interrupted_runs()
+            jobs = store.interrupt_running_jobs()
+        if runs or jobs:
+            log.warning("recovered after an unclean stop: crawl runs %s and job runs %s marked interrupted", runs, jobs)
+
+    def _run_scheduled(self) -> None:
+        schedule = self.config.schedule
+        self._scheduler = BlockingScheduler(
+            executors={"default": DebugExecutor()}, timezone=schedule.tzinfo,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        now = utc_now()
+        with open_store(self.config.store.path) as store:
+            last_runs = store.latest_job_runs()
+        for job in JOBS:
+            last = last_runs.get(job)
+            start = first_start(job, schedule, last.started_at if last else None, now)
+            # A missed digest goes out at once; the cron trigger alone would wait for tomorrow's.
+            catch_up = {"next_run_time": start} if job == DIGEST_JOB and start == now else {}
+            self._scheduler.add_job(self._run_job, trigger_for(job, schedule, start), args=[job], id=job, name=job,
+                                    **catch_up)
+            log.info("job %s: first run at %s", job, start.astimezone(schedule.tzinfo).isoformat(timespec="seconds"))
+        if not self.stopping:
+            self._scheduler.start()
+
+    def _run_job(self, job: str) -> JobOutcome | None:
+        self._in_job = True
+        try:
+            return self.runner.run(job)
+        finally:
+            self._in_job = False
+            if self.stopping:
+                self._shutdown_scheduler()
+
+    def _set_stage(self, stage: str) -> None:
+        self._stage = stage
+
+    def _shutdown_scheduler(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if not self.stopping:
+            log.info("%s received: stopping after the current stage", signal.Signals(signum).name)
+        self.stopping = True
+        if self._stage == "crawling" and not self._crawl_interrupted:
+            self._crawl_interrupted = True  # a second signal must not interrupt run_crawl's own clean-up
+            raise StopJob(signal.Signals(signum).name)
+        if not self._in_job:
+            self._shutdown_scheduler()
+
+    @contextmanager
+    def _stop_signals(self) -> Iterator[None]:
+        previous = {signum: signal.signal(signum, self._on_signal) for signum in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
