@@ -1,7 +1,8 @@
 """ShopSentinel's command line: a thin layer over each stage's Python API.
 
 Exit codes: 0 success; 1 findings (e.g. `check` found violations) or a failed run; 2 usage error;
-3 configuration error; 69 command not available yet in this version (sysexits' EX_UNAVAILABLE).
+3 configuration error; 69 command not available yet in this version (sysexits' EX_UNAVAILABLE); 75 `daemon`
+refused to start because another daemon runs on the same database (sysexits' EX_TEMPFAIL: try again later).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     CONFIG = 3
     UNAVAILABLE = 69
+    ALREADY_RUNNING = 75
 
 
 DEFAULT_DEMO_PORT = 8700  # the shipped config.toml expects the shops on 8701-8703
@@ -352,9 +354,71 @@ def login(
 
 
 @app.command()
-def daemon() -> None:
-    """Run the scheduled jobs of config.toml until stopped (SIGTERM or Ctrl-C)."""
-    not_yet("daemon", 6)
+def daemon(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Run every job once, in order, and exit (for cron).")] = False,
+    json_logs: Annotated[bool, typer.Option("--json-logs", help="Log JSON lines instead of text.")] = False,
+) -> None:
+    """Run the scheduled jobs of config.toml until stopped (SIGTERM or Ctrl-C).
+
+    Jobs (the schedule table of config.toml): hot terms, prices, competitors' reviews and own reviews, each
+    followed by analysis, monitors and immediate alerts, and the daily digest. Logs go to stderr and
+    var/logs/daemon.log. Exit code 75 when another daemon runs on the same database; with --once, 1 when a job
+    failed."""
+    from daemon.lock import DaemonAlreadyRunning
+    from daemon.logs import setup_logging
+    from daemon.service import Daemon
+    from store import StoreError
+
+    config = config_from(ctx)
+    setup_logging(config, json_lines=json_logs)
+    service = Daemon(ctx.obj["config_path"], config)
+    try:
+        if not once:
+            service.run_forever()
+            return
+        outcomes = service.run_once()
+    except DaemonAlreadyRunning as exc:
+        fail(str(exc), ExitCode.ALREADY_RUNNING)
+    except StoreError as exc:
+        fail(str(exc), ExitCode.CONFIG)
+    if any(outcome.status == "failed" for outcome in outcomes):
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+@app.command()
+def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Show each job's last run and next run, alerts waiting for delivery, the database size and whether a daemon
+    runs."""
+    from daemon.status import daemon_status
+
+    config = config_from(ctx)
+    with open_store_of(ctx) as db:
+        state = daemon_status(db, config)
+    if as_json:
+        print(json.dumps(state.to_json(), ensure_ascii=False))
+        return
+    zone = config.schedule.tzinfo
+    holder = state.lock.holder
+    out.print(f"daemon: {'[green]running[/]' if state.lock.held else '[yellow]not running[/]'}"
+              + (f" ({escape(holder.describe())})" if holder else ""), highlight=False)
+    grid = Table(title="jobs", title_justify="left")
+    for column in ("job", "last run", "status", "seconds", "summary", "next run"):
+        grid.add_column(column, overflow="fold")
+    for job in state.jobs:
+        last, window = job.last, job.next
+        seconds = f"{(last.ended_at - last.started_at).total_seconds():.0f}" if last and last.ended_at else "–"
+        summary = escape(last.error or ", ".join(f"{k} {v}" for k, v in last.stats.items()
+                                                  if k != "crawl_runs")) if last else ""
+        next_run = window.earliest.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        if window.latest != window.earliest:
+            next_run += f" – {window.latest.astimezone(zone):%H:%M}"
+        grid.add_row(job.job, last.started_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if last else "never",
+                     last.status if last else "–", seconds, summary, next_run)
+    out.print(grid)
+    alerts = len({delivery.alert_id for delivery in state.pending})
+    out.print(f"outbox: {len(state.pending)} delivery(ies) of {alerts} alert(s) pending", highlight=False)
+    out.print(f"database: {escape(str(state.database))}, {state.database_bytes / 1e6:.1f} MB", highlight=False)
 
 
 @app.command()
