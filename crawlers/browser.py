@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
 from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -125,26 +125,38 @@ class JsonCapture:
         return self.documents
 
 
-async def run_steps(page, steps, timeout_ms: float) -> None:
-    """Perform a profile's browser steps on a loaded page: waits, clicks, "load more" loops and scrolling."""
+StopCheck = Callable[[object], Awaitable[bool]]  # given the page: has it loaded enough already?
+
+
+async def run_steps(page, steps, timeout_ms: float, enough: StopCheck | None = None) -> bool:
+    """Perform a profile's browser steps on a loaded page: waits, clicks, "load more" loops and scrolling.
+    `enough`, when given, is asked before every "load more" click and scroll; once it says yes, loading stops
+    (an incremental review crawl that has reached stored reviews). Returns whether it did stop loading."""
+    stopped = False
     for step in steps:
         if step.wait_for is not None:
             await page.wait_for_selector(step.wait_for, timeout=timeout_ms)
         elif step.click is not None:
             await page.click(step.click, timeout=timeout_ms)
         elif step.click_until_gone is not None:
-            await _click_until_gone(page, step.click_until_gone, step.max_repeats, timeout_ms)
+            stopped = await _click_until_gone(page, step.click_until_gone, step.max_repeats, timeout_ms, enough)
         elif step.scroll:
-            await _scroll_to_end(page, step.max_repeats, timeout_ms)
+            stopped = await _scroll_to_end(page, step.max_repeats, timeout_ms, enough)
         elif step.wait_ms is not None:
             await page.wait_for_timeout(step.wait_ms)
+        if stopped:
+            return True
+    return False
 
 
-async def _click_until_gone(page, selector: str, max_repeats: int, timeout_ms: float) -> None:
+async def _click_until_gone(page, selector: str, max_repeats: int, timeout_ms: float,
+                            enough: StopCheck | None) -> bool:
     button = page.locator(selector)
     for _ in range(max_repeats):
         if await button.count() == 0:
-            return
+            return False
+        if enough is not None and await enough(page):
+            return True
         handle = await button.first.element_handle()
         before = await page.evaluate("document.body.innerHTML.length")
         await handle.click(timeout=timeout_ms)
@@ -152,18 +164,22 @@ async def _click_until_gone(page, selector: str, max_repeats: int, timeout_ms: f
             await page.wait_for_function("n => document.body.innerHTML.length !== n", arg=before, timeout=timeout_ms)
             await page.wait_for_function("b => !b.isConnected || !b.disabled", arg=handle, timeout=timeout_ms)
         except PlaywrightTimeout:
-            return  # nothing more loads
+            return False  # nothing more loads
     logger.warning("%s: still a %r after %d clicks; stopped there", page.url, selector, max_repeats)
+    return False
 
 
-async def _scroll_to_end(page, max_repeats: int, timeout_ms: float) -> None:
+async def _scroll_to_end(page, max_repeats: int, timeout_ms: float, enough: StopCheck | None) -> bool:
     for _ in range(max_repeats):
+        if enough is not None and await enough(page):
+            return True
         height = await page.evaluate("document.body.scrollHeight")
         await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
         try:
             await page.wait_for_function("h => document.body.scrollHeight > h", arg=height, timeout=timeout_ms)
         except PlaywrightTimeout:
-            return
+            return False
+    return False
 
 
 def main() -> int:

@@ -108,8 +108,9 @@ def decode_html(body: bytes, *, declared: str | None = None, hint: str | None = 
     if header is None and hinted and html_body_declared_encoding(body) is None:
         header = f"text/html; charset={hinted}"
     encoding, text = html_to_unicode(header, body, auto_detect_fun=_detect)
-    if encoding != UTF8 and not body.isascii() and _is_utf8(body):
-        return body.decode(UTF8), UTF8
+    if not body.isascii() and _is_utf8(body):
+        # Valid UTF-8 beyond ASCII is next to impossible by chance in another charset, so it needs no sanity check.
+        return (text, encoding) if encoding == UTF8 else (body.decode(UTF8), UTF8)
     if _looks_misdecoded(text):
         encoding, text = _best_decoding(body)
     return text, encoding

@@ -1174,8 +1174,12 @@ def _title_text(page: Page) -> str | None:
 def extract_product(html_text: str, url: str | None = None) -> Extraction:
     """Everything a product page says about its product. Never raises on bad markup; never invents a value: what
     the page does not state stays None, and `incomplete` says when the price or name is missing."""
+    return extract_parsed(Page.parse(html_text, url))
+
+
+def extract_parsed(page: Page | None) -> Extraction:
+    """`extract_product` on a page parsed already (`Page.parse`), so a spider parses each page only once."""
     result = Extraction()
-    page = Page.parse(html_text, url)
     if page is None:
         result.incomplete = f"{NO_PRICE}; {NO_NAME}; empty page"
         return result

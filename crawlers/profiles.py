@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
 import jmespath
+import lxml.etree
 from parsel import Selector as Page
+from parsel.csstranslator import HTMLTranslator
 
 from config import PageProfile, Selector
 from crawlers.availability import parse_availability
@@ -37,35 +40,50 @@ COUNT = {"rank", "heat", "stock", "sales", "review_count"}
 LINK = {"url", "next", "reviews_link"}
 PAGE_LEVEL = {"next"}
 
+_CSS = HTMLTranslator()
+_NAMESPACES = {"re": "http://exslt.org/regular-expressions"}  # parsel's default, for XPaths that use re:test()
+_DESCENDANT_TEXT = lxml.etree.XPath(".//text()", smart_strings=False)
+
 
 class ProfileError(ValueError):
     """A profile field that cannot be read as its type says (e.g. a rank that is not a number)."""
 
 
-def raw_value(selector: Selector, node: Page | None, doc: Any = None) -> Any:
-    """The text (or JSON value) a selector points at, after its regex; None when nothing matches."""
+def raw_value(selector: Selector, node: Any, doc: Any = None) -> Any:
+    """The text (or JSON value) a selector points at, after its regex; None when nothing matches. `node` is an
+    lxml element (a page's root or one list entry)."""
     if selector.json_path is not None:
         value = jmespath.search(selector.json_path, doc) if doc is not None else None
     elif node is None:
         value = None
     else:
-        matches = node.css(selector.css) if selector.css is not None else node.xpath(selector.xpath)
-        value = _text_of(matches, selector.attr)
+        value = _text_of(compiled(selector.css, selector.xpath)(node), selector.attr)
     if value is not None and selector.regex is not None:
         found = re.search(selector.regex, str(value))
         value = (found.group(1) if found.groups() else found.group(0)) if found else None
     return value
 
 
-def _text_of(matches, attr: str | None) -> str | None:
+@lru_cache(maxsize=1024)
+def compiled(css: str | None, xpath: str | None) -> lxml.etree.XPath:
+    """A selector as a compiled XPath (CSS translated as parsel does, with its ::text and ::attr()): a crawl reads
+    the same few selectors on every page, and compiling them once is most of the cost of reading a small page."""
+    expression = _CSS.css_to_xpath(css) if css is not None else xpath
+    return lxml.etree.XPath(expression, namespaces=_NAMESPACES, smart_strings=False)
+
+
+def _text_of(matches: Any, attr: str | None) -> str | None:
+    if not isinstance(matches, list):  # an XPath that computes a string or number, e.g. normalize-space()
+        matches = [matches] if matches not in ("", None) else []
     if not matches:
         return None
+    first = matches[0]
     if attr is not None:
-        return matches[0].attrib.get(attr)
-    if isinstance(matches[0].root, str):  # ::text, ::attr() or an XPath text()/@attr result
-        text = "".join(match.get() for match in matches)
+        return first.get(attr) if hasattr(first, "get") else None
+    if not hasattr(first, "tag"):  # ::text, ::attr() or an XPath text()/@attr result
+        text = "".join(str(match) for match in matches)
     else:
-        text = "".join(matches[0].xpath(".//text()").getall())
+        text = "".join(_DESCENDANT_TEXT(first))
     text = " ".join(text.split())
     return text or None
 
@@ -129,12 +147,12 @@ def read_items(profile: PageProfile, page: Page, base_url: str, docs: list[Any] 
                                                             list)), [])
         return [{name: typed(name, raw_value(sel, None, entry), sel, base_url) for name, sel in fields.items()}
                 for entry in entries]
-    nodes = page.css(profile.items.css) if profile.items.css is not None else page.xpath(profile.items.xpath)
+    nodes = compiled(profile.items.css, profile.items.xpath)(page.root)
     return [{name: typed(name, raw_value(sel, node), sel, base_url) for name, sel in fields.items()}
-            for node in nodes]
+            for node in nodes if hasattr(node, "tag")]
 
 
 def _first(selector: Selector, page: Page, docs: list[Any]) -> Any:
     if selector.json_path is None:
-        return raw_value(selector, page)
+        return raw_value(selector, page.root)
     return next((value for doc in reversed(docs) if (value := raw_value(selector, None, doc)) is not None), None)

@@ -50,6 +50,15 @@ def test_runs_are_recorded_with_stats(full_crawl):
     assert all(search["platforms"][key]["pages"] > 0 for key in PLATFORMS)
 
 
+def test_browser_pages_are_counted_and_every_one_is_closed(full_crawl):
+    hot, search = full_crawl["result"].runs
+    kuaigou_pages = search.stats["platforms"]["kuaigou"]["pages"]
+    browser = search.stats["browser"]
+    assert browser["pages_opened"] == browser["pages_closed"] == kuaigou_pages
+    assert browser["contexts"] == 1 and 1 <= browser["max_open_pages"] <= 4  # the shipped browser_page_cap
+    assert hot.stats["browser"]["pages_opened"] == hot.stats["browser"]["pages_closed"] == 1
+
+
 def test_hot_terms_of_every_platform_match_ground_truth(full_crawl):
     truth = full_crawl["truth"]["hot_terms"]
     with open_store(full_crawl["db"]) as store:
@@ -130,6 +139,28 @@ def test_incremental_review_crawl_stops_at_stored_reviews(full_crawl, market):
         # page 1 of each product already reaches a stored review, instead of re-reading every page
         pages_read = sum(platform["pages"] for platform in run.stats["platforms"].values())
         assert len(products) <= pages_read <= len(products) + 2
+    finally:
+        market.set_step(0)
+
+
+def test_load_more_reviews_stop_at_stored_reviews(full_crawl, market):
+    """kuaigou shows ten reviews on the product page and more behind a "load more" button: a later crawl stops
+    clicking as soon as the page shows a stored review, and still stores every new one."""
+    market.advance(1)
+    try:
+        truth = by_key(market.ground_truth())
+        with open_store(full_crawl["db"]) as store:
+            products = store.products(platform="kuaigou")
+            before = {p.id: len(store.reviews_for(p.id)) for p in products}
+        plan = CrawlPlan(platforms=["kuaigou"], review_products=[(p.platform, p.url, p.item_id) for p in products])
+        run = run_crawl(full_crawl["config"], plan, demo_urls=market.sites).runs[0]
+        expected = {p.id: truth[(p.platform, p.item_id)]["review_count"] for p in products}
+        with open_store(full_crawl["db"]) as store:
+            assert {p.id: len(store.reviews_for(p.id)) for p in products} == expected
+        new = sum(expected[p.id] - before[p.id] for p in products)
+        assert new > 0 and run.stats["items"]["new_reviews"] == new
+        # each page loaded at most one batch of ten beyond its new reviews, not every review again
+        assert run.stats["items"]["reviews"] <= new + 10 * len(products) < sum(expected.values())
     finally:
         market.set_step(0)
 

@@ -20,23 +20,31 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from config import Config, PageProfile, Platform
-from crawlers.browser import JsonCapture, run_steps
+from crawlers.browser import JsonCapture, StopCheck, run_steps
 from crawlers.description import clean_description
 from crawlers.encoding import decode_html
-from crawlers.extract import extract_product
+from crawlers.extract import Page as ParsedPage
+from crawlers.extract import extract_parsed
 from crawlers.items import HotTerm, HotTermsItem, ProductItem, Review, ReviewsPageItem, SearchHit, SearchPageItem
 from crawlers.profiles import read_items, read_page
 
 logger = logging.getLogger(__name__)
 
 GENERIC = "web"  # the pseudo-platform of a URL no configured platform claims: generic extraction only
+PAGES_CLOSED = "playwright/page_count/closed"
 MAX_REVIEW_PAGES = 200  # a product's reviews are finite; a pager that never ends is a site bug, not more reviews
 
 
 class Rendered(NamedTuple):
     html: str                 # the markup as received (or as the browser has it after the steps)
-    page: Page
+    url: str
     documents: list[Any]      # JSON bodies of the responses the page fetched, when the profile captures them
+
+    def selector(self, parsed: ParsedPage | None = None) -> Page:
+        """The page for profile selectors: the generic extractor's tree when it has parsed the page already."""
+        if parsed is not None:
+            return Page(root=parsed.tree, type="html", base_url=self.url)
+        return Page(text=self.html, base_url=self.url)
 
 
 def item_id_pattern(template: str | None) -> re.Pattern | None:
@@ -78,7 +86,7 @@ class ShopSpider(scrapy.Spider):
         request = failure.request
         page = request.meta.get("playwright_page")
         if page is not None:
-            await page.close()
+            await self._close(page)
         key = request.meta.get("platform", "?")
         kind = failure.type.__name__
         if failure.check(HttpError):
@@ -92,15 +100,40 @@ class ShopSpider(scrapy.Spider):
         page = response.meta.get("playwright_page")
         if page is None:
             return self._decoded(response)
+        capture = response.meta.get("capture")
         try:
             timeout_ms = self.config.crawl.timeout_s * 1000
-            await run_steps(page, response.meta.get("steps", ()), timeout_ms)
+            if await run_steps(page, response.meta.get("steps", ()), timeout_ms, self._shows_known_review(response)):
+                self.crawler.stats.inc_value(f"shopsentinel/reviews_stopped_at_known/{response.meta['platform']}")
             html = await page.content()
-            capture = response.meta.get("capture")
             documents = await capture.settle() if capture else []
         finally:
+            await self._close(page)
+        return Rendered(html, response.url, documents)
+
+    async def _close(self, page) -> None:
+        """Close a browser page, counted beside scrapy-playwright's own `playwright/page_count` (pages opened),
+        which counts only the pages it closes itself, never those handed to a spider."""
+        if not page.is_closed():
             await page.close()
-        return Rendered(html, Page(text=html, base_url=response.url), documents)
+            self.crawler.stats.inc_value(PAGES_CLOSED)
+
+    def _shows_known_review(self, response: Response) -> StopCheck | None:
+        """For a product page whose reviews load by "load more" (newest first): a check that the page shows a
+        review already stored, after which every older one is stored too and loading more would only repeat them.
+        None when nothing of the product is stored (a first crawl reads every review)."""
+        known = self.known_reviews.get(response.url) if response.meta.get("inline_reviews") else None
+        if not known:
+            return None
+        profile = self.config.platforms[response.meta["platform"]].profile.reviews
+        capture = response.meta.get("capture")
+
+        async def shows_known(page) -> bool:
+            shown = Page(text=await page.content(), base_url=response.url)
+            reviews = self.reviews_from(profile, shown, response.url, capture.documents if capture else [])
+            return any(review.review_id in known for review in reviews)
+
+        return shows_known
 
     def _decoded(self, response: Response) -> Rendered:
         # Scrapy trusts the HTTP header and <meta>; legacy pages also lie, so decode them as the extractor does.
@@ -108,7 +141,7 @@ class ShopSpider(scrapy.Spider):
         declared = response.headers.get(b"Content-Type", b"").decode("latin-1")
         charset = declared.partition("charset=")[2].split(";")[0].strip() or None
         text, _ = decode_html(response.body, declared=charset, hint=platform.encoding if platform else None)
-        return Rendered(text, Page(text=text, base_url=response.url), [])
+        return Rendered(text, response.url, [])
 
     def count_page(self, response: Response, kind: str) -> None:
         self.crawler.stats.inc_value(f"shopsentinel/pages/{response.meta['platform']}/{kind}")
@@ -129,7 +162,8 @@ class ShopSpider(scrapy.Spider):
 
     async def parse_hot(self, response: Response) -> AsyncIterator[HotTermsItem]:
         key, _, profile = self.platform_of(response)
-        html, page, documents = await self.rendered(response)
+        rendered = await self.rendered(response)
+        page, documents = rendered.selector(), rendered.documents
         self.count_page(response, "hot")
         terms, seen = [], set()
         marks_rising = "rising" in profile.fields  # then a term without the mark is not rising
@@ -151,7 +185,8 @@ class ShopSpider(scrapy.Spider):
     async def parse_search(self, response: Response) -> AsyncIterator[SearchPageItem | scrapy.Request]:
         key, platform, profile = self.platform_of(response)
         keyword, top, offset = response.meta["keyword"], response.meta["top"], response.meta.get("rank_offset", 0)
-        html, page, documents = await self.rendered(response)
+        rendered = await self.rendered(response)
+        page, documents = rendered.selector(), rendered.documents
         self.count_page(response, "search")
         hits = []
         for entry in read_items(profile, page, response.url, documents):
@@ -186,9 +221,11 @@ class ShopSpider(scrapy.Spider):
 
     async def parse_product(self, response: Response) -> AsyncIterator[ProductItem | ReviewsPageItem | scrapy.Request]:
         key, platform, profile = self.platform_of(response)
-        html, page, documents = await self.rendered(response)
+        rendered = await self.rendered(response)
         self.count_page(response, "product")
-        found = extract_product(html, response.url)
+        parsed = ParsedPage.parse(rendered.html, response.url)
+        found = extract_parsed(parsed)
+        page, documents = rendered.selector(parsed), rendered.documents
         fields = read_page(profile, page, response.url, documents)
         item = self.product_item(key, platform, response.url, found, fields)
         if item.incomplete:
@@ -254,7 +291,8 @@ class ShopSpider(scrapy.Spider):
     async def parse_reviews(self, response: Response) -> AsyncIterator[ReviewsPageItem | scrapy.Request]:
         key, _, profile = self.platform_of(response)
         product_url, number = response.meta["product_url"], response.meta["review_page"]
-        html, page, documents = await self.rendered(response)
+        rendered = await self.rendered(response)
+        page, documents = rendered.selector(), rendered.documents
         self.count_page(response, "reviews")
         reviews = self.reviews_from(profile, page, response.url, documents)
         if reviews:
