@@ -20,7 +20,7 @@ from conftest import fast_config, fetch
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
-COMMANDS = [[], ["demo"], ["scan"], ["login"], ["daemon"], ["report"], ["check"], ["extract"], ["sentiment"], ["alerts"],
+COMMANDS = [[], ["demo"], ["scan"], ["login"], ["daemon"], ["status"], ["report"], ["check"], ["extract"], ["sentiment"], ["alerts"],
             ["alerts", "list"], ["alerts", "show"], ["alerts", "ack"], ["alerts", "resolve"]]
 
 
@@ -47,12 +47,6 @@ def test_broken_config_stops_demo_with_the_key_named(tmp_path):
     result = runner.invoke(app, ["--config", str(bad), "demo", "--port", "0"])
     assert result.exit_code == ExitCode.CONFIG
     assert "bogus_key" in result.output and str(bad) in result.output.replace("\n", "")
-
-
-def test_commands_of_later_versions_say_so_and_do_nothing():
-    result = runner.invoke(app, ["daemon"])
-    assert result.exit_code == ExitCode.UNAVAILABLE
-    assert "not available" in result.output
 
 
 def start_demo(config: Path, *args: str) -> tuple[subprocess.Popen, dict]:
