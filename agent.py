@@ -95,10 +95,21 @@ def demo(
                                            "Falls back to free ports when taken. 0: free ports.")] = DEFAULT_DEMO_PORT,
     faults: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False,
                                                    help="JSON file of fault rules to start with.")] = None,
+    serve: Annotated[bool, typer.Option("--serve", help="Only serve the marketplace until Ctrl-C (to scan it "
+                                                         "yourself) instead of running the main job on it.")] = False,
+    top: Annotated[int, typer.Option(min=1, max=50, help="Competitors per keyword and platform in the main "
+                                                         "job.")] = 5,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the demo marketplace on 127.0.0.1 until Ctrl-C: three shops, ground truth and a scenario clock."""
+    """The whole pipeline on the embedded demo marketplace: two scan cycles around a scenario step, the alerts
+    raised (checked against the marketplace's ground truth), the e-mails and the report.
+
+    With --serve: run the demo marketplace on 127.0.0.1 until Ctrl-C: three shops, ground truth and a scenario
+    clock."""
     config = config_from(ctx)
+    if not serve:
+        run_demo_tour(ctx, config, seed=seed, top=top, as_json=as_json)
+        return
     from demo_market.__main__ import load_faults
     from demo_market.server import Marketplace, serve_until_stopped
 
@@ -128,6 +139,69 @@ def demo(
         fail(f"demo marketplace could not run: {exc}", ExitCode.FINDINGS)
     if not as_json:
         out.print("demo marketplace stopped.")
+
+
+def run_demo_tour(ctx: typer.Context, config: Config, *, seed: int, top: int, as_json: bool) -> None:
+    from demo_market.launcher import LaunchError
+    from demo_tour import run_tour
+
+    def plan_for(demo_config: Config):
+        return scan_plan(demo_config, list(demo_config.platforms), None, None, top, True)
+
+    with crawl_progress(enabled=not as_json) as on_event:
+        try:
+            tour = run_tour(ctx.obj["config_path"], seed=seed, plan_for=plan_for, on_event=on_event,
+                            on_stage=None if as_json else stage_printer(),
+                            write_report=demo_report)
+        except LaunchError as exc:
+            fail(f"demo marketplace could not run: {exc}", ExitCode.FINDINGS)
+    from store import open_store
+
+    last = tour.cycles[-1]
+    with open_store(tour.config.store.path) as db:
+        plan = plan_for(tour.config)
+        tables = scan_tables(db, plan)
+        summary = last.summary(db, [term for term, _, _ in plan.keywords])
+    missed = [check.event for check in tour.checks if not check.caught_by]
+    if as_json:
+        print(json.dumps({"sites": tour.sites, "tables": [t.to_json() for t in tables], **summary,
+                          "scenario": [{"event": c.event, "alerts": [a.id for a in c.caught_by]} for c in tour.checks],
+                          "untracked_events": tour.untracked, "report": str(tour.report_path or "") or None},
+                         ensure_ascii=False, default=str))
+    else:
+        for table in tables:
+            show_competitors(table)
+        show_cycle_summary(summary)
+        show_scenario(tour)
+        if tour.report_path:
+            out.print(f"report: {escape(str(tour.report_path))}", highlight=False)
+    if missed or summary["failed_platforms"]:
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def demo_report(config: Config) -> Path | None:
+    """The HTML report of the demo's store, when the reports module is installed."""
+    try:
+        from reports import write_report
+    except ImportError:
+        return None
+    from store import open_store
+
+    with open_store(config.store.path) as db:
+        return write_report(db, config, days=7)
+
+
+def show_scenario(tour) -> None:
+    grid = Table(title="scenario step 1: what happened and which alert caught it", title_justify="left")
+    for column in ("event", "platform", "item", "caught by"):
+        grid.add_column(column, overflow="fold")
+    for check in tour.checks:
+        caught = ", ".join(f"#{a.id} {a.kind}" for a in check.caught_by) or "[bold red]MISSED[/]"
+        grid.add_row(check.event["kind"], check.event["platform"], str(check.event["item_id"]), caught)
+    out.print(grid)
+    if tour.untracked:
+        out.print(f"{len(tour.untracked)} event(s) concern products outside the crawled top listings: "
+                  + ", ".join(f"{e['kind']} {e['platform']}/{e['item_id']}" for e in tour.untracked), highlight=False)
 
 
 def show_demo(urls: dict[str, str], truth_file: Path, requested_port: int) -> None:
@@ -160,32 +234,104 @@ def scan(
     platform: Annotated[Optional[list[str]], typer.Option("--platform", "-p", help="Limit to these platforms.")] = None,
     top: Annotated[Optional[int], typer.Option(min=1, max=200, help="Competitors per keyword and platform.")] = None,
     reviews: Annotated[bool, typer.Option("--reviews/--no-reviews", help="Also crawl the listings' reviews.")] = True,
+    send: Annotated[bool, typer.Option("--send/--no-send", help="Deliver the alerts raised (--no-send: raise and "
+                                                              "keep them in the outbox).")] = True,
     as_json: JsonOption = False,
 ) -> None:
-    """Crawl keywords or product URLs now and print the competitor table per keyword and platform."""
-    from crawlers.run import CrawlError, run_crawl
+    """Crawl keywords or product URLs now, then analyse, monitor and alert: the whole pipeline, once.
 
+    Prints the competitor table per keyword and platform, the top pain points, compliance violations, the alerts
+    raised and where they went. Exit code 1 when a platform failed wholesale."""
     config = config_from(ctx)
     platforms = chosen_platforms(config, platform)
     plan = scan_plan(config, platforms, keyword, urls, top, reviews)
-    try:
-        with crawl_progress(enabled=not as_json) as on_event:
-            result = run_crawl(ctx.obj["config_path"], plan, on_event=on_event)
-    except CrawlError as exc:
-        fail(str(exc), ExitCode.FINDINGS)
-    tables = scan_tables(config, plan)
-    failed = [key for run in result.runs for key, stats in (run.stats.get("platforms") or {}).items()
-              if stats.get("failed")]
+    cycle, tables, summary = run_scan_cycle(ctx.obj["config_path"], config, plan, send=send, progress=not as_json)
     if as_json:
-        print(json.dumps({"runs": [run_summary(run) for run in result.runs],
-                          "tables": [table.to_json() for table in tables], "failed_platforms": sorted(set(failed))},
+        print(json.dumps({"runs": [run_summary(run) for run in cycle.crawl.runs],
+                          "tables": [table.to_json() for table in tables], **summary},
                          ensure_ascii=False, default=str))
     else:
         for table in tables:
             show_competitors(table)
-        show_runs(result.runs)
-    if failed:
+        show_runs(cycle.crawl.runs)
+        show_cycle_summary(summary)
+    if summary["failed_platforms"]:
         raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def run_scan_cycle(config_path: Path, config: Config, plan, *, send: bool, progress: bool,
+                   demo_urls: dict[str, str] | None = None):
+    """One whole cycle for `scan` and `demo`: the cycle report, the competitor tables and the summary."""
+    from crawlers.run import CrawlError
+    from pipeline import run_cycle
+    from store import open_store
+
+    try:
+        with crawl_progress(enabled=progress) as on_event:
+            cycle = run_cycle(config_path, config, plan, send=send, demo_urls=demo_urls, on_event=on_event,
+                              on_stage=stage_printer() if progress else None)
+    except CrawlError as exc:
+        fail(str(exc), ExitCode.FINDINGS)
+    with open_store(config.store.path) as db:
+        tables = scan_tables(db, plan)
+        summary = cycle.summary(db, [term for term, _, _ in plan.keywords])
+    return cycle, tables, summary
+
+
+def stage_printer():
+    """Prints each pipeline stage as it starts, with the time since the first one."""
+    import time
+
+    started = time.monotonic()
+    return lambda stage: err.print(f"[dim]{time.monotonic() - started:6.1f} s · {stage}[/]", highlight=False)
+
+
+def show_cycle_summary(summary: dict) -> None:
+    for term, pains in summary["pain_points"].items():
+        if not pains or not pains["themes"]:
+            continue
+        grid = Table(title=f"top pain points · {term} (competitors' {pains['negative_reviews']} negative reviews)",
+                     title_justify="left")
+        for column, justify in (("theme", "left"), ("share", "right"), ("reviews", "right"), ("example", "left")):
+            grid.add_column(column, justify=justify, overflow="fold")
+        for theme in pains["themes"]:
+            grid.add_row(escape(theme["theme"]), f"{theme['share']:.0%}", str(theme["reviews"]),
+                         escape(theme["example"] or ""))
+        out.print(grid)
+    compliance = summary["compliance"]
+    for listing in compliance["own"]:
+        out.print(f"[bold red]compliance[/] {escape(str(listing['title'] or listing['url']))}")
+        for v in listing["violations"]:
+            out.print(f"  {v.get('field', 'text')}: [reverse]{escape(v['match'])}[/] {v['category']} · "
+                      f"{escape(v['law'])} → {escape(v['suggestion'] or '')}", highlight=False)
+    if compliance["competitor_listings"]:
+        out.print(f"compliance: {compliance['competitor_listings']} competitor listing(s) breach the Advertising Law "
+                  "(recorded as insights)")
+    show_raised_alerts(summary["alerts"], summary["suppressed"])
+    delivery = summary["delivery"]
+    if delivery is not None:
+        out.print(f"delivery: {delivery['messages']} message(s) sent, {delivery['pending']} delivery(ies) pending"
+                  + (f", errors: {escape('; '.join(delivery['errors']))}" if delivery["errors"] else ""),
+                  highlight=False)
+        for path in delivery["eml_paths"]:
+            out.print(f"  saved {escape(path)}", highlight=False)
+    for name, error in summary["monitor_errors"].items():
+        err.print(f"[red]monitor {name} failed:[/] {escape(error)}")
+
+
+def show_raised_alerts(alerts: list[dict], suppressed: int) -> None:
+    if not alerts:
+        out.print(f"alerts: none raised ({suppressed} still within their cooldown)")
+        return
+    grid = Table(title=f"{len(alerts)} alert(s) raised ({suppressed} more within their cooldown)",
+                 title_justify="left")
+    for column in ("id", "severity", "category", "title", "to"):
+        grid.add_column(column, overflow="fold")
+    for alert in alerts:
+        to = sorted({d["to"] + (" (now)" if d["kind"] == "immediate" else "") for d in alert["deliveries"]})
+        grid.add_row(str(alert["id"]), f"[{SEVERITY_STYLE.get(alert['severity'], '')}]{alert['severity']}[/]",
+                     alert["category"] or "–", escape(alert["title"]), escape(", ".join(to)) or "outbox")
+    out.print(grid)
 
 
 def chosen_platforms(config: Config, wanted: list[str] | None) -> list[str]:
@@ -227,12 +373,10 @@ def scan_plan(config: Config, platforms: list[str], keywords: list[str] | None, 
     return CrawlPlan(platforms=platforms, hot_terms=True, keywords=plan_keywords, products=own, reviews=reviews)
 
 
-def scan_tables(config: Config, plan) -> list:
+def scan_tables(db, plan) -> list:
     from competitors import competitor_table
-    from store import open_store
 
-    with open_store(config.store.path) as db:
-        return [competitor_table(db, key, term) for term, keys, _ in plan.keywords for key in keys]
+    return [competitor_table(db, key, term) for term, keys, _ in plan.keywords for key in keys]
 
 
 def run_summary(run) -> dict:

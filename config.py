@@ -843,10 +843,28 @@ def _route_problems(config: Config) -> Iterator[Problem]:
 # Loading and error messages
 
 
-def load_config(path: str | Path = "config.toml") -> Config:
-    """Read and validate a config file; relative paths in it are taken from the file's folder."""
+def load_config(path: str | Path = "config.toml", *, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Read and validate a config file; relative paths in it are taken from the file's folder.
+
+    `overrides` are nested tables merged over the file's before validation, key by key (e.g. the demo's
+    `{"crawl": {"download_delay_s": 0}}`), so an override is validated and named in errors like the file's keys.
+    """
     path = Path(path)
-    return config_from_dict(_read_toml(path), base_dir=path.resolve().parent, source=str(path))
+    data = _read_toml(path)
+    if overrides:
+        data = merged(data, overrides)
+    return config_from_dict(data, base_dir=path.resolve().parent, source=str(path))
+
+
+def merged(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `overrides` merged in: tables merge recursively, any other value replaces."""
+    result = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
 
 
 def config_from_dict(data: Mapping[str, Any], *, base_dir: str | Path, source: str = "<config>") -> Config:

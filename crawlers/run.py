@@ -123,14 +123,18 @@ class CrawlResult:
 
 
 def run_crawl(config_path: str | Path, plan: CrawlPlan, *, demo_urls: dict[str, str] | None = None,
+              overrides: dict[str, Any] | None = None,
               on_event: Callable[[dict[str, Any]], None] | None = None, log_level: str = "WARNING",
               timeout: float | None = None) -> CrawlResult:
     """Crawl `plan` in a child process and return the runs it recorded. `on_event` sees every progress event
-    (pages, items). SIGINT/SIGTERM to this process stop the child gracefully (what it stored stays stored)."""
+    (pages, items). SIGINT/SIGTERM to this process stop the child gracefully (what it stored stays stored).
+    `overrides` are config tables merged over the file's (see config.load_config)."""
     command = [sys.executable, "-m", "crawlers.run", "--config", str(config_path), "--plan", plan.to_json(),
                "--log-level", log_level]
     if demo_urls:
         command += ["--demo-urls", json.dumps(demo_urls)]
+    if overrides:
+        command += ["--overrides", json.dumps(overrides, ensure_ascii=False)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     stderr: list[str] = []
@@ -159,7 +163,7 @@ def run_crawl(config_path: str | Path, plan: CrawlPlan, *, demo_urls: dict[str, 
         raise CrawlError(f"crawl process exited with {child.returncode}: {''.join(stderr)[-3000:]}")
     if not plan.store:
         return CrawlResult(runs=[], events=events)
-    config = load_config(config_path)
+    config = load_config(config_path, overrides=overrides)
     with st.open_store(config.store.path) as store:
         return CrawlResult(runs=[store.get_run(run_id) for run_id in run_ids], events=events)
 
@@ -169,9 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True)
     parser.add_argument("--plan", required=True, help="the crawl plan as JSON")
     parser.add_argument("--demo-urls", help="JSON object: demo site key -> base URL")
+    parser.add_argument("--overrides", help="JSON object: config tables merged over the file's")
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
-    config = load_config(args.config)
+    config = load_config(args.config, overrides=json.loads(args.overrides) if args.overrides else None)
     if args.demo_urls:
         config = with_demo_urls(config, json.loads(args.demo_urls))
     crawl_here(config, CrawlPlan.from_json(args.plan), log_level=args.log_level)

@@ -138,6 +138,24 @@ def _surge_alert(store: Store, product: ProductRow, found: Surge) -> AlertRecord
         suggestion=SUGGEST_SURGE)
 
 
+def _opportunity_body(detail: dict) -> str:
+    """The insight's facts an operator reads (see nlp.insights.record_opportunities for the detail keys)."""
+    lines = [str(detail["action"])] if detail.get("action") else []
+    if detail.get("theme_reviews") is not None and detail.get("negative_reviews") is not None:
+        lines.append(f"{detail['theme_reviews']} of {detail['negative_reviews']} negative competitor reviews "
+                     f"complain about {detail.get('theme', '?')}.")
+    if detail.get("low_price_listings") is not None and detail.get("priced_listings") is not None:
+        lines.append(f"{detail['low_price_listings']} of {detail['priced_listings']} top listings sell below the "
+                     f"reference price.")
+    if isinstance(detail.get("suggested_price"), (int, float)):
+        lines.append(f"Suggested value price: ¥{detail['suggested_price']:,.2f}")
+    for example in detail.get("examples") or []:
+        text = example.get("text") if isinstance(example, dict) else example
+        if text:
+            lines.append(f"「{text}」")
+    return "\n".join(lines)
+
+
 def _opportunity_notices(store: Store) -> list[AlertRecord]:
     notices = []
     for insight in store.insights(kind="opportunity"):
@@ -150,7 +168,7 @@ def _opportunity_notices(store: Store) -> list[AlertRecord]:
             kind="opportunity", category="review", severity="info", subject=where,
             title=f"Opportunity on 「{where}」: competitors' buyers complain about {theme}"
                   + (f" ({share:.0%} of negative reviews)" if isinstance(share, (int, float)) else ""),
-            body="\n".join(f"{key}: {value}" for key, value in detail.items()),
+            body=_opportunity_body(detail),
             evidence={"insight_id": insight.id, "platform": insight.platform, "keyword": insight.keyword,
                       **detail},
             suggestion=SUGGEST_OPPORTUNITY.format(theme=theme)))

@@ -51,8 +51,8 @@ def test_broken_config_stops_demo_with_the_key_named(tmp_path):
 
 def start_demo(config: Path, *args: str) -> tuple[subprocess.Popen, dict]:
     """Run `agent.py demo --json` in a child process and return it with its ready line."""
-    process = subprocess.Popen([sys.executable, str(ROOT / "agent.py"), "--config", str(config), "demo", "--json",
-                                *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, str(ROOT / "agent.py"), "--config", str(config), "demo", "--serve",
+                                "--json", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line: list[str] = []
     reader = threading.Thread(target=lambda: line.append(process.stdout.readline()), daemon=True)
     reader.start()

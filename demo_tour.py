@@ -1,0 +1,114 @@
+"""The demo's main job (`make demo`, `agent.py demo`): the whole pipeline on the embedded demo marketplace.
+
+It starts the marketplace, runs a first cycle (the baseline: prices, reviews and listings as they are), moves the
+scenario clock one step (a competitor undercuts us, one of our prices falls below cost, a burst of negative
+reviews, stock runs low), runs a second cycle, and checks the alerts raised against the marketplace's ground
+truth of what happened. Alerts go through the real outbox to the local SMTP capture, which saves `.eml` files.
+
+The demo keeps its own store (var/demo/shopsentinel.db, fresh each run, so the first cycle is a real baseline)
+and crawls without politeness delays: the marketplace is ours and on loopback. The demo marketplace package is
+imported here and by nothing else in production (ARCHITECTURE: the crawlers reach it over HTTP like any site).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from config import Config, load_config, with_demo_urls
+from demo_market.launcher import launch
+from pipeline import CycleReport, run_cycle
+from store import AlertRow, open_store
+
+DEMO_STORE = "var/demo/shopsentinel.db"
+FAST_CRAWL = {"download_delay_s": 0.0, "retry_backoff_s": 0.2, "concurrency_per_domain": 4,
+              "autothrottle": {"enabled": False}}
+
+# Which alert kinds answer each scripted marketplace event (demo_market.world's events), matched on the product.
+EXPECTED_ALERTS: dict[str, tuple[str, ...]] = {
+    "competitor_undercut": ("competitor_undercut",),
+    "below_cost": ("price_below_cost",),
+    "negative_burst": ("negative_review", "negative_surge"),
+    "own_negative_review": ("negative_review",),
+    "own_low_stock": ("own_low_stock", "own_out_of_stock"),
+    "stock_out": ("competitor_out_of_stock",),
+}
+
+
+def demo_overrides() -> dict[str, Any]:
+    return {"store": {"path": DEMO_STORE}, "crawl": FAST_CRAWL}
+
+
+@dataclass
+class EventCheck:
+    event: dict[str, Any]
+    caught_by: list[AlertRow] = field(default_factory=list)
+
+
+@dataclass
+class Tour:
+    sites: dict[str, str]
+    config: Config
+    cycles: list[CycleReport] = field(default_factory=list)
+    checks: list[EventCheck] = field(default_factory=list)
+    untracked: list[dict[str, Any]] = field(default_factory=list)  # events on products no crawl reached
+    report_path: Path | None = None
+
+
+def _item_of(alert: AlertRow, products: dict[int, tuple[str, str | None]]) -> set[tuple[str, str | None]]:
+    """The (platform, item id) pairs an alert is about: its subject and, for an undercut, the competitor."""
+    ids = {alert.evidence.get("competitor_product_id"), alert.evidence.get("product_id")}
+    if alert.subject and alert.subject.isdigit():
+        ids.add(int(alert.subject))
+    return {products[i] for i in ids if isinstance(i, int) and i in products}
+
+
+def check_events(events: Sequence[dict[str, Any]], alerts: Sequence[AlertRow],
+                 products: dict[int, tuple[str, str | None]]) -> tuple[list[EventCheck], list[dict[str, Any]]]:
+    """Each scripted event with the alerts that answer it; events on products the crawl never stored are set
+    apart (a keyword's top N need not include every product the scenario touches)."""
+    known = set(products.values())
+    checks, untracked = [], []
+    for event in events:
+        kinds = EXPECTED_ALERTS.get(event["kind"])
+        if kinds is None:
+            continue
+        item = (event["platform"], event["item_id"])
+        if item not in known:
+            untracked.append(event)
+            continue
+        checks.append(EventCheck(event, [a for a in alerts if a.kind in kinds and item in _item_of(a, products)]))
+    return checks, untracked
+
+
+def run_tour(config_path: Path, *, seed: int = 2026, top: int | None = None,
+             plan_for: Callable[[Config], Any], on_event: Callable[[dict[str, Any]], None] | None = None,
+             on_stage: Callable[[str], None] | None = None,
+             write_report: Callable[[Config], Path | None] | None = None) -> Tour:
+    """Run the two-cycle demo and return what happened; `plan_for(config)` builds the crawl plan (the scan's)."""
+    stage = on_stage or (lambda message: None)
+    overrides = demo_overrides()
+    stage("starting the demo marketplace")
+    with launch(seed=seed) as market:
+        config = with_demo_urls(load_config(config_path, overrides=overrides), market.sites)
+        Path(config.store.path).unlink(missing_ok=True)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{config.store.path}{suffix}").unlink(missing_ok=True)
+        tour = Tour(sites=market.sites, config=config)
+        plan = plan_for(config)
+        for step in (0, 1):
+            if step:
+                market.advance(1)
+            stage(f"cycle {step + 1} of 2 (scenario step {step})")
+            tour.cycles.append(run_cycle(config_path, config, plan, demo_urls=market.sites, overrides=overrides,
+                                         on_event=on_event, on_stage=on_stage))
+        events = [e for e in market.ground_truth()["events"] if e["step"] == 1]
+    with open_store(config.store.path) as store:
+        products = {p.id: (p.platform, p.item_id) for p in store.products()}
+    tour.checks, tour.untracked = check_events(events, tour.cycles[-1].alerts, products)
+    if write_report is not None:
+        stage("writing the HTML report")
+        tour.report_path = write_report(config)
+    return tour

@@ -1,0 +1,122 @@
+"""One cycle of the whole pipeline, in the one direction data flows: crawl → store → analyse → monitor → deliver.
+
+`agent.py scan`, the daemon's jobs and `make demo` all run cycles through `run_cycle`, so a one-off scan and the
+server do exactly the same work. Each stage hands rows on through the store: the crawl commits as it goes (a
+killed crawl keeps what it stored), analysis and monitors read what is stored, and alerts reach the outbox in
+the store before anything is sent, so a crash between stages loses nothing and the next cycle picks it up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from config import Config
+from crawlers.run import CrawlPlan, CrawlResult, run_crawl
+from delivery.outbox import DeliveryReport, deliver_pending
+from monitors.runner import MonitorReport, run_monitors
+from nlp import insights
+from nlp.analysis import AnalysisReport, analyse
+from store import AlertRow, Store, open_store
+from store.timestamps import utc_now
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleReport:
+    """What a cycle did, stage by stage (a stage that did not run is None)."""
+
+    started_at: datetime
+    crawl: CrawlResult | None = None
+    analysis: AnalysisReport | None = None
+    monitors: MonitorReport | None = None
+    delivery: DeliveryReport | None = None
+    alerts: list[AlertRow] = field(default_factory=list)  # the alerts this cycle raised
+
+    def summary(self, store: Store, keywords: Sequence[str]) -> dict[str, Any]:
+        """What an operator reads after a cycle, as plain JSON: the top pain points of each keyword, the
+        compliance violations found in own listings (alerts) and competitors' (insights), the alerts raised and
+        where they went."""
+        deliveries = {alert.id: store.deliveries(alert_id=alert.id) for alert in self.alerts}
+        return {
+            "failed_platforms": self.failed_platforms,
+            "analysis": None if self.analysis is None else asdict(self.analysis),
+            "pain_points": {keyword: top_pain_points(store, keyword) for keyword in keywords},
+            "compliance": compliance_findings(store, self.alerts),
+            "alerts": [{"id": alert.id, "severity": alert.severity, "category": alert.category, "kind": alert.kind,
+                        "title": alert.title, "state": alert.state,
+                        "deliveries": [{"to": d.destination, "channel": d.channel, "kind": d.kind, "state": d.state}
+                                       for d in deliveries[alert.id]]} for alert in self.alerts],
+            "suppressed": 0 if self.monitors is None else self.monitors.suppressed,
+            "monitor_errors": {} if self.monitors is None else self.monitors.errors,
+            "delivery": None if self.delivery is None else {
+                **{k: v for k, v in asdict(self.delivery).items() if k != "eml_paths"},
+                "eml_paths": [str(path) for path in self.delivery.eml_paths]},
+        }
+
+    @property
+    def failed_platforms(self) -> list[str]:
+        if self.crawl is None:
+            return []
+        return sorted({key for run in self.crawl.runs for key, stats in (run.stats.get("platforms") or {}).items()
+                       if stats.get("failed")})
+
+
+def top_pain_points(store: Store, keyword: str, *, limit: int = 5) -> dict[str, Any] | None:
+    """The keyword's competitor pain points from the analysis pass (nlp.insights), None before any analysis."""
+    found = [i for i in store.insights(kind=insights.PAIN_POINTS) if i.subject == f"keyword:{keyword}"]
+    if not found:
+        return None
+    detail = found[0].detail
+    return {"negative_reviews": detail.get("negative_reviews", 0),
+            "themes": [{"theme": t["theme"], "share": t["share"], "reviews": t["reviews"],
+                        "example": t["examples"][0]["clause"] if t.get("examples") else None}
+                       for t in detail.get("themes", [])[:limit]]}
+
+
+def compliance_findings(store: Store, raised: Sequence[AlertRow]) -> dict[str, Any]:
+    """Own listings' violations raised as alerts this cycle, and how many competitor listings breach the law."""
+    own = [{"product_id": alert.subject, "title": alert.evidence.get("title"), "url": alert.evidence.get("url"),
+            "violations": alert.evidence.get("violations", [])}
+           for alert in raised if alert.category == "compliance"]
+    competitors = store.insights(kind="competitor_compliance")
+    return {"own": own, "competitor_listings": len(competitors)}
+
+
+def analyse_monitor_deliver(config: Config, report: CycleReport, *, send: bool = True, digests: bool = True,
+                            now: datetime | None = None,
+                            on_stage: Callable[[str], None] | None = None) -> CycleReport:
+    """The stages after a crawl: analysis, monitors and (unless `send` is False) delivery of the outbox."""
+    stage = on_stage or (lambda name: None)
+    with open_store(config.store.path) as store:
+        stage("analysing reviews")
+        report.analysis = analyse(store, config, now=now)
+        stage("running monitors")
+        report.monitors = run_monitors(store, config, now=now)
+        report.alerts = [store.get_alert(alert_id) for alert_id in report.monitors.raised]
+        if send:
+            stage("delivering alerts")
+            report.delivery = deliver_pending(store, config, now=now, digests=digests)
+    return report
+
+
+def run_cycle(config_path: str | Path, config: Config, plan: CrawlPlan | None, *, send: bool = True,
+              digests: bool = True, demo_urls: dict[str, str] | None = None,
+              overrides: dict[str, Any] | None = None, now: datetime | None = None,
+              on_event: Callable[[dict[str, Any]], None] | None = None,
+              on_stage: Callable[[str], None] | None = None) -> CycleReport:
+    """Crawl `plan` (None: crawl nothing, only analyse, monitor and deliver), then run the later stages.
+
+    `config` is the file at `config_path` as loaded with `demo_urls` and `overrides`; the crawl's child process
+    loads the same file with the same two, so both sides see one configuration."""
+    report = CycleReport(started_at=now or utc_now())
+    if plan is not None:
+        if on_stage:
+            on_stage("crawling")
+        report.crawl = run_crawl(config_path, plan, demo_urls=demo_urls, overrides=overrides, on_event=on_event)
+    return analyse_monitor_deliver(config, report, send=send, digests=digests, now=now, on_stage=on_stage)

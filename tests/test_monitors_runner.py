@@ -1,0 +1,90 @@
+"""The monitor runner: dedup keys and cooldowns across runs, once-only events, the operator's states, and one
+failing monitor not silencing the others."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from config import load_config
+from monitors import runner
+from monitors.findings import Findings, Insight
+from store import AlertRecord, open_store
+from tests.conftest import ROOT
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(ROOT / "config.toml")  # alerts.cooldown = 6h
+
+
+@pytest.fixture
+def store(tmp_path):
+    with open_store(tmp_path / "s.db") as opened:
+        yield opened
+
+
+def alert(key="price:below_cost:1"):
+    return AlertRecord(dedup_key=key, kind="price_below_cost", category="price", severity="critical",
+                       subject="1", title="below cost")
+
+
+def record(store, config, findings, at):
+    report = runner.MonitorReport()
+    runner.record(store, config, findings, now=at, report=report)
+    return report
+
+
+def test_a_condition_repeats_only_after_the_cooldown(store, config):
+    assert len(record(store, config, Findings(alerts=[alert()]), NOW).raised) == 1
+    again = record(store, config, Findings(alerts=[alert()]), NOW + timedelta(hours=5, minutes=59))
+    assert again.raised == [] and again.suppressed == 1
+    assert len(record(store, config, Findings(alerts=[alert()]), NOW + timedelta(hours=6)).raised) == 1
+    assert len(store.alerts(dedup_key="price:below_cost:1")) == 2
+
+
+def test_an_event_is_raised_once_ever(store, config):
+    record(store, config, Findings(events=[alert("review:negative:sc:r1")]), NOW)
+    later = record(store, config, Findings(events=[alert("review:negative:sc:r1")]), NOW + timedelta(days=30))
+    assert later.raised == [] and later.suppressed == 1
+
+
+def test_acknowledged_stays_quiet_until_resolved(store, config):
+    [first] = record(store, config, Findings(alerts=[alert()]), NOW).raised
+    store.acknowledge_alert(first)
+    assert record(store, config, Findings(alerts=[alert()]), NOW + timedelta(days=2)).raised == []
+    store.resolve_alert(first)
+    assert len(record(store, config, Findings(alerts=[alert()]), NOW + timedelta(days=2)).raised) == 1
+
+
+def test_operator_transitions_are_checked(store, config):
+    from store import AlertStateError
+
+    [first] = record(store, config, Findings(alerts=[alert()]), NOW).raised
+    assert store.resolve_alert(first).state == "resolved"
+    with pytest.raises(AlertStateError, match="is resolved"):
+        store.acknowledge_alert(first)
+
+
+def test_insights_are_refreshed_by_kind_and_subject(store, config):
+    insight = Insight(kind="competitor_compliance", subject="7", detail={"n": 1}, platform="sc", product_id=None)
+    record(store, config, Findings(insights=[insight]), NOW)
+    record(store, config, Findings(insights=[Insight(kind="competitor_compliance", subject="7", detail={"n": 2})]),
+           NOW + timedelta(hours=1))
+    [stored] = store.insights(kind="competitor_compliance")
+    assert stored.detail == {"n": 2} and stored.first_seen == NOW and stored.last_seen == NOW + timedelta(hours=1)
+
+
+def test_a_failing_monitor_is_reported_and_the_others_still_run(store, config, monkeypatch):
+    def broken(store, config, *, now):
+        raise RuntimeError("rule bug")
+
+    def working(store, config, *, now):
+        return Findings(alerts=[alert()])
+
+    monkeypatch.setattr(runner, "MONITORS", {"broken": broken, "working": working})
+    report = runner.run_monitors(store, config, now=NOW)
+    assert report.errors == {"broken": "RuntimeError: rule bug"} and len(report.raised) == 1
