@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from config import Config
 from reports.alertlog import AlertLine, alert_log
-from reports.compliance import ComplianceFinding, compliance_findings
+from reports.compliance import ComplianceSection, compliance_findings
 from reports.header import Header, header
 from reports.hotterms import PlatformTrends, hot_term_trends
 from reports.painpoints import PainScope, pain_scopes
@@ -46,20 +46,20 @@ class Report:
     ungrouped_own: list[ProductPrices]      # our products no keyword search of the period concerns
     pain_points: list[PainScope]
     hot_terms: list[PlatformTrends]
-    compliance: list[ComplianceFinding]
+    compliance: ComplianceSection
     alerts: list[AlertLine]
 
     @property
     def empty(self) -> bool:
-        return not (self.keywords or self.ungrouped_own or self.pain_points or self.hot_terms or self.compliance
-                    or self.alerts)
+        return not (self.keywords or self.ungrouped_own or self.pain_points or self.hot_terms
+                    or self.compliance.count or self.alerts)
 
     def section_counts(self) -> dict[str, int]:
         """How much each section holds, for `--json` and for scripts that check a report is worth sending."""
         charts = sum(len(group.charted) for group in self.keywords) + sum(bool(p.chart) for p in self.ungrouped_own)
         return {"keywords": len(self.keywords), "price_charts": charts,
                 "pain_point_scopes": len(self.pain_points), "hot_term_platforms": len(self.hot_terms),
-                "compliance_findings": len(self.compliance), "alerts": len(self.alerts),
+                "compliance_findings": self.compliance.count, "alerts": len(self.alerts),
                 "crawl_runs": len(self.header.runs)}
 
 

@@ -99,20 +99,22 @@ def price_chart(lines: Sequence[PriceLine], band: Sequence[BandPoint], *, start:
 
 
 def share_bars(bars: Sequence[Bar], *, width: int = 440, row: int = 20) -> Markup:
-    """Horizontal bars, one per share, labelled left and with the percentage and its basis right."""
+    """Horizontal bars, one per share, labelled left and with the percentage and its basis right. The longest bar
+    fills the width: shares of a few tens of percent stay legible, and the labels carry the absolute figures."""
     if not bars:
         return Markup("")
     label_width, note_width = 110, 110
     room = width - label_width - note_width
+    scale = max(max(bar.share for bar in bars), 1e-9)
     height = row * len(bars) + 4
     parts = [_svg_open(width, height, "pain-point shares")]
     for index, bar in enumerate(bars):
         top = index * row + 2
-        length = max(min(bar.share, 1.0), 0.0) * room
+        length = max(min(bar.share / scale, 1.0), 0.0) * room
         parts.append(_text(label_width - 6, top + row * 0.65, _clip(bar.label, 10), anchor="end"))
         parts.append(f'<rect x="{label_width}" y="{top + 3}" width="{length:.1f}" height="{row - 6}" '
                      f'fill="{COMPETITOR_COLOUR}"><title>{escape(bar.label)}</title></rect>')
-        parts.append(_text(label_width + length + 4, top + row * 0.65, f"{bar.share:.0%} ({bar.note})"))
+        parts.append(_text(label_width + length + 4, top + row * 0.65, f"{bar.share:.1%} ({bar.note})"))
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -21,6 +21,8 @@ COMPETITOR_COMPLIANCE = "competitor_compliance"
 CONTEXT = 24
 """Characters kept either side of a span in a long text (a description), so a breach reads in its sentence."""
 SEVERITY_ORDER = ("critical", "warning", "info")
+MAX_COMPETITOR_FINDINGS = 20
+"""Competitors' breaches are intelligence, not the operator's risk: the most severe are listed, the rest counted."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,17 @@ class Excerpt:
 
 
 @dataclass(frozen=True)
+class ComplianceSection:
+    own: list[ComplianceFinding]
+    competitors: list[ComplianceFinding]     # the MAX_COMPETITOR_FINDINGS most severe
+    competitors_not_shown: int
+
+    @property
+    def count(self) -> int:
+        return len(self.own) + len(self.competitors) + self.competitors_not_shown
+
+
+@dataclass(frozen=True)
 class ComplianceFinding:
     own: bool
     name: str
@@ -61,8 +74,8 @@ class ComplianceFinding:
     excerpts: list[Excerpt]
 
 
-def compliance_findings(store: Store, period: Period) -> list[ComplianceFinding]:
-    """Our listings' breaches (newest alert first), then competitors' (most severe first)."""
+def compliance_findings(store: Store, period: Period) -> ComplianceSection:
+    """Our listings' breaches (newest alert first) and competitors' (most severe, then most breaches, first)."""
     alerts = [a for a in store.alerts_between(period.start, period.end) if a.category == "compliance"]
     insights = [row for row in store.insights(kind=COMPETITOR_COMPLIANCE) if period.covers(row.last_seen)]
     ids = {_product_id(alert.evidence, alert.subject) for alert in alerts} | {row.product_id for row in insights}
@@ -73,7 +86,7 @@ def compliance_findings(store: Store, period: Period) -> list[ComplianceFinding]
                        severity=str(row.detail.get("severity", "info")), seen_at=row.last_seen, state=None)
               for row in insights]
     rivals.sort(key=lambda f: (_severity_rank(f.severity), -len(f.violations), f.name))
-    return own + rivals
+    return ComplianceSection(own, rivals[:MAX_COMPETITOR_FINDINGS], max(len(rivals) - MAX_COMPETITOR_FINDINGS, 0))
 
 
 def _product_id(evidence: Mapping[str, Any], subject: str | None) -> int | None:

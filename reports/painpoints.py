@@ -21,6 +21,8 @@ from store import InsightRow, ProductRow, Store
 
 MAX_THEMES = 8
 MAX_EXAMPLES = 2
+EXAMPLE_THEMES = 4
+"""Themes whose example reviews are quoted: the top ones; the chart shows the rest."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ class PainScope:
     product: ProductRow | None
     negative_reviews: int
     explained: int                  # negative reviews with at least one theme
-    themes: list[Theme]
+    themes: list[Theme]             # the largest, at most MAX_THEMES
+    quoted: list[Theme]             # the ones whose examples are shown
     other_complaints: list[str]     # labels of the clusters of complaints no theme explains
     analysed_at: datetime
     stale: bool                     # computed before the report's period began
@@ -77,9 +80,10 @@ def _scope(row: InsightRow, kind: str, name: str, product: ProductRow | None, pe
     themes = [_theme(entry) for entry in detail.get("themes", []) if _is_theme(entry)]
     themes.sort(key=lambda theme: (-theme.share, theme.theme))
     shown = themes[:MAX_THEMES]
+    quoted = shown[:EXAMPLE_THEMES]
     bars = [Bar(t.theme, t.share, f"{t.reviews}/{detail.get('negative_reviews', 0)}") for t in shown]
     return PainScope(kind=kind, name=name, product=product, negative_reviews=int(detail.get("negative_reviews", 0)),
-                     explained=int(detail.get("explained", 0)), themes=shown,
+                     explained=int(detail.get("explained", 0)), themes=shown, quoted=quoted,
                      other_complaints=[str(extra.get("label")) for extra in detail.get("extra_themes", [])
                                        if isinstance(extra, dict) and extra.get("label")],
                      analysed_at=row.last_seen, stale=row.last_seen < period.start, chart=share_bars(bars),

@@ -4,7 +4,9 @@ A keyword's band is per platform, as `agent.py scan` prints it: the competitors 
 that platform during the period (own listings excluded). Its course over the period is sampled once per crawl
 pass: observations closer together than SAMPLE_GAP belong to one pass, and at the end of each pass the band is
 taken over every competitor's latest price known by then. Charts are drawn for our products and the
-TOP_COMPETITOR_CHARTS best-ranked competitors of each keyword; the rest are rows of a table.
+TOP_COMPETITOR_CHARTS best-ranked competitors of each keyword; the rest are rows of a table. A keyword's charts
+share one time axis, from its first observation in the period to the period's end: a store that began watching
+yesterday gets readable charts of that day instead of a week squeezed into its last pixels.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from markupsafe import Markup
 
@@ -80,42 +82,53 @@ def keyword_prices(store: Store, period: Period, zone: tzinfo) -> tuple[list[Key
         rivals = sorted((products[pid] for pid in ranks if not products[pid].own),
                         key=lambda p: (ranks[p.id], p.id))
         band_course = band_points({p.id: histories.get(p.id, []) for p in rivals})
+        start = _first_observation([histories.get(p.id, []) for p in [*own, *rivals]], period)
         latest = [histories[p.id][-1].price for p in rivals if p.id in histories]
         result.append(KeywordPrices(
             platform, keyword, PriceBand.of(latest),
-            own=[_product_prices(p, ranks.get(p.id), histories.get(p.id, []), band_course, period, zone,
-                                 chart=True) for p in own],
-            competitors=[_product_prices(p, ranks[p.id], histories.get(p.id, []), band_course, period, zone,
-                                         chart=index < TOP_COMPETITOR_CHARTS) for index, p in enumerate(rivals)]))
+            own=[_product_prices(p, ranks.get(p.id), histories.get(p.id, []), band_course, (start, period.end),
+                                 zone, chart=True) for p in own],
+            competitors=[_product_prices(p, ranks[p.id], histories.get(p.id, []), band_course, (start, period.end),
+                                         zone, chart=index < TOP_COMPETITOR_CHARTS)
+                         for index, p in enumerate(rivals)]))
         grouped_own.update(p.id for p in own)
-    alone = [_product_prices(p, None, histories.get(p.id, []), [], period, zone, chart=True)
-             for p in own_products if p.id not in grouped_own]
+    alone = [_product_prices(p, None, rows, [], (_first_observation([rows], period), period.end), zone, chart=True)
+             for p in own_products if p.id not in grouped_own for rows in [histories.get(p.id, [])]]
     return result, alone
 
 
 def band_points(histories: dict[int, Sequence[PriceRow]]) -> list[BandPoint]:
-    """The band at the end of each crawl pass over the competitors' latest prices known by then."""
+    """The band of each crawl pass over the competitors' latest prices known at its end, placed at its start (a
+    pass is one look at the market, however long it took)."""
     moments = sorted(row.observed_at for rows in histories.values() for row in rows)
-    pass_ends = [moment for index, moment in enumerate(moments)
-                 if index + 1 == len(moments) or moments[index + 1] - moment > SAMPLE_GAP]
+    passes: list[tuple[datetime, datetime]] = []
+    for index, moment in enumerate(moments):
+        if index == 0 or moment - moments[index - 1] > SAMPLE_GAP:
+            passes.append((moment, moment))
+        else:
+            passes[-1] = (passes[-1][0], moment)
     timelines = [([row.observed_at for row in rows], rows) for rows in histories.values() if rows]
     points = []
-    for end in pass_ends:
+    for start, end in passes:
         known = [rows[seen - 1].price for times, rows in timelines if (seen := bisect_right(times, end))]
         band = PriceBand.of(known)
         if band is not None:
-            points.append(BandPoint(end, band.p25, band.median, band.p75))
+            points.append(BandPoint(start, band.p25, band.median, band.p75))
     return points
 
 
+def _first_observation(histories: Sequence[Sequence[PriceRow]], period: Period) -> datetime:
+    return min((rows[0].observed_at for rows in histories if rows), default=period.start)
+
+
 def _product_prices(product: ProductRow, rank: int | None, history: Sequence[PriceRow], band: Sequence[BandPoint],
-                    period: Period, zone: tzinfo, *, chart: bool) -> ProductPrices:
+                    axis: tuple[datetime, datetime], zone: tzinfo, *, chart: bool) -> ProductPrices:
     prices = [row.price for row in history]
     drawn = Markup("")
     if chart and history:
         line = PriceLine(product.title or product.url, [(row.observed_at, row.price) for row in history],
                          own=product.own)
-        drawn = price_chart([line], band, start=period.start, end=period.end, zone=zone)
+        drawn = price_chart([line], band, start=axis[0], end=axis[1], zone=zone)
     return ProductPrices(product=product, rank=rank, observations=len(prices), first=prices[0] if prices else None,
                          latest=prices[-1] if prices else None, low=min(prices, default=None),
                          high=max(prices, default=None), chart=drawn)

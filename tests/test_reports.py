@@ -22,11 +22,13 @@ from reports import build_report, gather_report, latest_report, write_report
 from reports.build import web_url
 from reports.charts import sparkline
 from reports.compliance import marked_segments
+from reports.prices import band_points
 from store import (
     AlertRecord,
     DeliveryRecord,
     HotTermRecord,
     PriceObservation,
+    PriceRow,
     ProductRecord,
     ReviewRecord,
     ReviewThemeRecord,
@@ -90,8 +92,8 @@ def seeded(tmp_path_factory) -> Seeded:
             hits = [SearchHit(rank=rank, product_id=pid) for rank, pid in enumerate([*competitors, own], start=1)]
             store.add_search_results("shangcheng", "露营椅", hits, observed_at=_hour(now, hours))
 
-        negatives = [("椅子质量差，一坐就坏", "质量"), ("质量不行，做工粗糙", "质量"), (HOSTILE_REVIEW, "质量"),
-                     ("噪音大，晃得厉害", "稳定")]
+        negatives = [("椅子质量差，一坐就坏", "质量"), ("质量不行，做工粗糙", "质量"), ("用了两次就断了", "质量"),
+                     (HOSTILE_REVIEW, "稳定")]
         store.add_reviews(competitors[0], [ReviewRecord(text=text, rating=1.0, review_id=f"n{i}")
                                            for i, (text, _) in enumerate(negatives)])
         store.add_reviews(competitors[0], [ReviewRecord(text="很好用，推荐", rating=5.0, review_id="p1")])
@@ -169,14 +171,15 @@ def test_the_band_and_price_change_match_the_data(seeded, week):
 
 
 def test_pain_point_shares_are_those_of_the_negative_reviews(week):
-    # three of the four negative reviews of the keyword's competitors are about 质量, one about 稳定
-    assert "75% (3/4)" in week and "25% (1/4)" in week
+    # three of the four negative reviews of the keyword's competitors are about 质量, one (the hostile one) 稳定
+    assert "75.0% (3/4)" in week and "25.0% (1/4)" in week
     assert "扶手掉漆了" in week  # our own product's pain points
 
 
 def test_crawled_text_is_escaped_everywhere(week):
     assert "<script>" not in week and "<b>粗体店" not in week and "<img" not in week
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;质量太差了" in week          # a review example and an alert title
+    assert '<span class="clause">&lt;script&gt;alert(1)&lt;/script&gt;质量太差了</span>' in week  # a review example
+    assert "<td>差评: &lt;script&gt;alert(1)&lt;/script&gt;质量太差了</td>" in week                  # an alert title
     assert "&lt;img src=x onerror=alert(2)&gt;露营" in week
     assert "&lt;b&gt;粗体店&lt;/b&gt;" in week
 
@@ -255,6 +258,23 @@ def test_long_texts_are_cut_around_their_spans():
     assert [s.marked for s in segments] == [False, True, False]
     assert segments[1].text == "最强" and segments[0].text.startswith("…") and segments[2].text.endswith("…")
     assert "".join(s.text for s in marked_segments(text, [(100, 102)], whole=True)) == text
+
+
+def test_the_band_of_each_crawl_pass_carries_earlier_prices_forward(seeded):
+    start = seeded.now - timedelta(days=2)
+
+    def row(product_id: int, minutes: float, price: float) -> PriceRow:
+        return PriceRow(id=0, product_id=product_id, run_id=None, price=price,
+                        observed_at=start + timedelta(minutes=minutes))
+
+    one_day = 24 * 60
+    histories = {1: [row(1, 0, 100.0), row(1, one_day, 80.0)], 2: [row(2, 1, 120.0)], 3: [row(3, one_day + 2, 150.0)]}
+    first, second = band_points(histories)
+    assert first.at == start and first.median == statistics.median([100.0, 120.0])
+    # the second pass saw only products 1 and 3; product 2's price of the first pass still counts
+    p25, median, p75 = statistics.quantiles([80.0, 120.0, 150.0], n=4, method="inclusive")
+    assert second.at == start + timedelta(minutes=one_day)
+    assert (second.p25, second.median, second.p75) == pytest.approx((p25, median, p75))
 
 
 def test_a_sparkline_leaves_gaps_where_a_term_was_off_the_list():
