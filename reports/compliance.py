@@ -113,7 +113,7 @@ def _finding(evidence: Mapping[str, Any], product: ProductRow | None, *, own: bo
             spans = [_span(text, v) for v in raw if str(v.get("field", "title")) == field]
             excerpts.append(Excerpt(field, marked_segments(text, [s for s in spans if s is not None],
                                                            whole=field == "title")))
-    return ComplianceFinding(own=own, name=str(title or (product.url if product else evidence.get("url", "?"))),
+    return ComplianceFinding(own=own, name=str(title or (product.url if product else evidence.get("url", "(listing no longer stored)"))),
                              url=str(evidence.get("url") or (product.url if product else "")) or None,
                              platform=evidence.get("platform") or (product.platform if product else None),
                              shop=evidence.get("shop") or (product.shop if product else None), severity=severity,

@@ -39,7 +39,7 @@ class ProductPrices:
     latest: float | None
     low: float | None
     high: float | None
-    chart: Markup = Markup("")
+    chart: Markup                 # empty for a product without a chart
 
     @property
     def change_pct(self) -> float | None:
@@ -60,7 +60,7 @@ class KeywordPrices:
 
     @property
     def charted(self) -> list[ProductPrices]:
-        return self.own + [c for c in self.competitors if c.chart]
+        return [item for item in self.own + self.competitors if item.chart]
 
 
 def keyword_prices(store: Store, period: Period, zone: tzinfo) -> tuple[list[KeywordPrices], list[ProductPrices]]:

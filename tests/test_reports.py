@@ -219,6 +219,18 @@ def test_the_alert_log_keeps_to_the_period_and_shows_delivery(seeded, week):
     assert "十天前的旧告警" in [line.alert.title for line in fortnight.alerts]
 
 
+def test_a_later_week_flags_old_analysis_and_lists_our_unobserved_products(seeded):
+    with open_store(seeded.config.store.path) as store:
+        report = gather_report(store, seeded.config, days=7, now=seeded.now + timedelta(days=8))
+        html = build_report(store, seeded.config, days=7, now=seeded.now + timedelta(days=8))
+    assert report.pain_points and all(scope.stale for scope in report.pain_points)
+    assert "before this period: re-run the analysis" in html
+    assert not report.keywords and not report.hot_terms and not report.alerts
+    [own] = report.ungrouped_own
+    assert own.product.title == seeded.own_title and own.latest is None and not own.chart
+    assert "(no price observed in the period)" in html
+
+
 def test_latest_crawl_runs_are_in_the_header(week):
     assert "ProductItem 5" in week
 
@@ -288,7 +300,7 @@ def test_a_report_of_a_real_crawl_of_the_demo_marketplace(tmp_path, marketplace)
     config_path = fast_config(tmp_path, marketplace.sites)
     crawl = subprocess.run([sys.executable, str(ROOT / "agent.py"), "--config", str(config_path), "scan", "-k",
                             "充电宝", "-p", "laodian", "--no-reviews", "--json"],
-                           capture_output=True, text=True, timeout=300)
+                           check=False, capture_output=True, text=True, timeout=300)
     assert crawl.returncode == 0, crawl.stderr
     result = runner.invoke(app, ["--config", str(config_path), "report", "--json"])
     assert result.exit_code == ExitCode.OK, result.output
