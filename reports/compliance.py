@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from config import SEVERITIES
 from reports.period import Period
 from store import ProductRow, Store
 
 COMPETITOR_COMPLIANCE = "competitor_compliance"
 CONTEXT = 24
 """Characters kept either side of a span in a long text (a description), so a breach reads in its sentence."""
-SEVERITY_ORDER = ("critical", "warning", "info")
 MAX_COMPETITOR_FINDINGS = 20
 """Competitors' breaches are intelligence, not the operator's risk: the most severe are listed, the rest counted."""
 
@@ -97,7 +97,8 @@ def _product_id(evidence: Mapping[str, Any], subject: str | None) -> int | None:
 
 
 def _severity_rank(severity: str) -> int:
-    return SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
+    """0 for the most severe; an unknown severity after all known ones."""
+    return len(SEVERITIES) - 1 - SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
 def _finding(evidence: Mapping[str, Any], product: ProductRow | None, *, own: bool, severity: str,

@@ -21,7 +21,7 @@ from nlp import insights
 from reports import build_report, gather_report, latest_report, write_report
 from reports.build import web_url
 from reports.charts import sparkline
-from reports.compliance import marked_segments
+from reports.compliance import MAX_COMPETITOR_FINDINGS, marked_segments
 from reports.prices import band_points
 from store import (
     AlertRecord,
@@ -262,6 +262,25 @@ def test_report_command_prints_the_path_and_json(seeded, tmp_path):
 def test_report_command_refuses_a_bad_period(seeded):
     result = runner.invoke(app, ["--config", str(seeded.config_path), "report", "--days", "0"])
     assert result.exit_code == ExitCode.USAGE
+
+
+def test_competitors_breaches_are_listed_most_severe_first_up_to_a_cap(tmp_path):
+    config = load_config(fast_config(tmp_path))
+    now = utc_now()
+    with open_store(config.store.path) as store:
+        for index in range(MAX_COMPETITOR_FINDINGS + 2):
+            severity = "critical" if index == MAX_COMPETITOR_FINDINGS + 1 else "info"
+            title = f"第一品牌露营椅{index}"
+            product_id = store.upsert_product(ProductRecord(platform="shangcheng", url=f"{SHOP}/{index}", title=title))
+            violation = {"field": "title", "match": "第一", "start": 0, "end": 2, "category": "absolute",
+                         "rule": "absolute.rank", "law": "《广告法》第九条第三项", "suggestion": "删除"}
+            store.upsert_insight("competitor_compliance", str(product_id),
+                                 {"severity": severity, "title": title, "violations": [violation]},
+                                 product_id=product_id, seen_at=now)
+        section = gather_report(store, config, days=1, now=now).compliance
+    assert section.count == MAX_COMPETITOR_FINDINGS + 2 and section.competitors_not_shown == 2
+    assert section.competitors[0].severity == "critical"
+    assert [s.text for s in section.competitors[0].excerpts[0].segments if s.marked] == ["第一"]
 
 
 def test_long_texts_are_cut_around_their_spans():
