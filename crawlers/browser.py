@@ -74,8 +74,6 @@ def find_chromium(configured: str | os.PathLike | None = None) -> str:
         f"{ENV_VAR} / crawl.chromium_path to a Chromium or Chrome executable")
 
 
-
-
 # --- The browser path through scrapy-playwright ------------------------------------------------------------------
 
 # Chromium otherwise phones home (updates, sync, field trials); on closed networks those connections fail noisily.

@@ -16,7 +16,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crawlers.extract import Page
+    from crawlers.parsed_page import Page
 
 # Real detail sections run from a few hundred to a few thousand characters; anything longer is nearly always a
 # container chosen too wide (specs, service terms, the whole body). The cap keeps such a mistake from bloating

@@ -23,9 +23,9 @@ from config import Config, PageProfile, Platform
 from crawlers.browser import JsonCapture, StopCheck, run_steps
 from crawlers.description import clean_description
 from crawlers.encoding import decode_html
-from crawlers.extract import Page as ParsedPage
 from crawlers.extract import extract_parsed
 from crawlers.items import HotTerm, HotTermsItem, ProductItem, Review, ReviewsPageItem, SearchHit, SearchPageItem
+from crawlers.parsed_page import Page as ParsedPage
 from crawlers.profiles import read_items, read_page
 
 logger = logging.getLogger(__name__)
