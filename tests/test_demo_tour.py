@@ -1,0 +1,65 @@
+"""The demo's main job end to end: real marketplace, real crawls (Scrapy and Chromium), real SQLite, the real
+outbox into the local SMTP capture; the scenario's step-1 incidents must each be caught by an alert."""
+
+from __future__ import annotations
+
+import email
+import shutil
+from email import policy
+
+import pytest
+
+from agent import scan_plan
+from demo_tour import EXPECTED_ALERTS, check_events, run_tour
+from store import AlertRow
+from tests.conftest import ROOT
+
+
+def camping_only(config):
+    """One keyword (the one the scenario's undercut happens on) and every own product, to keep the test short."""
+    return scan_plan(config, list(config.platforms), ["露营椅"], None, 5, True)
+
+
+@pytest.mark.integration
+def test_two_cycles_catch_every_scripted_incident_and_mail_them(tmp_path):
+    config_path = tmp_path / "config.toml"
+    shutil.copy(ROOT / "config.toml", config_path)
+    tour = run_tour(config_path, plan_for=camping_only)
+    first, second = tour.cycles
+    assert not first.failed_platforms and not second.failed_platforms
+    caught = {check.event["kind"]: [a.kind for a in check.caught_by] for check in tour.checks}
+    assert set(caught) >= {"competitor_undercut", "below_cost", "negative_burst", "own_low_stock"}
+    assert all(caught.values()), f"every incident is caught: {caught}"
+    assert caught["negative_burst"].count("negative_review") == 8, "each review of the burst alerts once"
+    assert not [a for a in first.alerts if a.kind in ("negative_review", "competitor_undercut")], \
+        "the first cycle is the baseline: old reviews and standing prices are not news"
+    saved = second.delivery.eml_paths
+    assert saved and all(path.parent == tmp_path / "var" / "outbox" for path in saved)
+    below_cost = next(a for a in second.alerts if a.kind == "price_below_cost")
+    mails = [email.message_from_bytes(path.read_bytes(), policy=policy.default) for path in saved]
+    alone = [mail for mail in mails if "Own price below cost" in (mail["Subject"] or "")]
+    assert sorted(mail["To"] for mail in alone) == ["ops-oncall@example.com", "shop-digest@example.com"], \
+        "a critical alert goes out on its own, once to each recipient its routes name"
+    assert below_cost.title in alone[0].get_body(("plain",)).get_content()
+
+
+def alert(alert_id, kind, subject, **evidence):
+    from datetime import datetime, timezone
+    now = datetime(2026, 11, 27, tzinfo=timezone.utc)
+    return AlertRow(id=alert_id, dedup_key=f"k{alert_id}", kind=kind, severity="warning", title="t", subject=subject,
+                    evidence=evidence, state="new", created_at=now, updated_at=now, delivery_attempts=0,
+                    next_attempt_at=None, delivered_at=None, last_error=None)
+
+
+def test_events_are_matched_to_alerts_by_product_and_kind():
+    products = {1: ("sc", "A1"), 2: ("sc", "B2"), 3: ("ld", "C3")}
+    events = [{"kind": "competitor_undercut", "platform": "sc", "item_id": "B2"},
+              {"kind": "below_cost", "platform": "ld", "item_id": "C3"},
+              {"kind": "stock_out", "platform": "kg", "item_id": "Z9"},
+              {"kind": "price_jitter", "platform": "sc", "item_id": None}]
+    alerts = [alert(10, "competitor_undercut", "1", competitor_product_id=2),
+              alert(11, "price_out_of_band", "3")]
+    checks, untracked = check_events(events, alerts, products)
+    assert [(c.event["kind"], [a.id for a in c.caught_by]) for c in checks] == [
+        ("competitor_undercut", [10]), ("below_cost", [])], "a band alert does not count as the below-cost one"
+    assert untracked == [events[2]] and "price_jitter" not in EXPECTED_ALERTS
