@@ -17,8 +17,8 @@ Memory. A crawl of --pages product pages (cycling over the kuaigou products with
 them all) while the summed VmRSS (and PSS) of the crawl process and all its descendants (Playwright's driver and
 every Chromium process) is sampled every 0.5 s from /proc. RSS counts shared pages once per process, so it
 overstates; PSS does not. RSS is "flat" when its median over the 5 % of pages (at least 20) after the first
-quarter (pages 500-600 of 2,000) and over the last 5 % differ by at most 10 %. Open Chromium renderer processes are counted too: a page
-leak shows as renderers piling up, since the run's stats do not include scrapy-playwright's page counters.
+quarter (pages 500-600 of 2,000) and over the last 5 % differ by at most 10 %. Open Chromium renderer processes are
+counted too, and the run's own browser counters (pages opened and closed) show whether any page leaked.
 
     .venv/bin/python bench/bench_browser_crawl.py [--pages 2000] [--rounds 2] [--quick]
 
@@ -261,7 +261,7 @@ def memory_run(products: list[str], sites: dict[str, str], work: Path, pages: in
             "peak_pss_mb": round(max(s.pss for s in sampler.samples) / MB),
             "early": early, "late": late, "rss_growth": round(late["rss_mb"] / early["rss_mb"] - 1, 3),
             "flat": late["rss_mb"] <= early["rss_mb"] * (1 + FLAT_TOLERANCE),
-            "max_renderers": max(s.renderers for s in sampler.samples)}
+            "max_renderers": max(s.renderers for s in sampler.samples), "browser": stats.get("browser")}
 
 
 def main() -> int:

@@ -75,20 +75,28 @@ class StorePipeline:
         assert self.store is not None
         if self.batched == 0:
             self.batch.enter_context(self.store.transaction())
-            from twisted.internet import reactor  # the reactor Scrapy installed: imported late on purpose
-
-            self.commit_call = reactor.callLater(BATCH_SECONDS, self.commit_batch)
+            self.commit_call = self.schedule_commit()
         self.batched += 1
+        known_products = set(self.product_ids)
         try:
             with self.store.transaction():  # inside the batch: a savepoint, rolled back alone when refused
                 self._write(item)
         except (st.InvalidRecordError, st.ProductConflictError) as exc:
+            for url in set(self.product_ids) - known_products:  # their rows went with the savepoint
+                del self.product_ids[url]
             self.items["dropped"] += 1
             raise DropItem(f"item from {getattr(item, 'url', '?')} not stored: {exc}") from exc
         finally:
             if self.batched >= BATCH_ITEMS:
                 self.commit_batch()
         return item
+
+    def schedule_commit(self) -> Any:
+        """Commit the batch BATCH_SECONDS from now even if no further item comes (a stalled crawl must not hold the
+        store's write lock)."""
+        from twisted.internet import reactor  # the reactor Scrapy installed; importing it earlier would install one
+
+        return reactor.callLater(BATCH_SECONDS, self.commit_batch)
 
     def commit_batch(self) -> None:
         """Commit the items written since the last commit (none: nothing to do)."""

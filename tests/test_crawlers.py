@@ -4,10 +4,17 @@ real SQLite file, checked against the marketplace's ground truth."""
 from __future__ import annotations
 
 import time
+from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
+from scrapy.exceptions import DropItem
 
+from config import load_config
 from conftest import fast_config
+from crawlers.items import ProductItem, Review, ReviewsPageItem
+from crawlers.middlewares import CONFIG_KEY
+from crawlers.pipelines import BATCH_ITEMS, StorePipeline
 from crawlers.run import CrawlPlan, run_crawl
 from demo_market.launcher import launch
 from demo_market.world import build_world
@@ -246,3 +253,56 @@ def test_a_page_slower_than_the_timeout_is_retried_then_reported(fresh):
                                           ("shangcheng", base + "/item/SC10001.html")])
     assert run.stats["retries"] == 1 and run.stats["items"]["prices"] == 1
     assert run.stats["platforms"]["shangcheng"]["errors"] == {"DownloadTimeoutError": 1}
+
+
+# --- the store pipeline's batches ----------------------------------------------------------------------------------
+
+class UnscheduledPipeline(StorePipeline):
+    """The store pipeline outside a crawl (no reactor): batches commit when full and at the end only."""
+
+    def schedule_commit(self) -> None:
+        return None
+
+
+@pytest.fixture
+def pipeline(tmp_path):
+    config = load_config(fast_config(tmp_path))
+    crawler = SimpleNamespace(settings={CONFIG_KEY: config}, stats=SimpleNamespace(get_stats=dict),
+                              spider=SimpleNamespace(name="products", platforms=["shangcheng"]))
+    running = UnscheduledPipeline(crawler)
+    running.open_spider()
+    return running, tmp_path / "var" / "shopsentinel.db"
+
+
+def product(number: int) -> ProductItem:
+    return ProductItem(platform="shangcheng", url=f"http://127.0.0.1:8701/item/T{number}.html", item_id=f"T{number}",
+                       title=f"椅子 {number}", price=Decimal("89"))
+
+
+def test_items_are_committed_in_batches(pipeline):
+    running, db = pipeline
+    for number in range(BATCH_ITEMS + 1):
+        running.process_item(product(number))
+    with open_store(db) as reader:  # another connection sees committed batches only
+        assert len(reader.products()) == BATCH_ITEMS
+    running.close_spider()
+    with open_store(db) as reader:
+        assert len(reader.products()) == BATCH_ITEMS + 1
+
+
+def test_a_refused_item_is_rolled_back_alone(pipeline):
+    running, db = pipeline
+    url = "http://127.0.0.1:8701/item/T2.html"
+    running.process_item(product(1))
+    refused = ReviewsPageItem(platform="shangcheng", product_url=url, url=url,
+                              reviews=(Review(text="好", review_id="r1", rating=-1.0),))
+    with pytest.raises(DropItem, match="rating"):
+        running.process_item(refused)
+    running.process_item(ReviewsPageItem(platform="shangcheng", product_url=url, url=url,
+                                         reviews=(Review(text="好用", review_id="r2", rating=5.0),)))
+    running.close_spider()
+    with open_store(db) as reader:
+        stored = {p.url: p for p in reader.products()}
+        assert sorted(stored) == [product(1).url, url]
+        assert [r.review_id for r in reader.reviews_for(stored[url].id)] == ["r2"]
+        assert reader.get_run(running.run_id).stats["items"]["dropped"] == 1
