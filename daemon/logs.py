@@ -77,4 +77,6 @@ def setup_logging(config: Config, *, json_lines: bool = False, level: int = logg
         handler.addFilter(scrubber)  # on the handlers, so records of every logger pass through it
         root.addHandler(handler)
     root.setLevel(level)
+    # aiosmtpd (the demo's mail capture) logs every SMTP command of every connection at INFO.
+    logging.getLogger("mail.log").setLevel(max(level, logging.WARNING))
     return path

@@ -14,12 +14,14 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType
 
 from apscheduler.executors.debug import DebugExecutor
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from config import Config
@@ -82,11 +84,13 @@ class Daemon:
         for job in JOBS:
             last = last_runs.get(job)
             start = first_start(job, schedule, last.started_at if last else None, now)
-            # A missed digest goes out at once; the cron trigger alone would wait for tomorrow's.
-            catch_up = {"next_run_time": start} if job == DIGEST_JOB and start == now else {}
-            self._scheduler.add_job(self._run_job, trigger_for(job, schedule, start), args=[job], id=job, name=job,
-                                    **catch_up)
-            log.info("job %s: first run at %s", job, start.astimezone(schedule.tzinfo).isoformat(timespec="seconds"))
+            trigger = trigger_for(job, schedule, start)
+            # The first run is set here, jitter included: by the time the scheduler starts, `start` may be a moment
+            # in the past, and a trigger asked then would skip to the next interval (the cron trigger to tomorrow,
+            # missing the catch-up digest).
+            first = start if job == DIGEST_JOB else trigger.get_next_fire_time(None, start)
+            self._scheduler.add_job(self._run_job, trigger, args=[job], id=job, name=job, next_run_time=first)
+            log.info("job %s: first run at %s", job, first.astimezone(schedule.tzinfo).isoformat(timespec="seconds"))
         if not self.stopping:
             self._scheduler.start()
 
@@ -103,7 +107,13 @@ class Daemon:
         self._stage = stage
 
     def _shutdown_scheduler(self) -> None:
+        # From another thread: the main thread may be inside the scheduler's job processing, which must finish
+        # (it reschedules the job that just ran) before the job stores close; shutdown() waits for its lock.
         if self._scheduler is not None and self._scheduler.running:
+            threading.Thread(target=self._stop_scheduler, name="scheduler-shutdown").start()
+
+    def _stop_scheduler(self) -> None:
+        with suppress(SchedulerNotRunningError):  # both the signal and the job's end may ask for it
             self._scheduler.shutdown(wait=False)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:

@@ -1,0 +1,322 @@
+"""The daemon: schedule computation, the store lock, platform-failure alerts, status, log scrubbing, and (marked
+integration) real `agent.py daemon` processes against the demo marketplace: --once, SIGTERM during a crawl."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from email import policy
+from email.parser import BytesParser
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from agent import ExitCode, app
+from config import load_config
+from conftest import fast_config
+from daemon.health import platform_outages, raise_outage_alerts
+from daemon.lock import DaemonLock, lock_path_for, lock_state
+from daemon.logs import SecretScrubber
+from daemon.plans import plan_for
+from daemon.schedule import (CRAWL_JOBS, DIGEST_JOB, DUE_TOGETHER_SPACING, first_start, next_run_window,
+                             trigger_for)
+from store import ProductRecord, SearchHit, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def daemon_config(directory: Path, sites: dict[str, str] | None = None, *, keywords: str = "",
+                  own_platforms: tuple[str, ...] | None = None, schedule: dict[str, str] | None = None,
+                  smtp_port: int | None = None, **crawl: object) -> Path:
+    """The demo config (see fast_config) cut down for daemon tests: `keywords` replaces the [[keywords]] tables,
+    `own_platforms` keeps only those platforms' own products, `schedule` replaces [schedule] values, and
+    `smtp_port` sends mail to a plain SMTP server on 127.0.0.1. The sentiment model of the checkout is reused
+    (training one per test would take minutes)."""
+    path = fast_config(directory, sites, **crawl)
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("[[keywords]]"), text.index("# ----", text.index("[[keywords]]"))
+    text = text[:start] + keywords + "\n\n" + text[end:]
+    if own_platforms is not None:
+        text = re.sub(r'(?m)^\[\[own_products\]\]\n(?:.+\n)*',  # one table: up to the next blank line
+                      lambda table: table[0] if re.search(r'platform = "(\w+)"', table[0])[1] in own_platforms
+                      else "", text)
+    for key, value in (schedule or {}).items():
+        text, found = re.subn(rf'(?m)^{key} = .*$', f"{key} = {value}", text, count=1)
+        assert found, key
+    if smtp_port is not None:
+        text = re.sub(r'(?m)^host = "".*$', 'host = "127.0.0.1"', text, count=1)
+        text = re.sub(r"(?m)^port = 587.*$", f"port = {smtp_port}", text, count=1)
+        text = re.sub(r'(?m)^security = "starttls".*$', 'security = "plain"', text, count=1)
+        text = re.sub(r"(?m)^timeout_s = .*$", "timeout_s = 5.0", text, count=1)
+    path.write_text(text, encoding="utf-8")
+    models = directory / "var" / "models"
+    models.parent.mkdir(parents=True, exist_ok=True)
+    if (ROOT / "var" / "models").is_dir() and not models.exists():
+        models.symlink_to(ROOT / "var" / "models")
+    return path
+
+
+def agent(config: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "agent.py"), "--config", str(config), *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def config(tmp_path):
+    return load_config(daemon_config(tmp_path))
+
+
+# --- schedule ---------------------------------------------------------------------------------------------------
+
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai, after the 08:30 digest
+
+
+def test_jobs_never_run_start_now_in_pipeline_order(config):
+    starts = [first_start(job, config.schedule, None, NOW) for job in CRAWL_JOBS]
+    assert starts == [NOW + i * DUE_TOGETHER_SPACING for i in range(len(CRAWL_JOBS))]
+
+
+def test_a_job_runs_one_interval_after_its_last_start(config):
+    last = NOW - timedelta(minutes=10)
+    assert first_start("prices", config.schedule, last, NOW) == last + timedelta(minutes=30)
+    assert first_start("hot_terms", config.schedule, last, NOW) == last + timedelta(hours=1)
+    overdue = NOW - timedelta(hours=3)
+    assert first_start("reviews", config.schedule, overdue, NOW) == NOW + 2 * DUE_TOGETHER_SPACING
+
+
+def test_next_run_window_spans_the_jitter(config):
+    window = next_run_window("prices", config.schedule, NOW - timedelta(minutes=10), NOW)
+    assert window.latest - window.earliest == timedelta(minutes=5)
+    digest = next_run_window(DIGEST_JOB, config.schedule, NOW - timedelta(minutes=20), NOW)
+    assert digest.earliest == digest.latest
+
+
+def test_jitter_delays_each_run_by_up_to_the_configured_amount(config):
+    start = NOW + timedelta(minutes=1)
+    trigger = trigger_for("prices", config.schedule, start)
+    delays = [trigger.get_next_fire_time(None, NOW) - start for _ in range(200)]
+    assert all(timedelta(0) <= delay <= timedelta(minutes=5) for delay in delays)
+    assert max(delays) - min(delays) > timedelta(minutes=1), "the delays are random, not one fixed offset"
+    later = trigger.get_next_fire_time(start, start)
+    assert timedelta(minutes=30) <= later - start <= timedelta(minutes=35)
+
+
+def test_digest_runs_at_the_local_time_of_the_configured_zone(config):
+    before = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)  # 08:00 in Shanghai
+    digest = first_start(DIGEST_JOB, config.schedule, None, before)
+    assert digest == datetime(2026, 3, 2, 8, 30, tzinfo=SHANGHAI)
+    after = first_start(DIGEST_JOB, config.schedule, None, NOW)  # a fresh install waits for the next 08:30
+    assert after == datetime(2026, 3, 3, 8, 30, tzinfo=SHANGHAI)
+    fire = trigger_for(DIGEST_JOB, config.schedule, after).get_next_fire_time(None, NOW)
+    assert fire == datetime(2026, 3, 3, 8, 30, tzinfo=SHANGHAI)
+
+
+def test_a_digest_missed_while_the_daemon_was_down_goes_out_at_start(config):
+    yesterday = datetime(2026, 3, 1, 0, 30, tzinfo=timezone.utc)  # yesterday's 08:30 digest ran
+    assert first_start(DIGEST_JOB, config.schedule, yesterday, NOW) == NOW
+    today = datetime(2026, 3, 2, 0, 30, tzinfo=timezone.utc)
+    assert first_start(DIGEST_JOB, config.schedule, today, NOW) == datetime(2026, 3, 3, 8, 30, tzinfo=SHANGHAI)
+
+
+# --- lock -------------------------------------------------------------------------------------------------------
+
+def test_lock_state_names_the_holder_and_is_free_after_release(tmp_path):
+    path = lock_path_for(tmp_path / "shop.db")
+    assert not lock_state(path).held
+    with DaemonLock(path):
+        state = lock_state(path)
+        assert state.held and state.holder.pid == os.getpid()
+    assert not lock_state(path).held
+
+
+def test_a_second_daemon_on_the_same_database_refuses_to_start(tmp_path):
+    config = daemon_config(tmp_path)
+    with DaemonLock(lock_path_for(load_config(config).store.path)):
+        result = agent(config, "daemon", "--once", timeout=120)
+    assert result.returncode == ExitCode.ALREADY_RUNNING == 75
+    assert f"pid {os.getpid()}" in result.stderr and "already runs" in result.stderr
+    with open_store(load_config(config).store.path) as store:
+        assert store.job_runs() == [], "the refused daemon did nothing"
+
+
+def test_a_killed_holder_leaves_no_lock_behind(tmp_path):
+    path = lock_path_for(tmp_path / "shop.db")
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
+                               "from daemon.lock import DaemonLock\n"
+                               f"with DaemonLock(Path({str(path)!r})):\n    print('held', flush=True); time.sleep(60)"],
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    assert lock_state(path).holder.pid == holder.pid
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    assert not lock_state(path).held
+
+
+# --- platform failures ------------------------------------------------------------------------------------------
+
+def finished_run(store, failed: dict[str, bool]) -> None:
+    run_id = store.begin_run("search")
+    store.finish_run(run_id, "ok", stats={"platforms": {
+        key: {"pages": 0 if bad else 5, "errors": {"http_500": 3} if bad else {}, "failed": bad}
+        for key, bad in failed.items()}})
+
+
+def test_a_platform_failing_n_runs_in_a_row_raises_one_system_alert(config):
+    with open_store(config.store.path) as store:
+        finished_run(store, {"laodian": True, "shangcheng": False})  # before the streak: a success
+        finished_run(store, {"laodian": False, "shangcheng": True})
+        finished_run(store, {"laodian": True})
+        finished_run(store, {"laodian": True, "shangcheng": False})
+        assert platform_outages(store, 3) == []
+        finished_run(store, {"laodian": True})
+        [outage] = platform_outages(store, 3)
+        assert (outage.platform, outage.failed_runs, outage.errors) == ("laodian", 3, {"http_500": 3})
+        first = store.runs(limit=3)[-1]
+        assert outage.since == first.started_at
+        [alert_id] = raise_outage_alerts(store, config)
+        assert raise_outage_alerts(store, config) == [], "the same outage within the cooldown is not raised again"
+        alert = store.get_alert(alert_id)
+    assert (alert.category, alert.severity, alert.kind, alert.subject) == ("system", "critical",
+                                                                          "platform_unreachable", "laodian")
+    assert alert.title.startswith("platform 老店 (laodian) unreachable since ")
+    assert alert.dedup_key == "system:platform_unreachable:laodian"
+
+
+# --- plans ------------------------------------------------------------------------------------------------------
+
+def test_review_jobs_crawl_competitors_from_the_latest_listings_and_own_products(tmp_path):
+    config = load_config(daemon_config(tmp_path, keywords='[[keywords]]\nterm = "露营椅"\nplatforms = ["shangcheng"]\n'
+                                                          'top = 2'))
+    with open_store(config.store.path) as store:
+        assert plan_for("reviews", config, store) is None, "no listing known before the first prices run"
+        ids = [store.upsert_product(ProductRecord(platform="shangcheng", url=f"http://x/item/C{i}.html",
+                                                  item_id=f"C{i}")) for i in range(3)]
+        store.add_search_results("shangcheng", "露营椅", [SearchHit(rank=i + 1, product_id=pid)
+                                                          for i, pid in enumerate(ids)])
+        reviews = plan_for("reviews", config, store)
+        own = plan_for("own_reviews", config, store)
+    assert reviews.review_products == [("shangcheng", "http://x/item/C0.html", "C0"),
+                                       ("shangcheng", "http://x/item/C1.html", "C1")]
+    assert len(own.review_products) == len(config.own_products)
+    prices = plan_for("prices", config, None)
+    assert prices.keywords == [("露营椅", ["shangcheng"], 2)] and len(prices.products) == len(config.own_products)
+    assert not prices.reviews and plan_for("hot_terms", config, None).hot_terms
+
+
+# --- status and logs --------------------------------------------------------------------------------------------
+
+def test_status_json_reports_jobs_outbox_database_and_lock(tmp_path):
+    config_path = daemon_config(tmp_path)
+    config = load_config(config_path)
+    with open_store(config.store.path) as store:
+        run_id = store.begin_job("prices")
+        store.finish_job(run_id, "ok", {"pages": 12})
+        store.begin_job("hot_terms")
+    result = CliRunner().invoke(app, ["--config", str(config_path), "status", "--json"])
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.output)
+    jobs = {job["job"]: job for job in status["jobs"]}
+    assert list(jobs) == [*CRAWL_JOBS, DIGEST_JOB]
+    assert jobs["prices"]["last_run"]["status"] == "ok" and jobs["prices"]["last_run"]["stats"] == {"pages": 12}
+    assert jobs["hot_terms"]["last_run"]["status"] == "running" and jobs["reviews"]["last_run"] is None
+    started = datetime.fromisoformat(jobs["prices"]["last_run"]["started_at"])
+    assert datetime.fromisoformat(jobs["prices"]["next_run"]["earliest"]) == started + timedelta(minutes=30)
+    assert status["daemon"] == {"held": False, "holder": None}
+    assert status["pending_deliveries"] == 0 and status["database"]["bytes"] > 0
+
+
+def test_log_records_never_carry_a_secret():
+    scrubber = SecretScrubber(["hunter2-password"])
+    record = logging.LogRecord("smtp", logging.ERROR, __file__, 1, "login as %s with %s failed", ("ops", "hunter2-password"),
+                               None)
+    scrubber.filter(record)
+    assert record.getMessage() == "login as ops with [secret] failed"
+
+
+# --- real daemons against the demo marketplace ------------------------------------------------------------------
+
+SMALL_KEYWORDS = '[[keywords]]\nterm = "充电宝"\nplatforms = ["laodian"]\ntop = 3'
+
+
+@pytest.mark.integration
+def test_once_runs_every_job_and_status_shows_them(tmp_path, marketplace):
+    config = daemon_config(tmp_path, marketplace.sites, keywords=SMALL_KEYWORDS, own_platforms=("laodian",),
+                           schedule={"jitter": '"0s"'})
+    result = agent(config, "daemon", "--once")
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open_store(load_config(config).store.path) as store:
+        runs = store.latest_job_runs()
+        kinds = sorted(run.kind for run in store.runs())
+        prices = store.latest_prices()
+    assert {job: run.status for job, run in runs.items()} == {job: "ok" for job in [*CRAWL_JOBS, DIGEST_JOB]}
+    assert kinds == ["hot_terms", "reviews", "reviews", "search"]  # prices searches; both review jobs read reviews
+    assert prices, "the prices job stored prices"
+    assert Path(runs["digest"].stats.get("report", "")).is_file(), runs["digest"].stats
+    status = json.loads(agent(config, "status", "--json").stdout)
+    assert all(job["last_run"]["status"] == "ok" for job in status["jobs"])
+    assert (tmp_path / "var" / "logs" / "daemon.log").read_text(encoding="utf-8").count("job prices: ok") == 1
+
+
+@pytest.mark.integration
+def test_sigterm_during_a_crawl_stops_cleanly_with_the_data_committed(tmp_path, marketplace):
+    config_path = daemon_config(tmp_path, marketplace.sites, keywords=SMALL_KEYWORDS, own_platforms=("laodian",),
+                                schedule={"jitter": '"0s"'}, download_delay_s=0.3, concurrency_per_domain=1)
+    config = load_config(config_path)
+    daemon = subprocess.Popen([sys.executable, str(ROOT / "agent.py"), "--config", str(config_path), "daemon"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if config.store.path.exists():
+                with open_store(config.store.path) as store:
+                    crawling = [run for run in store.runs(status="running") if run.kind == "search"]
+                    if crawling and store.latest_prices():
+                        break
+            time.sleep(0.3)
+        else:
+            pytest.fail("the prices crawl never started")
+        daemon.send_signal(signal.SIGTERM)
+        _, stderr = daemon.communicate(timeout=120)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert daemon.returncode == 0, stderr[-3000:]
+    with open_store(config.store.path) as store:
+        assert store.runs(status="running") == [], "the interrupted crawl closed its run"
+        assert store.latest_prices(), "what the crawl read before the stop is committed"
+        jobs = store.latest_job_runs()
+    assert jobs["hot_terms"].status == "ok"
+    assert jobs["prices"].status == "interrupted"
+    assert "reviews" not in jobs, "no job started after the stop"
+    assert not lock_state(lock_path_for(config.store.path)).held
+    assert "SIGTERM received" in stderr and "daemon stopped" in stderr
+
+
+@pytest.mark.integration
+def test_a_platform_failing_every_run_raises_an_alert_that_is_delivered(tmp_path, fresh_marketplace):
+    fresh_marketplace.add_fault(kind="status", status=500, platform="laodian")
+    config_path = daemon_config(tmp_path, fresh_marketplace.sites, keywords=SMALL_KEYWORDS, own_platforms=("laodian",),
+                                schedule={"jitter": '"0s"', "platform_failure_alert": "2"}, retries=0)
+    result = agent(config_path, "daemon", "--once")
+    assert result.returncode == 0, result.stderr[-3000:]
+    config = load_config(config_path)
+    with open_store(config.store.path) as store:
+        [alert] = store.alerts(kind="platform_unreachable")
+        jobs = store.latest_job_runs()
+        deliveries = store.deliveries(alert_id=alert.id)
+    assert alert.subject == "laodian" and "unreachable since" in alert.title
+    assert alert.evidence["failed_runs"] == 2, "raised on the second failed run (hot terms, then prices)"
+    assert jobs["prices"].stats["outage_alerts"] == [alert.id]
+    assert {(d.destination, d.kind, d.state) for d in deliveries} >= {("ops-oncall@example.com", "immediate", "sent")}
+    subjects = [BytesParser(policy=policy.default).parsebytes(path.read_bytes())["Subject"]
+                for path in (tmp_path / "var" / "outbox").glob("*.eml")]
+    assert any("unreachable" in subject for subject in subjects), subjects
