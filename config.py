@@ -665,7 +665,7 @@ class AlertRoute(_Model):
 
 class AlertSettings(_Model):
     cooldown: Duration = "6h"           # the same alert (dedup key) is not sent again within this
-    digest: StrictBool = True           # batch non-immediate alerts into one e-mail at schedule.digest
+    digest: StrictBool = True           # one message per recipient: at the end of a scan, at schedule.digest in the daemon
     critical_immediate: StrictBool = True  # critical alerts skip the digest
     webhooks: dict[str, Webhook] = Field(default_factory=dict)
     routes: tuple[AlertRoute, ...] = ()
