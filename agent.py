@@ -857,8 +857,8 @@ def nlp_train(
     held-out metrics per source. The next `nlp analyse` re-scores every review with the new model."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from nlp.analysis import corpus_cache, models_directory
-    from nlp.corpus import CorpusUnavailable
+    from nlp.analysis import models_directory
+    from nlp.corpus import DEFAULT_CACHE, CorpusUnavailable
     from nlp.sentiment import save, train, weak_labels
 
     config = config_from(ctx)
@@ -871,7 +871,7 @@ def nlp_train(
     with progress:
         task = progress.add_task("training the sentiment model", total=None)
         try:
-            model = train(extra=extra, cache=corpus_cache(config),
+            model = train(extra=extra, cache=DEFAULT_CACHE,
                           progress=lambda stage: progress.update(task, description=stage))
         except CorpusUnavailable as exc:
             fail(str(exc), ExitCode.UNAVAILABLE)

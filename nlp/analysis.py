@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config import Config
-from nlp import insights, painpoints, scopes
-from nlp.sentiment import SentimentModel, ensure_model
+from nlp import corpus, insights, painpoints, scopes, sentiment
+from nlp.sentiment import SentimentModel
 from store import ReviewThemeRecord, Store
 
 BATCH = 2048
@@ -52,17 +52,20 @@ class AnalysisReport:
 
 
 def models_directory(config: Config) -> Path:
+    """Where `nlp train` stores the model: models/ under the config's var_dir."""
     return config.paths.var_dir / "models"
 
 
-def corpus_cache(config: Config) -> Path:
-    return config.paths.var_dir / "cache" / "corpora"
-
-
 def load_model(config: Config) -> SentimentModel:
-    """The sentiment model under the config's var_dir, trained first if there is none (corpus.CorpusUnavailable
-    when the corpus cannot be fetched for that)."""
-    return ensure_model(models_directory(config), corpus_cache(config))
+    """The model `nlp train` stored under the config's var_dir; else the one `make` set-up built into the
+    installation's var/models/ (so a config with a var_dir of its own, as in tests, does not train again); else
+    one trained now into the config's var_dir (corpus.CorpusUnavailable when the corpus cannot be fetched)."""
+    for directory in dict.fromkeys((models_directory(config), sentiment.DEFAULT_MODELS)):
+        try:
+            return sentiment.load(directory)
+        except sentiment.ModelUnavailable:
+            continue
+    return sentiment.ensure_model(models_directory(config), corpus.DEFAULT_CACHE)
 
 
 def analyse(store: Store, config: Config, *, now: datetime | None = None, progress: Progress | None = None,

