@@ -92,8 +92,8 @@ class AlertsMixin(StoreBase):
         return [_alert_row(row) for row in rows]
 
     def acknowledge_alert(self, alert_id: int) -> AlertRow:
-        """Someone is on it: a new or sent alert becomes 'acknowledged' (its dedup key stays quiet until resolved).
-        Deliveries already planned still go out, so the rest of the team hears of it too."""
+        """Someone is on it: a new or sent alert becomes 'acknowledged' (its dedup key stays quiet until resolved,
+        and the outbox no longer sends its deliveries not yet made)."""
         return self._operator_transition(alert_id, "acknowledged", allowed=("new", "sent"))
 
     def resolve_alert(self, alert_id: int) -> AlertRow:
