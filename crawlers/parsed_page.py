@@ -27,9 +27,10 @@ WHITESPACE = re.compile(r"\s+")
 class Page:
     """A parsed page and its body text stream; built once per extraction."""
 
-    def __init__(self, tree: lxml.html.HtmlElement, url: str | None) -> None:
+    def __init__(self, tree: lxml.html.HtmlElement, url: str | None, markup: str = "") -> None:
         self.tree = tree
         self.url = url
+        self.markup = markup
         self.text = ""
         self._segment_starts: list[int] = []
         self._segment_owners: list[Any] = []
@@ -47,9 +48,16 @@ class Page:
         markup = markup.replace("\x00", "") if markup else ""
         tree = _parse_tree(markup)
         if tree is None or not tree.text_content().strip():
-            repaired = _parse_tree(_drop_unclosed_comments(markup))
-            tree = repaired if repaired is not None else tree
-        return cls(tree, url) if tree is not None else None
+            repaired_markup = _drop_unclosed_comments(markup)
+            repaired = _parse_tree(repaired_markup)
+            tree, markup = (repaired, repaired_markup) if repaired is not None else (tree, markup)
+        return cls(tree, url, markup) if tree is not None else None
+
+    def dom_tree(self) -> lxml.html.HtmlElement:
+        """The page parsed again into elements with the DOM interface pyRdfa needs: a custom element lookup makes
+        every parse a tenth slower, so only pages with RDFa pay for it."""
+        tree = _parse_tree(self.markup, XmlDomHTMLParser(encoding="utf-8"))
+        return tree if tree is not None else self.tree
 
     def _build_stream(self) -> None:
         parts: list[str] = []
@@ -123,12 +131,12 @@ class Page:
         return urljoin(self.url, link) if self.url else link
 
 
-def _parse_tree(markup: str) -> lxml.html.HtmlElement | None:
+def _parse_tree(markup: str, parser: lxml.etree.HTMLParser | None = None) -> lxml.html.HtmlElement | None:
     if not markup.strip():
         return None
-    parser = XmlDomHTMLParser(encoding="utf-8")  # its elements also offer the DOM interface pyRdfa needs
     try:
-        return lxml.html.document_fromstring(markup.encode("utf-8", "replace"), parser=parser)
+        return lxml.html.document_fromstring(markup.encode("utf-8", "replace"),
+                                             parser=parser or lxml.html.HTMLParser(encoding="utf-8"))
     except (lxml.etree.ParserError, ValueError):
         return None
 

@@ -9,6 +9,7 @@ price-parser's number parser turns each amount's digits into a Decimal, guessing
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -191,21 +192,22 @@ def _merge_ranges(text: str, tokens: list[_Token]) -> list[_Token]:
 
 
 def _attach_labels(text: str, tokens: list[_Token]) -> None:
-    """Each label names the first amount after it, when nothing but a few non-digit characters lie between."""
+    """Each label names the first amount after it, when nothing but a few non-digit characters lie between. A label
+    is used once; the amount after a used label's amount is too far from it anyway (a digit lies between)."""
     labels = list(_LABEL.finditer(text))
+    ends = [label.end() for label in labels]  # ascending: matches do not overlap
+    used: set[int] = set()
     for token in tokens:
-        if token.label is not None:
+        index = bisect_right(ends, token.start) - 1  # the last label that ends before the amount
+        if token.label is not None or index < 0 or index in used:
             continue
-        for label in reversed(labels):
-            if label.end() > token.start:
-                continue
-            gap = text[label.end():token.start]
-            key = _label_key(label.group())
-            near = _TIGHT_GAP.fullmatch(gap) if len(key) == 1 else len(gap) <= _LABEL_REACH
-            if near and not re.search(r"\d", gap):
-                token.label = _LABEL_KIND[key]
-                labels.remove(label)
-            break
+        label = labels[index]
+        gap = text[label.end():token.start]
+        key = _label_key(label.group())
+        near = _TIGHT_GAP.fullmatch(gap) if len(key) == 1 else len(gap) <= _LABEL_REACH
+        if near and not re.search(r"\d", gap):
+            token.label = _LABEL_KIND[key]
+            used.add(index)
 
 
 def _currency(marker: str | None, default: str | None) -> str | None:

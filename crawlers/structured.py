@@ -157,7 +157,7 @@ def structured_nodes(page: Page, evidence: list[str]) -> list[tuple[str, list[di
         items = _safely(lambda: MicrodataExtractor().extract_items(page.tree, page.url), "microdata", evidence)
         found.append(("microdata", [_microdata_node(item) for item in items or []]))
     if _has_rdfa(page):
-        items = _safely(lambda: RDFaExtractor().extract_items(page.tree, page.url), "rdfa", evidence)
+        items = _safely(lambda: RDFaExtractor().extract_items(page.dom_tree(), page.url), "rdfa", evidence)
         found.append(("rdfa", _rdfa_nodes(items or [])))
     return found
 
