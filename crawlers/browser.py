@@ -81,8 +81,16 @@ QUIET_ARGS = ("--disable-background-networking", "--disable-component-update", "
               "--disable-quic", "--no-first-run", "--disable-gpu")
 
 
+# Memory: with site isolation every page gets its own renderer process (about 140 MB RSS each, most of it shared
+# with the others), and Chromium ignores --renderer-process-limit for isolated sites. Isolation shields a person's
+# other sites from a hostile page; a crawl only visits the configured marketplaces, so one renderer serves all its
+# pages. The GPU process (software compositing only, the GPU is off) runs inside the browser process. Measured with
+# 4 demo pages open: summed RSS of Chromium 1,239 -> 724 MB, PSS 313 -> 225 MB.
+MEMORY_ARGS = ("--disable-site-isolation-trials", "--renderer-process-limit=1", "--in-process-gpu")
+
+
 def launch_options(configured: str | os.PathLike | None = None) -> dict:
-    return {"executable_path": find_chromium(configured), "headless": True, "args": list(QUIET_ARGS)}
+    return {"executable_path": find_chromium(configured), "headless": True, "args": [*QUIET_ARGS, *MEMORY_ARGS]}
 
 
 class AbortResources:
