@@ -232,10 +232,12 @@ class MemorySampler:
                 self.samples.append(sample)
 
     def window(self, low: int, high: int) -> dict:
-        """Median RSS (total and by kind, MB) and most renderers over the samples taken at pages [low, high)."""
+        """Median RSS (total and by kind, MB), median PSS and most renderers over the samples taken at pages
+        [low, high)."""
         chosen = [s for s in self.samples if low <= s.pages < high]
         kinds = sorted({kind for s in chosen for kind in s.rss})
         return {"pages": f"{low}-{high}", "rss_mb": round(statistics.median(s.total for s in chosen) / MB),
+                "pss_mb": round(statistics.median(s.pss for s in chosen) / MB),
                 **{f"{kind}_mb": round(statistics.median(s.rss.get(kind, 0) for s in chosen) / MB) for kind in kinds},
                 "renderers": max(s.renderers for s in chosen)}
 
