@@ -1,8 +1,9 @@
 """ShopSentinel's command line: a thin layer over each stage's Python API.
 
 Exit codes: 0 success; 1 findings (e.g. `check` found violations) or a failed run; 2 usage error;
-3 configuration error; 69 command not available yet in this version (sysexits' EX_UNAVAILABLE); 75 `daemon`
-refused to start because another daemon runs on the same database (sysexits' EX_TEMPFAIL: try again later).
+3 configuration error; 69 something ShopSentinel needs is unavailable, e.g. the training corpus cannot be fetched
+(sysexits' EX_UNAVAILABLE); 75 `daemon` refused to start because another daemon runs on the same database
+(sysexits' EX_TEMPFAIL: try again later).
 """
 
 from __future__ import annotations
@@ -64,11 +65,6 @@ def config_from(ctx: typer.Context) -> Config:
         return load_config(ctx.obj["config_path"])
     except ConfigError as exc:
         fail(str(exc), ExitCode.CONFIG)
-
-
-def not_yet(command: str, issue: int) -> NoReturn:
-    fail(f"`{command}` is not available in this version yet (tracked in issue #{issue}); nothing was done.",
-         ExitCode.UNAVAILABLE)
 
 
 SITE_NOTES = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import json
 import os
 import signal
@@ -32,6 +33,7 @@ from crawlers.settings import scrapy_settings
 from crawlers.spiders import HotTermsSpider, ProductsSpider, ReviewsSpider, SearchSpider
 
 ROOT = Path(__file__).resolve().parent.parent
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
 class CrawlError(RuntimeError):
@@ -130,13 +132,16 @@ def run_crawl(config_path: str | Path, plan: CrawlPlan, *, demo_urls: dict[str, 
     (pages, items). SIGINT/SIGTERM to this process stop the child gracefully (what it stored stays stored).
     `overrides` are config tables merged over the file's (see config.load_config)."""
     command = [sys.executable, "-m", "crawlers.run", "--config", str(config_path), "--plan", plan.to_json(),
-               "--log-level", log_level]
+               "--log-level", log_level, "--parent", str(os.getpid())]
     if demo_urls:
         command += ["--demo-urls", json.dumps(demo_urls)]
     if overrides:
         command += ["--overrides", json.dumps(overrides, ensure_ascii=False)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # Its own session: a terminal's Ctrl-C reaches only this process, which forwards one SIGINT (a graceful
+    # stop); Scrapy would take a second one, straight from the terminal, as an order to stop at once.
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                             start_new_session=True)
     stderr: list[str] = []
     drain = threading.Thread(target=lambda: stderr.extend(child.stderr), daemon=True)
     drain.start()
@@ -168,6 +173,18 @@ def run_crawl(config_path: str | Path, plan: CrawlPlan, *, demo_urls: dict[str, 
         return CrawlResult(runs=[store.get_run(run_id) for run_id in run_ids], events=events)
 
 
+def stop_with_parent(parent: int | None) -> None:
+    """Ask Linux to send SIGTERM (a graceful stop) when the process that started us dies, even by SIGKILL, so a
+    killed daemon leaves no crawl running on. Elsewhere the crawl notices its closed output pipe instead."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if parent is not None and os.getppid() != parent:  # it died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawlers.run", description="Run one crawl plan (internal).")
     parser.add_argument("--config", required=True)
@@ -175,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo-urls", help="JSON object: demo site key -> base URL")
     parser.add_argument("--overrides", help="JSON object: config tables merged over the file's")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--parent", type=int, help="pid of the process to stop with")
     args = parser.parse_args(argv)
+    stop_with_parent(args.parent)
     config = load_config(args.config, overrides=json.loads(args.overrides) if args.overrides else None)
     if args.demo_urls:
         config = with_demo_urls(config, json.loads(args.demo_urls))
