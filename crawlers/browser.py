@@ -84,8 +84,7 @@ QUIET_ARGS = ("--disable-background-networking", "--disable-component-update", "
 # Memory: Chromium starts a renderer process per page (about 140 MB RSS each, much of it shared) plus a spare.
 # A soft limit of one lets pages share renderers where site isolation allows (2,000 demo pages: at most 3
 # renderers, peak summed RSS 1,569 -> 1,344 MB, peak PSS 777 -> 738 MB). Turning site isolation off as well (one
-# renderer for all)
-# looked better on 4 pages but was worse over 2,000: that renderer grew and peak PSS rose from 777 to 1,190 MB.
+# renderer for all) looked better on 4 pages but was worse over 2,000: that renderer grew, peak PSS 1,190 MB.
 MEMORY_ARGS = ("--renderer-process-limit=1",)
 
 
