@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from config import Config, ConfigError, load_config
 
@@ -157,7 +158,12 @@ def run_demo_tour(ctx: typer.Context, config: Config, *, seed: int, top: int, as
     with open_store(tour.config.store.path) as db:
         plan = plan_for(tour.config)
         tables = scan_tables(db, plan)
-        summary = last.summary(db, [term for term, _, _ in plan.keywords])
+        # Both cycles' alerts: the first one raises what was already wrong (a listing breaking the law).
+        summary = last.summary(db, [term for term, _, _ in plan.keywords],
+                               alerts=[alert for cycle in tour.cycles for alert in cycle.alerts])
+    sent = [cycle.delivery for cycle in tour.cycles if cycle.delivery is not None]
+    summary["delivery"].update(messages=sum(d.messages for d in sent),
+                               eml_paths=[str(path) for d in sent for path in d.eml_paths])
     missed = [check.event for check in tour.checks if not check.caught_by]
     if as_json:
         print(json.dumps({"sites": tour.sites, "tables": [t.to_json() for t in tables], **summary,
@@ -274,6 +280,10 @@ def run_scan_cycle(config_path: Path, config: Config, plan, *, send: bool, progr
     return cycle, tables, summary
 
 
+SHOWN_MESSAGES = 5  # saved .eml paths listed by name; the rest are counted
+SHOWN_COMPETITOR_BREACHES = 3  # competitor listings whose Advertising-Law breaches a summary shows
+
+
 def stage_printer():
     """Prints each pipeline stage as it starts, with the time since the first one."""
     import time
@@ -296,23 +306,49 @@ def show_cycle_summary(summary: dict) -> None:
         out.print(grid)
     compliance = summary["compliance"]
     for listing in compliance["own"]:
-        out.print(f"[bold red]compliance[/] {escape(str(listing['title'] or listing['url']))}")
-        for v in listing["violations"]:
-            out.print(f"  {v.get('field', 'text')}: [reverse]{escape(v['match'])}[/] {v['category']} · "
-                      f"{escape(v['law'])} → {escape(v['suggestion'] or '')}", highlight=False)
-    if compliance["competitor_listings"]:
-        out.print(f"compliance: {compliance['competitor_listings']} competitor listing(s) breach the Advertising Law "
-                  "(recorded as insights)")
+        out.print(f"[bold red]Advertising Law[/] in our listing {escape(str(listing['url']))}:", highlight=False)
+        show_violations(listing)
+    competitors = compliance["competitors"]
+    if competitors:
+        out.print(f"Advertising Law in {len(competitors)} competitor listing(s) (recorded as insights), e.g.:")
+        for listing in competitors[:SHOWN_COMPETITOR_BREACHES]:
+            out.print(f"  [dim]{escape(listing['shop'] or '')} {escape(str(listing['url']))}[/]", highlight=False)
+            show_violations(listing)
     show_raised_alerts(summary["alerts"], summary["suppressed"])
     delivery = summary["delivery"]
     if delivery is not None:
         out.print(f"delivery: {delivery['messages']} message(s) sent, {delivery['pending']} delivery(ies) pending"
                   + (f", errors: {escape('; '.join(delivery['errors']))}" if delivery["errors"] else ""),
                   highlight=False)
-        for path in delivery["eml_paths"]:
+        saved = delivery["eml_paths"]
+        for path in saved[:SHOWN_MESSAGES]:
             out.print(f"  saved {escape(path)}", highlight=False)
+        if len(saved) > SHOWN_MESSAGES:
+            out.print(f"  … and {len(saved) - SHOWN_MESSAGES} more in {escape(str(Path(saved[0]).parent))}",
+                      highlight=False)
     for name, error in summary["monitor_errors"].items():
         err.print(f"[red]monitor {name} failed:[/] {escape(error)}")
+
+
+def show_violations(listing: dict) -> None:
+    for v in listing["violations"]:
+        out.print(Text("  ").append(span_in_context(listing, v)))
+        out.print(f"    {v['severity']} · {v['category']} · {escape(v['law'])} → {escape(v['suggestion'] or '')}",
+                  highlight=False)
+
+
+def span_in_context(listing: dict, violation: dict) -> Text:
+    """The breach highlighted in the whole title, or alone for a description (the alert keeps only the title).
+    A Text is never parsed as markup, so crawled brackets print as they are."""
+    start, end = violation["start"], violation["end"]
+    whole = (listing.get("title") or "") if violation.get("field") == "title" else ""
+    if whole[start:end] == violation["match"]:
+        line = Text(whole)
+        line.stylize("bold red reverse", start, end)
+        return line
+    line = Text(f"{violation.get('field', 'text')}: …")
+    line.append(violation["match"], style="bold red reverse")
+    return line.append("…")
 
 
 def show_raised_alerts(alerts: list[dict], suppressed: int) -> None:
@@ -324,7 +360,10 @@ def show_raised_alerts(alerts: list[dict], suppressed: int) -> None:
     for column in ("id", "severity", "category", "title", "to"):
         grid.add_column(column, overflow="fold")
     for alert in alerts:
-        to = sorted({d["to"] + (" (now)" if d["kind"] == "immediate" else "") for d in alert["deliveries"]})
+        kinds: dict[str, set[str]] = {}
+        for d in alert["deliveries"]:
+            kinds.setdefault(d["to"], set()).add("now" if d["kind"] == "immediate" else d["kind"])
+        to = [f"{dest} ({' + '.join(sorted(k, reverse=True))})" for dest, k in sorted(kinds.items())]
         grid.add_row(str(alert["id"]), f"[{SEVERITY_STYLE.get(alert['severity'], '')}]{alert['severity']}[/]",
                      alert["category"] or "–", escape(alert["title"]), escape(", ".join(to)) or "outbox")
     out.print(grid)

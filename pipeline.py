@@ -38,20 +38,22 @@ class CycleReport:
     delivery: DeliveryReport | None = None
     alerts: list[AlertRow] = field(default_factory=list)  # the alerts this cycle raised
 
-    def summary(self, store: Store, keywords: Sequence[str]) -> dict[str, Any]:
+    def summary(self, store: Store, keywords: Sequence[str], *,
+                alerts: Sequence[AlertRow] | None = None) -> dict[str, Any]:
         """What an operator reads after a cycle, as plain JSON: the top pain points of each keyword, the
-        compliance violations found in own listings (alerts) and competitors' (insights), the alerts raised and
-        where they went."""
-        deliveries = {alert.id: store.deliveries(alert_id=alert.id) for alert in self.alerts}
+        compliance violations found in own listings (alerts) and competitors' (insights), the alerts raised (this
+        cycle's, or `alerts`) and where they went."""
+        raised = [store.get_alert(alert.id) for alert in (self.alerts if alerts is None else alerts)]
+        deliveries = {alert.id: store.deliveries(alert_id=alert.id) for alert in raised}
         return {
             "failed_platforms": self.failed_platforms,
             "analysis": None if self.analysis is None else asdict(self.analysis),
             "pain_points": {keyword: top_pain_points(store, keyword) for keyword in keywords},
-            "compliance": compliance_findings(store, self.alerts),
+            "compliance": compliance_findings(store, raised),
             "alerts": [{"id": alert.id, "severity": alert.severity, "category": alert.category, "kind": alert.kind,
                         "title": alert.title, "state": alert.state,
                         "deliveries": [{"to": d.destination, "channel": d.channel, "kind": d.kind, "state": d.state}
-                                       for d in deliveries[alert.id]]} for alert in self.alerts],
+                                       for d in deliveries[alert.id]]} for alert in raised],
             "suppressed": 0 if self.monitors is None else self.monitors.suppressed,
             "monitor_errors": {} if self.monitors is None else self.monitors.errors,
             "delivery": None if self.delivery is None else {
@@ -80,12 +82,15 @@ def top_pain_points(store: Store, keyword: str, *, limit: int = 5) -> dict[str, 
 
 
 def compliance_findings(store: Store, raised: Sequence[AlertRow]) -> dict[str, Any]:
-    """Own listings' violations raised as alerts this cycle, and how many competitor listings breach the law."""
+    """Own listings' violations raised as alerts, and the competitor listings that breach the law (insights)."""
     own = [{"product_id": alert.subject, "title": alert.evidence.get("title"), "url": alert.evidence.get("url"),
             "violations": alert.evidence.get("violations", [])}
            for alert in raised if alert.category == "compliance"]
-    competitors = store.insights(kind="competitor_compliance")
-    return {"own": own, "competitor_listings": len(competitors)}
+    competitors = [{"product_id": insight.product_id, "title": insight.detail.get("title"),
+                    "url": insight.detail.get("url"), "shop": insight.detail.get("shop"),
+                    "violations": insight.detail.get("violations", [])}
+                   for insight in store.insights(kind="competitor_compliance")]
+    return {"own": own, "competitors": competitors}
 
 
 def analyse_monitor_deliver(config: Config, report: CycleReport, *, send: bool = True, digests: bool = True,
