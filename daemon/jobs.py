@@ -111,13 +111,16 @@ class JobRunner:
                                           on_stage=self._stage))
         with open_store(self.config.store.path) as store:
             self._stage("writing the daily report")
+            report_file = None
             try:  # the digest goes out even when the report cannot be written
-                stats["report"] = str(write_report(store, self.config, days=1, now=now))
+                report_file = write_report(store, self.config, days=1, now=now)
+                stats["report"] = str(report_file)
             except Exception as error:
                 log.exception("the daily report failed")
                 stats["report_error"] = f"{type(error).__name__}: {error}"
             self._stage("delivering the digest")
-            stats["delivery"] = delivery_stats(deliver_pending(store, self.config, now=now, digests=True))
+            stats["delivery"] = delivery_stats(deliver_pending(store, self.config, now=now, digests=True,
+                                                              report_file=report_file))
         return JobOutcome(DIGEST_JOB, "ok", stats)
 
     def _stage(self, name: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -32,7 +33,10 @@ def message_id_for(deliveries: Sequence[DeliveryRow], from_addr: str) -> str:
     return f"<shopsentinel.{ordered[0].id}.{len(ordered)}.{digest}@{domain}>"
 
 
-def compose_email(rendered: Rendered, *, from_addr: str, to: str, message_id: str, date: datetime) -> EmailMessage:
+def compose_email(rendered: Rendered, *, from_addr: str, to: str, message_id: str, date: datetime,
+                  attachment: Path | None = None) -> EmailMessage:
+    """The message with text and HTML alternatives; `attachment` (the daily HTML report) is attached as a file,
+    so the digest carries the report to readers who cannot reach the server's disk."""
     message = EmailMessage()
     message["From"] = Address(display_name=PRODUCT, addr_spec=from_addr)
     message["To"] = to
@@ -42,4 +46,7 @@ def compose_email(rendered: Rendered, *, from_addr: str, to: str, message_id: st
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to the alert sender
     message.set_content(rendered.text, charset="utf-8", cte="base64")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
+    if attachment is not None:
+        message.add_attachment(attachment.read_text(encoding="utf-8"), subtype="html", charset="utf-8",
+                               cte="base64", filename=attachment.name)  # reports.write_report writes UTF-8
     return message

@@ -82,11 +82,12 @@ def retry_delay(attempts: int, *, permanent: bool) -> timedelta:
 
 
 def deliver_pending(store: Store, config: Config, *, now: datetime | None = None,
-                    digests: bool = True) -> DeliveryReport:
+                    digests: bool = True, report_file: Path | None = None) -> DeliveryReport:
     """Route new alerts, then send every delivery that is due; see the module docstring for the guarantees.
 
     `now` fixes the clock (tests, replays); by default each step reads the real time. `digests=False` sends only
     immediate deliveries (a daemon between digest times); digest deliveries wait for a call with True.
+    `report_file` (the daily HTML report) is attached to each digest e-mail.
     """
     clock: Callable[[], datetime] = (lambda: now) if now is not None else utc_now
     report = DeliveryReport()
@@ -95,7 +96,7 @@ def deliver_pending(store: Store, config: Config, *, now: datetime | None = None
     messages = _group(store.due_deliveries(clock(), kinds=kinds), config.smtp.from_addr)
     alerts = {alert_id: store.get_alert(alert_id)
               for alert_id in {delivery.alert_id for message in messages for delivery in message.deliveries}}
-    outbox = _Outbox(store, config, clock, report, alerts)
+    outbox = _Outbox(store, config, clock, report, alerts, report_file)
     outbox.send_emails([message for message in messages if message.channel == "email"])
     outbox.post_webhooks([message for message in messages if message.channel == "webhook"])
     report.pending = store.waiting_delivery_count()
@@ -144,7 +145,8 @@ class _Outbox:
     """One call's sending: claims, sends and records each message."""
 
     def __init__(self, store: Store, config: Config, clock: Callable[[], datetime], report: DeliveryReport,
-                 alerts: dict[int, AlertRow]) -> None:
+                 alerts: dict[int, AlertRow], report_file: Path | None) -> None:
+        self._report_file = report_file
         self._store = store
         self._config = config
         self._clock = clock
@@ -165,7 +167,8 @@ class _Outbox:
                         self._failed(message, f"not tried: {broken.error}", permanent=broken.permanent)
                         continue
                     email = compose_email(self._render(message), from_addr=self._config.smtp.from_addr,
-                                          to=message.destination, message_id=message.message_id, date=self._clock())
+                                          to=message.destination, message_id=message.message_id, date=self._clock(),
+                                          attachment=self._report_file if message.kind == "digest" else None)
                     try:
                         sender.send(email, message.destination)
                     except SendFailure as failure:

@@ -261,6 +261,22 @@ def test_a_digest_groups_a_runs_alerts_per_recipient_and_criticals_also_go_at_on
     assert len(mail_server.received) == 5
 
 
+def test_the_daily_report_is_attached_to_digests_only(tmp_path: Path, store: Store, mail_server: MailServer) -> None:
+    config = make_config(tmp_path, mail_server.port)
+    report = tmp_path / "report-20261127-083000.html"
+    report.write_text("<!doctype html><title>日报</title>\n", encoding="utf-8")
+    store.add_alert(alert("c", "critical"))
+
+    deliver_pending(store, config, now=T0, report_file=report)
+
+    immediate, digest = mail_server.to(ONCALL)
+    assert not list(immediate.iter_attachments())
+    [attached] = list(digest.iter_attachments())
+    assert attached.get_filename() == report.name and attached.get_content_type() == "text/html"
+    assert attached.get_content() == report.read_text(encoding="utf-8")
+    assert "测试告警 c" in parts(digest)[0], "the digest's own text and HTML stay its body"
+
+
 @pytest.mark.integration
 def test_digests_wait_while_immediate_alerts_go_out(tmp_path: Path, store: Store, mail_server: MailServer) -> None:
     config = make_config(tmp_path, mail_server.port)
