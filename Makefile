@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test setup browser bench clean
+.PHONY: demo test setup browser clean
 
 demo: setup
 	$(PY) agent.py demo
