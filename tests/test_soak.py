@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import signal
 import sqlite3
 import subprocess
@@ -42,7 +43,7 @@ EXPECTED_KINDS = {
     "own_low_stock": {"own_low_stock"},
     "stock_out": {"competitor_out_of_stock"},
 }
-CYCLES = 4
+CYCLES = int(os.environ.get("SHOPSENTINEL_SOAK_CYCLES", "4"))  # make test keeps it short; set more for a long soak
 CYCLE_TIMEOUT_S = 240
 DRAIN_TIMEOUT_S = 300
 MEMORY_TOLERANCE = 0.20
