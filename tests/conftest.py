@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from config import Config, load_config
 from crawlers.testing import demo_config as fast_config  # noqa: F401 (tests import it from here)
 from demo_market.launcher import RunningMarketplace, launch
+from store import Store, open_store
 
 
 @dataclass
@@ -52,3 +55,16 @@ def fresh_marketplace() -> RunningMarketplace:
 @pytest.fixture(scope="session")
 def truth(marketplace: RunningMarketplace) -> dict:
     return marketplace.ground_truth()
+
+
+@pytest.fixture(scope="session")
+def config() -> Config:
+    """The shipped config.toml (its thresholds, e.g. alerts.cooldown = 6h); modules needing another override it."""
+    return load_config(ROOT / "config.toml")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh store file of the test's own; modules needing another override it."""
+    with open_store(tmp_path / "s.db") as opened:
+        yield opened

@@ -10,17 +10,16 @@ import csv
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 import agent
-from config import ComplianceSeverity, load_config
+from config import ComplianceSeverity
 from monitors import compliance
 from monitors.compliance import Violation, find_violations
 from monitors.lexicon import CATEGORIES, LexiconError, load_lexicon, matching_form
-from store import ProductRecord, open_store
+from store import ProductRecord
 from tests.conftest import ROOT
 
 FIXTURE = ROOT / "tests" / "fixtures" / "compliance_titles.tsv"
@@ -203,17 +202,6 @@ def test_a_term_in_two_rules_is_refused(tmp_path):
 
 # ---------------------------------------------------------------------------------------------------------------
 # The monitor on a hand-built store
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config(ROOT / "config.toml")
-
-
-@pytest.fixture
-def store(tmp_path):
-    with open_store(tmp_path / "s.db") as opened:
-        yield opened
 
 
 def with_compliance(config, **changes):

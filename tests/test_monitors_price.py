@@ -7,23 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from config import load_config
 from monitors import price
-from store import PriceObservation, ProductRecord, SearchHit, open_store
-from tests.conftest import ROOT
+from store import PriceObservation, ProductRecord, SearchHit
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config(ROOT / "config.toml")
-
-
-@pytest.fixture
-def store(tmp_path):
-    with open_store(tmp_path / "s.db") as opened:
-        yield opened
 
 
 def observe(store, product_id, prices, *, start=T0, **fields):

@@ -7,23 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from config import load_config
 from monitors import reviews
-from store import ProductRecord, ReviewRecord, ReviewThemeRecord, open_store
-from tests.conftest import ROOT
+from store import ProductRecord, ReviewRecord, ReviewThemeRecord
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config(ROOT / "config.toml")
-
-
-@pytest.fixture
-def store(tmp_path):
-    with open_store(tmp_path / "s.db") as opened:
-        yield opened
 
 
 def product(store, *, own=True, url="http://s/own"):

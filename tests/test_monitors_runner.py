@@ -7,24 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from config import load_config
 from monitors import runner
 from monitors.findings import Findings, Insight
-from store import AlertRecord, open_store
-from tests.conftest import ROOT
+from store import AlertRecord
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config(ROOT / "config.toml")  # alerts.cooldown = 6h
-
-
-@pytest.fixture
-def store(tmp_path):
-    with open_store(tmp_path / "s.db") as opened:
-        yield opened
 
 
 def alert(key="price:below_cost:1"):

@@ -4,25 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
-from config import load_config
 from monitors import stock
-from store import PriceObservation, ProductRecord, open_store
-from tests.conftest import ROOT
+from store import PriceObservation, ProductRecord
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config(ROOT / "config.toml")
-
-
-@pytest.fixture
-def store(tmp_path):
-    with open_store(tmp_path / "s.db") as opened:
-        yield opened
 
 
 def listing(store, *, own, url="http://s/1", safety_stock=None):
