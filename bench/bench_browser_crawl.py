@@ -47,6 +47,7 @@ from common import (
     cpu_seconds,
     crawl_process,
     descendants,
+    memory_kb,
     process_table,
     rate,
     report,
@@ -171,14 +172,6 @@ def throughput(urls: list[str], sites: dict[str, str], work: Path, rounds: int, 
 def crawl_tree(table: dict[int, tuple[int, bytes]]) -> list[int]:
     """The crawl process and all its descendants."""
     return descendants(table, crawl_process(table))
-
-
-def memory_kb(pid: int, path: str, key: bytes) -> int:
-    try:
-        with open(f"/proc/{pid}/{path}", "rb") as lines:
-            return next((int(line.split()[1]) for line in lines if line.startswith(key)), 0)
-    except OSError:
-        return 0
 
 
 def kind_of(command: bytes) -> str:

@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import ROOT, bench_config, descendants, process_table, report
+from common import ROOT, bench_config, descendants, memory_kb, process_table, report
 
 from config import load_config
 from crawlers.run import CrawlPlan
@@ -34,16 +34,7 @@ from pipeline import run_cycle
 
 def tree_rss_mb() -> float:
     """Summed VmRSS of this process and all its descendants, in MB."""
-    total = 0
-    for pid in descendants(process_table(), os.getpid()):
-        try:
-            with open(f"/proc/{pid}/status", "rb") as status:
-                for line in status:
-                    if line.startswith(b"VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            continue  # it ended while being read
-    return total / 1024
+    return sum(memory_kb(pid, "status", b"VmRSS:") for pid in descendants(process_table(), os.getpid())) / 1024
 
 
 class PeakMemory:

@@ -63,6 +63,15 @@ def descendants(table: dict[int, tuple[int, bytes]], root: int | None) -> list[i
     return tree
 
 
+def memory_kb(pid: int, path: str, key: bytes) -> int:
+    """One kB figure of a process from /proc/<pid>/<path> (e.g. "status", b"VmRSS:"); 0 if it has ended."""
+    try:
+        with open(f"/proc/{pid}/{path}", "rb") as lines:
+            return next((int(line.split()[1]) for line in lines if line.startswith(key)), 0)
+    except OSError:
+        return 0
+
+
 def cpu_seconds(pid: int, *, ended_children: bool = False) -> float:
     """User plus system CPU time of a process so far (all its threads), optionally plus that of its children that
     have ended and been waited for."""
