@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from config import Config, load_config, with_demo_urls
+from crawlers.run import CrawlPlan
 from demo_market.launcher import launch
 from pipeline import CycleReport, run_cycle
 from store import AlertRow, open_store
@@ -51,6 +52,7 @@ class EventCheck:
 class Tour:
     sites: dict[str, str]
     config: Config
+    plan: CrawlPlan
     cycles: list[CycleReport] = field(default_factory=list)
     checks: list[EventCheck] = field(default_factory=list)
     untracked: list[dict[str, Any]] = field(default_factory=list)  # events on products no crawl reached
@@ -84,7 +86,7 @@ def check_events(events: Sequence[dict[str, Any]], alerts: Sequence[AlertRow],
 
 
 def run_tour(config_path: Path, *, seed: int = 2026, top: int | None = None,
-             plan_for: Callable[[Config], Any], on_event: Callable[[dict[str, Any]], None] | None = None,
+             plan_for: Callable[[Config], CrawlPlan], on_event: Callable[[dict[str, Any]], None] | None = None,
              on_stage: Callable[[str], None] | None = None,
              write_report: Callable[[Config], Path | None] | None = None) -> Tour:
     """Run the two-cycle demo and return what happened; `plan_for(config)` builds the crawl plan (the scan's)."""
@@ -96,13 +98,12 @@ def run_tour(config_path: Path, *, seed: int = 2026, top: int | None = None,
         Path(config.store.path).unlink(missing_ok=True)
         for suffix in ("-wal", "-shm"):
             Path(f"{config.store.path}{suffix}").unlink(missing_ok=True)
-        tour = Tour(sites=market.sites, config=config)
-        plan = plan_for(config)
+        tour = Tour(sites=market.sites, config=config, plan=plan_for(config))
         for step in (0, 1):
             if step:
                 market.advance(1)
             stage(f"cycle {step + 1} of 2 (scenario step {step})")
-            tour.cycles.append(run_cycle(config_path, config, plan, demo_urls=market.sites, overrides=overrides,
+            tour.cycles.append(run_cycle(config_path, config, tour.plan, demo_urls=market.sites, overrides=overrides,
                                          on_event=on_event, on_stage=on_stage))
         events = [e for e in market.ground_truth()["events"] if e["step"] == 1]
     with open_store(config.store.path) as store:

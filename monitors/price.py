@@ -135,7 +135,8 @@ def _move_alert(product: ProductRow, history: Sequence[PriceRow], rules: PriceTh
         suggestion=SUGGEST_MOVE)
 
 
-def _band_shift_alert(store: Store, platform: str, keyword: str, rules: PriceThresholds) -> AlertRecord | None:
+def _band_shift_alert(store: Store, products: dict[int, ProductRow], platform: str, keyword: str,
+                      rules: PriceThresholds) -> AlertRecord | None:
     runs = store.search_runs(platform, keyword, limit=2)
     if len(runs) < 2:
         return None
@@ -144,7 +145,7 @@ def _band_shift_alert(store: Store, platform: str, keyword: str, rules: PriceThr
     # The previous band is priced as it stood when the latest search began, before this crawl re-priced it.
     for run_id, before in ((previous_run, latest_at), (latest_run, None)):
         ids = [hit.product_id for hit in store.search_results(platform, keyword, run_id=run_id)]
-        rivals = [pid for pid in ids if not store.get_product(pid).own]
+        rivals = [pid for pid in ids if not products[pid].own]
         prices = store.latest_prices(rivals, before=before)
         bands.append(PriceBand.of([row.price for row in prices.values()]))
     before, after = bands
@@ -173,7 +174,7 @@ def run(store: Store, config: Config, *, now: datetime) -> Findings:
     products = {product.id: product for product in store.products()}
     for platform, keyword in store.searched_keywords():
         findings.alerts += _undercut_alerts(config, keyword, competitor_table(store, platform, keyword), histories)
-        shift = _band_shift_alert(store, platform, keyword, rules)
+        shift = _band_shift_alert(store, products, platform, keyword, rules)
         if shift is not None:
             findings.alerts.append(shift)
     # An undercut alert already tells of that competitor's drop; a second "price moved" notice would be noise.
