@@ -369,3 +369,14 @@ def test_config_is_read_only(shipped: Config) -> None:
     product: OwnProduct = shipped.own_products[0]
     with pytest.raises(ValueError, match="frozen"):
         product.cost = 1.0  # type: ignore[misc]
+
+
+def test_overrides_merge_key_by_key_and_are_validated_like_the_file() -> None:
+    path = SHIPPED
+    config = load_config(path, overrides={"crawl": {"download_delay_s": 0.0, "autothrottle": {"enabled": False}},
+                                          "store": {"path": "var/demo/x.db"}})
+    assert config.crawl.download_delay_s == 0.0 and config.crawl.autothrottle.enabled is False
+    assert config.crawl.concurrency_per_domain == load_config(path).crawl.concurrency_per_domain, "others kept"
+    assert config.store.path == path.parent / "var" / "demo" / "x.db", "paths resolve against the file's folder"
+    with pytest.raises(ConfigError, match=r"crawl\.download_delay_s"):
+        load_config(path, overrides={"crawl": {"download_delay_s": "fast"}})
