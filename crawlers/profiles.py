@@ -19,6 +19,8 @@ A field called `next` is always read from the whole page, never inside an item.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
@@ -45,29 +47,64 @@ _NAMESPACES = {"re": "http://exslt.org/regular-expressions"}  # parsel's default
 _DESCENDANT_TEXT = lxml.etree.XPath(".//text()", smart_strings=False)
 
 
-class ProfileError(ValueError):
-    """A profile field that cannot be read as its type says (e.g. a rank that is not a number)."""
+@dataclass(frozen=True)
+class FieldReader:
+    """One field of a profile made ready to read: its selector compiled and its type's converter chosen once,
+    because a crawl reads the same few fields on every entry of every page."""
+
+    name: str
+    selector: Selector
+    find: Callable[[Any], Any] | None          # compiled XPath (css or xpath); None for a JSON selector
+    search_json: Callable[[Any], Any] | None   # compiled JMESPath
+    pattern: re.Pattern[str] | None
+    convert: Callable[[Any, str], Any]         # (raw value, page URL) -> typed value
+
+    def raw(self, node: Any, doc: Any = None) -> Any:
+        """The text (or JSON value) the selector points at, after its regex; None when nothing matches. `node`
+        is an lxml element (a page's root or one list entry), `doc` a JSON document."""
+        if self.search_json is not None:
+            value = self.search_json(doc) if doc is not None else None
+        elif node is None:
+            value = None
+        else:
+            value = _text_of(self.find(node), self.selector.attr)
+        if value is not None and self.pattern is not None:
+            found = self.pattern.search(str(value))
+            value = (found.group(1) if found.groups() else found.group(0)) if found else None
+        return value
+
+    def read(self, node: Any, doc: Any, base_url: str) -> Any:
+        """The typed value; None when the page does not show it."""
+        value = self.raw(node, doc)
+        return None if value is None or value == "" else self.convert(value, base_url)
 
 
-def raw_value(selector: Selector, node: Any, doc: Any = None) -> Any:
-    """The text (or JSON value) a selector points at, after its regex; None when nothing matches. `node` is an
-    lxml element (a page's root or one list entry)."""
+@lru_cache(maxsize=1024)
+def field_reader(name: str, selector: Selector) -> FieldReader:
+    """`selector` compiled for the field called `name` (whose name says its type)."""
     if selector.json_path is not None:
-        value = jmespath.search(selector.json_path, doc) if doc is not None else None
-    elif node is None:
-        value = None
+        find, search_json = None, jmespath.compile(selector.json_path).search
     else:
-        value = _text_of(compiled(selector.css, selector.xpath)(node), selector.attr)
-    if value is not None and selector.regex is not None:
-        found = re.search(selector.regex, str(value))
-        value = (found.group(1) if found.groups() else found.group(0)) if found else None
-    return value
+        find, search_json = compiled(selector.css, selector.xpath), None
+    return FieldReader(name=name, selector=selector, find=find, search_json=search_json,
+                       pattern=re.compile(selector.regex) if selector.regex is not None else None,
+                       convert=_converter(name, selector))
+
+
+@lru_cache(maxsize=256)
+def _readers(profile: PageProfile, *, page_level: bool) -> tuple[FieldReader, ...]:
+    """The fields read once per page (`page_level`: all of them when the profile has no `items`) or those read
+    inside each entry."""
+    if page_level:
+        names = [name for name in profile.fields if profile.items is None or name in PAGE_LEVEL]
+    else:
+        names = [name for name in profile.fields if name not in PAGE_LEVEL] if profile.items is not None else []
+    return tuple(field_reader(name, profile.fields[name]) for name in names)
 
 
 @lru_cache(maxsize=1024)
 def compiled(css: str | None, xpath: str | None) -> lxml.etree.XPath:
-    """A selector as a compiled XPath (CSS translated as parsel does, with its ::text and ::attr()): a crawl reads
-    the same few selectors on every page, and compiling them once is most of the cost of reading a small page."""
+    """A selector as a compiled XPath (CSS translated as parsel does, with its ::text and ::attr())."""
     expression = _CSS.css_to_xpath(css) if css is not None else xpath
     return lxml.etree.XPath(expression, namespaces=_NAMESPACES, smart_strings=False)
 
@@ -88,32 +125,34 @@ def _text_of(matches: Any, attr: str | None) -> str | None:
     return text or None
 
 
-def typed(name: str, value: Any, selector: Selector, base_url: str) -> Any:
-    """Convert a raw field value to the type its name implies; None stays None."""
-    if value is None or value == "":
-        return None
-    scale = Decimal(str(selector.scale)) if selector.scale is not None else None
+def _converter(name: str, selector: Selector) -> Callable[[Any, str], Any]:
+    """The function turning a raw value of field `name` into the type its name implies."""
+    factor = selector.scale or 1
     if name in PRICE:
-        return _price(value, scale)
+        scale = Decimal(str(selector.scale)) if selector.scale is not None else None
+        return lambda value, _: _price(value, scale)
     if name in COUNT:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return int(value * (selector.scale or 1))
-        return parse_count(str(value))
+        return lambda value, _: (int(value * factor) if isinstance(value, int | float) and not isinstance(value, bool)
+                                 else parse_count(str(value)))
     if name == "rating":
-        try:
-            return float(value) * (selector.scale or 1)
-        except (TypeError, ValueError):
-            found = re.search(r"\d+(?:\.\d+)?", str(value))
-            return float(found.group()) if found else None
+        return lambda value, _: _rating(value, factor)
     if name == "rising":
-        return bool(value) and str(value).strip().lower() not in ("false", "0", "-")
+        return lambda value, _: bool(value) and str(value).strip().lower() not in ("false", "0", "-")
     if name in LINK:
-        return urljoin(base_url, str(value).strip())
+        return lambda value, base_url: urljoin(base_url, str(value).strip())
     if name == "date":
-        return parse_date(value)
+        return lambda value, _: parse_date(value)
     if name == "availability":
-        return parse_availability(str(value))
-    return " ".join(str(value).split())
+        return lambda value, _: parse_availability(str(value))
+    return lambda value, _: " ".join(str(value).split())
+
+
+def _rating(value: Any, factor: float) -> float | None:
+    try:
+        return float(value) * factor
+    except (TypeError, ValueError):
+        found = re.search(r"\d+(?:\.\d+)?", str(value))
+        return float(found.group()) if found else None
 
 
 def _price(value: Any, scale: Decimal | None) -> tuple[Decimal, Decimal | None] | None:
@@ -133,26 +172,25 @@ def _price(value: Any, scale: Decimal | None) -> tuple[Decimal, Decimal | None] 
 
 def read_page(profile: PageProfile, page: Page, base_url: str, docs: list[Any] = ()) -> dict[str, Any]:
     """Every page-level field of `profile` (all fields when it has no `items`)."""
-    fields = {name: sel for name, sel in profile.fields.items() if profile.items is None or name in PAGE_LEVEL}
-    return {name: typed(name, _first(sel, page, docs), sel, base_url) for name, sel in fields.items()}
+    return {reader.name: _first(reader, page, docs, base_url) for reader in _readers(profile, page_level=True)}
 
 
 def read_items(profile: PageProfile, page: Page, base_url: str, docs: list[Any] = ()) -> list[dict[str, Any]]:
     """The fields of every repeated entry `profile.items` selects, in page order."""
     if profile.items is None:
         return []
-    fields = {name: sel for name, sel in profile.fields.items() if name not in PAGE_LEVEL}
+    readers = _readers(profile, page_level=False)
     if profile.items.json_path is not None:
         entries = next((found for doc in docs if isinstance(found := jmespath.search(profile.items.json_path, doc),
                                                             list)), [])
-        return [{name: typed(name, raw_value(sel, None, entry), sel, base_url) for name, sel in fields.items()}
-                for entry in entries]
+        return [{reader.name: reader.read(None, entry, base_url) for reader in readers} for entry in entries]
     nodes = compiled(profile.items.css, profile.items.xpath)(page.root)
-    return [{name: typed(name, raw_value(sel, node), sel, base_url) for name, sel in fields.items()}
+    return [{reader.name: reader.read(node, None, base_url) for reader in readers}
             for node in nodes if hasattr(node, "tag")]
 
 
-def _first(selector: Selector, page: Page, docs: list[Any]) -> Any:
-    if selector.json_path is None:
-        return raw_value(selector, page.root)
-    return next((value for doc in reversed(docs) if (value := raw_value(selector, None, doc)) is not None), None)
+def _first(reader: FieldReader, page: Page, docs: list[Any], base_url: str) -> Any:
+    """A page-level field: from the page, or from the latest JSON document that has it."""
+    if reader.search_json is None:
+        return reader.read(page.root, None, base_url)
+    return next((value for doc in reversed(docs) if (value := reader.read(None, doc, base_url)) is not None), None)

@@ -86,8 +86,7 @@ def crawl_here(config: Config, plan: CrawlPlan, *, log_level: str = "WARNING") -
     if plan.store:
         with st.open_store(config.store.path) as store:
             known_reviews = store.stored_review_ids()
-    process = AsyncCrawlerProcess(scrapy_settings(config, plan.platforms, log_level=log_level, store=plan.store),
-                                  install_root_handler=True)
+    process = AsyncCrawlerProcess(scrapy_settings(config, plan.platforms, log_level=log_level, store=plan.store))
     from twisted.internet import reactor  # the asyncio reactor AsyncCrawlerProcess has just installed
 
     run_ids: list[int] = []

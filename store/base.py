@@ -108,14 +108,20 @@ class StoreBase:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def _insert_new(self, table: str, row: Mapping[str, Any], unique: str, action: str) -> bool:
-        """Insert one row unless its `unique` column's value is stored already; return whether it was new.
+    def _insert_new(self, table: str, rows: Sequence[Mapping[str, Any]], unique: str, action: str) -> int:
+        """Insert rows (all with the same columns) unless their `unique` columns' values are stored already;
+        return how many were new. One prepared statement for all of them: a review page brings dozens.
 
         Only that uniqueness conflict is skipped: other constraint failures still raise (INSERT OR IGNORE
         would silently drop rows breaking NOT NULL or CHECK constraints too).
         """
-        sql = f"{_insert_sql(table, row)} ON CONFLICT ({unique}) DO NOTHING"
-        return self._execute(sql, dict(row), action).rowcount == 1
+        if not rows:
+            return 0
+        sql = f"{_insert_sql(table, rows[0])} ON CONFLICT ({unique}) DO NOTHING"
+        try:
+            return self._db.conn.executemany(sql, rows).rowcount  # summed over the rows: ignored ones add 0
+        except sqlite3.Error as error:
+            raise translate_sqlite_error(self.path, error, action) from error
 
 
 def _insert_sql(table: str, row: Mapping[str, Any]) -> str:

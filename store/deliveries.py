@@ -107,13 +107,12 @@ class DeliveriesMixin(StoreBase):
         'new' with `unrouted_error` as its last error, so an alert no route matches is visible, not dropped.
         """
         moment = to_db_time(now, "delivery planned at")
-        added = 0
         with self.transaction():
-            for delivery in deliveries:
-                row = {"alert_id": alert_id, "channel": delivery.channel, "destination": delivery.destination,
-                       "kind": delivery.kind, "created_at": moment, "next_attempt_at": moment}
-                added += self._insert_new("deliveries", row, "alert_id, channel, destination, kind",
-                                          f"planning a delivery of alert {alert_id} to {delivery.destination!r}")
+            rows = [{"alert_id": alert_id, "channel": delivery.channel, "destination": delivery.destination,
+                     "kind": delivery.kind, "created_at": moment, "next_attempt_at": moment}
+                    for delivery in deliveries]
+            added = self._insert_new("deliveries", rows, "alert_id, channel, destination, kind",
+                                     f"planning the deliveries of alert {alert_id}")
             self._execute(
                 "UPDATE alerts SET delivery_planned_at = :now, updated_at = :now,"
                 " last_error = CASE WHEN :error IS NULL THEN last_error ELSE :error END WHERE id = :id",

@@ -109,11 +109,10 @@ class ObservationsMixin(StoreBase):
         re-crawling a review page is harmless and the count tells monitors how many reviews are really new.
         """
         crawled = to_db_time(crawled_at or utc_now(), "crawled_at")
-        new = 0
         with self.transaction():
             platform = self._product_platform(product_id)
-            for review in reviews:
-                row = {
+            rows = [
+                {
                     "product_id": product_id,
                     "platform": platform,
                     "review_key": review_key(platform, product_id, review),
@@ -127,8 +126,9 @@ class ObservationsMixin(StoreBase):
                     "crawled_at": crawled,
                     "run_id": run_id,
                 }
-                new += self._insert_new("reviews", row, "review_key", f"storing a review of product {product_id}")
-        return new
+                for review in reviews
+            ]
+            return self._insert_new("reviews", rows, "review_key", f"storing reviews of product {product_id}")
 
     def reviews_for(self, product_id: int, *, since: datetime | None = None) -> list[ReviewRow]:
         """A product's reviews in the order they were crawled, optionally only those crawled at/after `since`."""
