@@ -971,6 +971,7 @@ def nlp_analyse(ctx: typer.Context, as_json: JsonOption = False) -> None:
         grid.add_row(label, f"{value:,}")
     for kind, count in sorted(report.insights.items()):
         grid.add_row(f"insights: {kind}", f"{count:,}")
+    grid.add_row("insights no longer holding, deleted", f"{report.insights_retired:,}")
     out.print(grid)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from config import Config
 from crawlers.run import CrawlPlan, CrawlResult, run_crawl
 from delivery.outbox import DeliveryReport, deliver_pending
+from monitors.compliance import COMPETITOR_INSIGHT
 from monitors.runner import MonitorReport, run_monitors
 from nlp import insights
 from nlp.analysis import AnalysisReport, analyse
@@ -89,7 +90,7 @@ def compliance_findings(store: Store, raised: Sequence[AlertRow]) -> dict[str, A
     competitors = [{"product_id": insight.product_id, "title": insight.detail.get("title"),
                     "url": insight.detail.get("url"), "shop": insight.detail.get("shop"),
                     "violations": insight.detail.get("violations", [])}
-                   for insight in store.insights(kind="competitor_compliance")]
+                   for insight in store.insights(kind=COMPETITOR_INSIGHT)]
     return {"own": own, "competitors": competitors}
 
 

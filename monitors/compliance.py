@@ -48,6 +48,7 @@ from monitors.lexicon import Lexicon, Rule, load_lexicon, matching_form
 from store import AlertRecord, ProductRow, Store
 
 FIELDS = ("title", "description")
+COMPETITOR_INSIGHT = "competitor_compliance"
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,7 @@ def _own_alert(product: ProductRow, found: list[dict]) -> AlertRecord:
 
 
 def _competitor_insight(product: ProductRow, found: list[dict], severity: str, now: datetime) -> Insight:
-    return Insight(kind="competitor_compliance", subject=str(product.id), platform=product.platform,
+    return Insight(kind=COMPETITOR_INSIGHT, subject=str(product.id), platform=product.platform,
                    product_id=product.id,
                    detail={"severity": severity, "title": product.title, "url": product.url, "shop": product.shop,
                            "categories": sorted({v["category"] for v in found}), "violations": found,
@@ -266,6 +267,8 @@ def run(store: Store, config: Config, *, now: datetime) -> Findings:
     findings = Findings()
     if not (settings.scan_own or settings.scan_competitors):
         return findings
+    if settings.scan_competitors:  # every competitor listing is checked: one no longer in breach loses its insight
+        findings.complete_kinds.add(COMPETITOR_INSIGHT)
     for product in store.products():
         if not (settings.scan_own if product.own else settings.scan_competitors):
             continue

@@ -33,13 +33,17 @@ class Insight:
 class Findings:
     """`alerts` are conditions (a price below cost): raised again after the cooldown for as long as they hold.
     `events` are things that happened once (a review posted, a listing published with a breach): raised once per
-    dedup key, ever. `insights` are intelligence, recorded rather than sent."""
+    dedup key, ever. `insights` are intelligence, recorded rather than sent. `complete_kinds` are insight kinds
+    this run looked for everywhere (e.g. every competitor listing), so a stored one it did not find again no
+    longer holds and is deleted."""
 
     alerts: list[AlertRecord] = field(default_factory=list)
     events: list[AlertRecord] = field(default_factory=list)
     insights: list[Insight] = field(default_factory=list)
+    complete_kinds: set[str] = field(default_factory=set)
 
     def extend(self, other: Findings) -> None:
         self.alerts.extend(other.alerts)
         self.events.extend(other.events)
         self.insights.extend(other.insights)
+        self.complete_kinds |= other.complete_kinds

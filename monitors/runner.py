@@ -27,15 +27,17 @@ class MonitorReport:
     raised: list[int] = field(default_factory=list)     # ids of the alerts stored by this run
     suppressed: int = 0                                 # found again within their cooldown (or once-only)
     insights: int = 0
+    insights_retired: int = 0                           # no longer found by a monitor that looked everywhere
     errors: dict[str, str] = field(default_factory=dict)  # monitor name -> what went wrong
 
     def to_json(self) -> dict:
         return {"raised": self.raised, "suppressed": self.suppressed, "insights": self.insights,
-                "errors": self.errors}
+                "insights_retired": self.insights_retired, "errors": self.errors}
 
 
 def record(store: Store, config: Config, findings: Findings, *, now: datetime, report: MonitorReport) -> None:
-    """Write one monitor's findings: conditions with the cooldown, events once, insights refreshed."""
+    """Write one monitor's findings: conditions with the cooldown, events once, insights refreshed (and those of
+    its complete kinds not found again deleted)."""
     for alerts, once in ((findings.alerts, False), (findings.events, True)):
         for alert in alerts:
             alert_id = store.raise_alert(alert, cooldown=config.alerts.cooldown, once=once, now=now)
@@ -47,6 +49,8 @@ def record(store: Store, config: Config, findings: Findings, *, now: datetime, r
         store.upsert_insight(insight.kind, insight.subject, dict(insight.detail), platform=insight.platform,
                              keyword=insight.keyword, product_id=insight.product_id, seen_at=now)
         report.insights += 1
+    if findings.complete_kinds:
+        report.insights_retired += store.retire_insights(findings.complete_kinds, seen_at=now)
 
 
 def run_monitors(store: Store, config: Config, *, now: datetime | None = None,

@@ -12,7 +12,8 @@
    despite their stars. Tying themes to scoring makes "not yet analysed" exact: a review is analysed once per
    model, and a new model re-scores and re-themes everything. A second pass finds nothing to do.
 3. Insights (nlp.insights) are recomputed from the stored scores and themes and upserted by (kind, subject), so
-   a second pass refreshes them without adding any.
+   a second pass refreshes them without adding any. Once all are recorded, those of an earlier pass that this
+   one did not find again are deleted: they no longer hold. A pass that fails midway deletes none.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class AnalysisReport:
     reviews_with_themes: int = 0
     themes_stored: int = 0               # (aspect, opinion, theme) rows written
     insights: dict[str, int] = field(default_factory=dict)   # by kind
+    insights_retired: int = 0            # recorded by an earlier pass, no longer holding, deleted
     seconds: float = 0.0
 
 
@@ -147,5 +149,6 @@ def record_insights(store: Store, config: Config, now: datetime, report: Analysi
     if progress:
         progress("insights", 3, steps)
     report.insights |= insights.record_titles(store, keyword_scopes, trend_reports, now)
+    report.insights_retired = store.retire_insights(insights.RECOMPUTED_KINDS, seen_at=now)
     if progress:
         progress("insights", 4, steps)

@@ -37,6 +37,8 @@ OPPORTUNITY = "opportunity"
 HOT_TERM_TREND = "hot_term_trend"
 TITLE_KEYWORDS = "title_keywords"
 TITLE_SUGGESTION = "title_suggestion"
+RECOMPUTED_KINDS = (PAIN_POINTS, OPPORTUNITY, HOT_TERM_TREND, TITLE_KEYWORDS, TITLE_SUGGESTION)
+"""Every pass recomputes these from the whole store, so one it did not find again no longer holds."""
 
 
 # --- pain points -------------------------------------------------------------------------------------------------

@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from config import SEVERITIES
+from monitors.compliance import COMPETITOR_INSIGHT as COMPETITOR_COMPLIANCE
 from reports.period import Period
 from store import ProductRow, Store
 
-COMPETITOR_COMPLIANCE = "competitor_compliance"
 CONTEXT = 24
 """Characters kept either side of a span in a long text (a description), so a breach reads in its sentence."""
 MAX_COMPETITOR_FINDINGS = 20

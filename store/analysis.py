@@ -119,6 +119,20 @@ class AnalysisMixin(StoreBase):
             found = self._rows("SELECT id FROM insights WHERE kind = ? AND subject = ?", (kind, subject))
         return int(found[0]["id"])
 
+    def retire_insights(self, kinds: Iterable[str], *, seen_at: datetime) -> int:
+        """Delete the insights of `kinds` that were not refreshed at `seen_at`, and return how many.
+
+        For kinds a pass recomputes whole (the analysis pass's, a monitor's full scan): an insight the pass did
+        not find again no longer holds (an opportunity whose theme fell below 30 %, a competitor that cleaned up
+        its title), and a standing insight must not outlive its facts. Alerts raised from it stay as history.
+        """
+        kinds = list(kinds)
+        seen = to_db_time(seen_at, "insight seen_at")
+        placeholders = ", ".join("?" for _ in kinds)
+        with self.transaction():
+            return self._execute(f"DELETE FROM insights WHERE kind IN ({placeholders}) AND last_seen <> ?",
+                                 (*kinds, seen), "retiring insights that no longer hold").rowcount
+
     def insights(self, *, kind: str | None = None) -> list[InsightRow]:
         rows = self._rows(
             "SELECT * FROM insights WHERE (:kind IS NULL OR kind = :kind) ORDER BY last_seen DESC, id",

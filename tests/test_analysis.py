@@ -133,6 +133,19 @@ def test_opportunity_when_cheap_competitors_draw_quality_complaints_and_not_othe
     assert report.insights["opportunity"] == 1
 
 
+def test_an_opportunity_that_no_longer_holds_is_deleted_and_the_rest_kept(store, config, model, market) -> None:
+    analyse(store, config, now=NOW, model=model)
+    assert [i.subject for i in store.insights(kind="opportunity")] == ["keyword:露营椅"]
+    for product in store.products():
+        if product.title.startswith("户外折叠露营椅"):  # the cheap competitors move above our band's middle
+            store.add_price_observation(product.id, PriceObservation(price=129, observed_at=NOW))
+    later = NOW + timedelta(hours=1)
+    report = analyse(store, config, now=later, model=model)
+    assert store.insights(kind="opportunity") == [] and report.insights_retired == 1
+    assert {i.last_seen for i in store.insights()} == {later}, "what still holds is refreshed, not deleted"
+    assert store.insights(kind="pain_points"), "the complaints themselves still stand"
+
+
 def test_opportunity_needs_enough_negative_reviews(store, config, model, market) -> None:
     strict = config.model_copy(update={"thresholds": config.thresholds.model_copy(update={
         "opportunity": config.thresholds.opportunity.model_copy(update={"min_reviews": 41})})})

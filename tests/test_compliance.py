@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from typer.testing import CliRunner
@@ -232,6 +232,24 @@ def test_own_breaches_alert_once_per_product_and_competitors_become_insights(sto
     assert (insight.kind, insight.subject, insight.product_id) == ("competitor_compliance", str(rival), rival)
     assert insight.detail["severity"] == "info" and insight.detail["categories"] == ["qualification"]
     assert findings.alerts == []
+
+
+def test_a_competitor_that_cleans_up_its_listing_loses_its_insight(store, config):
+    from monitors.runner import run_monitors
+
+    cleaned = listing(store, own=False, url="http://s/2", title="央视推荐 露营椅")
+    still = listing(store, own=False, url="http://s/4", title="国家级 露营椅")
+    run_monitors(store, config, now=NOW, only=["compliance"])
+    assert sorted(i.product_id for i in store.insights(kind="competitor_compliance")) == [cleaned, still]
+    listing(store, own=False, url="http://s/2", title="户外折叠露营椅")
+    report = run_monitors(store, config, now=NOW + timedelta(hours=1), only=["compliance"])
+    assert report.insights_retired == 1
+    assert [i.product_id for i in store.insights(kind="competitor_compliance")] == [still]
+    listing(store, own=False, url="http://s/4", title="户外折叠露营椅")
+    run_monitors(store, with_compliance(config, scan_competitors=False), now=NOW + timedelta(hours=2),
+                 only=["compliance"])
+    assert [i.product_id for i in store.insights(kind="competitor_compliance")] == [still], (
+        "a listing not looked at is not known to be clean")
 
 
 def test_the_dedup_key_changes_only_when_the_breaches_change(store, config):
