@@ -235,6 +235,13 @@ class MemorySampler:
                 "renderers": max(s.renderers for s in chosen)}
 
 
+def at_peak(samples: list[Sample]) -> dict:
+    """What the sample with the most summed RSS was made of (MB by process kind), and when it was taken."""
+    peak = max(samples, key=lambda s: s.total)
+    return {"pages": peak.pages, **{f"{kind}_mb": round(value / MB) for kind, value in sorted(peak.rss.items())},
+            "renderers": peak.renderers}
+
+
 def memory_run(products: list[str], sites: dict[str, str], work: Path, pages: int) -> dict:
     urls = [f"{products[n % len(products)]}?r={n}" for n in range(pages)]
     sampler = MemorySampler()
@@ -252,7 +259,7 @@ def memory_run(products: list[str], sites: dict[str, str], work: Path, pages: in
     return {"pages": pages, "stored": stats["items"].get("prices", 0), "run_pages": stats["pages"],
             "errors": stats["platforms"][PLATFORM]["errors"], "wall_s": round(crawl.wall_s, 1),
             "pages_per_s": round(crawl.item_rate(), 2), "samples": len(sampler.samples),
-            "peak_rss_mb": round(max(s.total for s in sampler.samples) / MB),
+            "peak_rss_mb": round(max(s.total for s in sampler.samples) / MB), "at_peak": at_peak(sampler.samples),
             "peak_pss_mb": round(max(s.pss for s in sampler.samples) / MB),
             "early": early, "late": late, "rss_growth": round(late["rss_mb"] / early["rss_mb"] - 1, 3),
             "flat": late["rss_mb"] <= early["rss_mb"] * (1 + FLAT_TOLERANCE),

@@ -28,6 +28,7 @@ from scrapy.crawler import AsyncCrawlerProcess
 import store as st
 from config import Config, load_config, with_demo_urls
 from crawlers import progress
+from crawlers.browser import driver_environment
 from crawlers.pipelines import StorePipeline
 from crawlers.settings import scrapy_settings
 from crawlers.spiders import HotTermsSpider, ProductsSpider, ReviewsSpider, SearchSpider
@@ -136,7 +137,8 @@ def run_crawl(config_path: str | Path, plan: CrawlPlan, *, demo_urls: dict[str, 
         command += ["--demo-urls", json.dumps(demo_urls)]
     if overrides:
         command += ["--overrides", json.dumps(overrides, ensure_ascii=False)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+           **driver_environment(os.environ)}
     # Its own session: a terminal's Ctrl-C reaches only this process, which forwards one SIGINT (a graceful
     # stop); Scrapy would take a second one, straight from the terminal, as an order to stop at once.
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,

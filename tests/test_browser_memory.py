@@ -1,0 +1,61 @@
+"""Chromium's launch for crawls: few processes (memory), Playwright's own features kept, the driver's Node lean."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from crawlers.browser import DRIVER_NODE_OPTIONS, driver_environment, launch_options
+
+
+def test_the_driver_gets_a_small_young_generation_added_to_what_the_user_set():
+    assert driver_environment({}) == {"NODE_OPTIONS": DRIVER_NODE_OPTIONS}
+    assert driver_environment({"NODE_OPTIONS": "--enable-source-maps"}) == {
+        "NODE_OPTIONS": f"--enable-source-maps {DRIVER_NODE_OPTIONS}"}
+    assert driver_environment({"NODE_OPTIONS": "--max-semi-space-size=8"}) == {}, "the user's own size wins"
+
+
+def _descendants(root: int) -> dict[int, str]:
+    """pid -> command line of every process below `root`."""
+    parents, commands = {}, {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as stat, open(f"/proc/{entry.name}/cmdline", "rb") as cmd:
+                    parents[int(entry.name)] = int(stat.read().rsplit(b")", 1)[1].split()[1])
+                    commands[int(entry.name)] = cmd.read().replace(b"\0", b" ").decode(errors="replace")
+            except (OSError, ValueError):
+                continue
+    found, frontier = {}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in found:
+                found[pid] = commands[pid]
+                frontier.append(pid)
+    return found
+
+
+@pytest.mark.integration
+def test_chromium_runs_without_zygotes_gpu_or_network_processes_and_keeps_playwrights_features():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(**launch_options())
+        try:
+            page = browser.new_page()
+            page.set_content("<p>露营椅 ¥129</p>")
+            assert page.inner_text("p") == "露营椅 ¥129"
+            chromium = {pid: cmd for pid, cmd in _descendants(os.getpid()).items()
+                        if "run-driver" not in cmd and "node" not in cmd.split(" ")[0]}
+        finally:
+            browser.close()
+    kinds = sorted(cmd.split("--type=")[1].split(" ")[0] if "--type=" in cmd else "browser"
+                   for cmd in chromium.values())
+    assert "renderer" in kinds and "browser" in kinds, kinds
+    assert not {"zygote", "gpu-process"} & set(kinds), kinds
+    assert not any("sub-type=network.mojom.NetworkService" in cmd for cmd in chromium.values()), "runs in-process"
+    main = next(cmd for cmd in chromium.values() if "--type=" not in cmd)
+    features = main.rsplit("--enable-features=", 1)[1].split(" ")[0].split(",")
+    assert {"SkipListAccountsWithoutGaiaCookies", "NetworkServiceInProcess2"} <= set(features)
