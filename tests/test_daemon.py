@@ -269,7 +269,9 @@ def test_once_runs_every_job_and_status_shows_them(tmp_path, marketplace):
 @pytest.mark.integration
 def test_sigterm_during_a_crawl_stops_cleanly_with_the_data_committed(tmp_path, marketplace):
     config_path = daemon_config(tmp_path, marketplace.sites, keywords=SMALL_KEYWORDS, own_platforms=("laodian",),
-                                schedule={"jitter": '"0s"'}, download_delay_s=0.3, concurrency_per_domain=1)
+                                schedule={"jitter": '"0s"'}, download_delay_s=1.0, concurrency_per_domain=1)
+    # One page a second: the store pipeline commits a batch a second, so prices are stored while the crawl still
+    # has pages to go, for seconds rather than for the moment a faster crawl would leave to catch it running.
     config = load_config(config_path)
     daemon = subprocess.Popen([sys.executable, str(ROOT / "agent.py"), "--config", str(config_path), "daemon"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -281,7 +283,7 @@ def test_sigterm_during_a_crawl_stops_cleanly_with_the_data_committed(tmp_path, 
                     crawling = [run for run in store.runs(status="running") if run.kind == "search"]
                     if crawling and store.latest_prices():
                         break
-            time.sleep(0.3)
+            time.sleep(0.1)
         else:
             pytest.fail("the prices crawl never started")
         daemon.send_signal(signal.SIGTERM)
