@@ -102,6 +102,10 @@ def crawl_here(config: Config, plan: CrawlPlan, *, log_level: str = "WARNING") -
             if pipeline is not None and pipeline.run_id is not None:
                 run_ids.append(pipeline.run_id)
                 progress.emit({"event": "run", "spider": spider_class.name, "run_id": pipeline.run_id})
+            if crawler.stats.get_value("finish_reason") == "shutdown":
+                # SIGINT/SIGTERM stopped this spider, and Scrapy stops the reactor once it has: a next spider
+                # would open a run that nothing could close.
+                break
 
     def finished(task: asyncio.Task) -> None:
         if not task.cancelled() and task.exception() is not None:

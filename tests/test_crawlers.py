@@ -150,6 +150,26 @@ def test_incremental_review_crawl_stops_at_stored_reviews(full_crawl, market):
         market.set_step(0)
 
 
+def test_a_crawl_stopped_by_a_signal_starts_no_further_spider(market, tmp_path):
+    """A stop (the daemon's SIGTERM becomes SIGINT for the crawl) ends the spider at work; the plan's next spider
+    must not open a run that the stopping process would leave 'running' for ever."""
+    config = fast_config(tmp_path, download_delay_s=0.5, concurrency_per_domain=1)
+    product = next(p for p in market.ground_truth()["products"] if p["platform"] == "shangcheng")
+    plan = CrawlPlan(platforms=["shangcheng"], keywords=[("露营椅", ["shangcheng"], 3)],
+                     review_products=[("shangcheng", product["url"], product["item_id"])])
+
+    def stop_at_the_first_page(event: dict) -> None:
+        if event.get("event") == "page":
+            raise KeyboardInterrupt  # what a stop signal raises in the daemon; run_crawl passes it on as SIGINT
+
+    with pytest.raises(KeyboardInterrupt):
+        run_crawl(config, plan, demo_urls=market.sites, on_event=stop_at_the_first_page)
+    with open_store(tmp_path / "var" / "shopsentinel.db") as store:
+        runs = store.runs()
+    assert [run.kind for run in runs] == ["search"], "the reviews spider after it never started"
+    assert runs[0].status != "running"
+
+
 def test_load_more_reviews_stop_at_stored_reviews(full_crawl, market):
     """kuaigou shows ten reviews on the product page and more behind a "load more" button: a later crawl stops
     clicking as soon as the page shows a stored review, and still stores every new one."""

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agent import ExitCode, app
-from conftest import ROOT, fast_config
+from conftest import fast_config
 from crawlers.login import LoginError, cookies_from_export, import_cookies
 from crawlers.run import CrawlPlan, run_crawl
 from store import open_store

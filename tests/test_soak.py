@@ -203,7 +203,8 @@ def test_soak(tmp_path, fresh_marketplace):
         alerts = store.alerts()
         deliveries = [d for alert in alerts for d in store.deliveries(alert_id=alert.id)]
         jobs = store.job_runs(limit=1000)
-        assert store.runs(status="running") == [], "the SIGKILLed daemon's crawl run was recovered"
+        left = store.runs(status="running")
+        assert left == [], f"runs still 'running' at the end: {[(r.id, r.kind, r.pid, r.started_at) for r in left]}"
         product_ids = {product.url: str(product.id) for product in store.products()}
     expected = []
     for event in events:
