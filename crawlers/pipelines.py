@@ -19,6 +19,7 @@ from contextlib import ExitStack
 from datetime import datetime, timezone
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
@@ -52,7 +53,9 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        return cls(crawler)
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     def open_spider(self) -> None:
         self.store = st.open_store(self.config.store.path)
@@ -62,12 +65,20 @@ class StorePipeline:
         self.observed_at = datetime.now(timezone.utc)
 
     def close_spider(self) -> None:
-        assert self.store is not None and self.run_id is not None
         self.commit_batch()
-        stats, errors = run_stats(self.crawler.stats.get_stats(), self.items, time.monotonic() - self.started,
-                                  self.crawler.spider.platforms)
+
+    def spider_closed(self, reason: str) -> None:
+        """Close the run once Scrapy says why the spider ended (pipelines close before it does): a spider stopped
+        by SIGINT/SIGTERM ("shutdown") read only part of its pages, so its run is 'interrupted', not 'ok'."""
+        if self.store is None or self.run_id is None:
+            return  # the spider never opened
+        stats, errors = run_stats({**self.crawler.stats.get_stats(), "finish_reason": reason}, self.items,
+                                  time.monotonic() - self.started, self.crawler.spider.platforms)
         failed = [key for key, platform in stats["platforms"].items() if platform["failed"]]
-        status = "failed" if failed and len(failed) == len(stats["platforms"]) else "ok"
+        if reason == "shutdown":
+            status = "interrupted"
+        else:
+            status = "failed" if failed and len(failed) == len(stats["platforms"]) else "ok"
         self.store.finish_run(self.run_id, status, stats=stats, errors=errors)
         self.store.close()
 

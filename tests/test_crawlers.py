@@ -167,7 +167,7 @@ def test_a_crawl_stopped_by_a_signal_starts_no_further_spider(market, tmp_path):
     with open_store(tmp_path / "var" / "shopsentinel.db") as store:
         runs = store.runs()
     assert [run.kind for run in runs] == ["search"], "the reviews spider after it never started"
-    assert runs[0].status != "running"
+    assert runs[0].status == "interrupted" and runs[0].stats["finish_reason"] == "shutdown"
 
 
 def test_load_more_reviews_stop_at_stored_reviews(full_crawl, market):
@@ -321,6 +321,7 @@ def test_a_refused_item_is_rolled_back_alone(pipeline):
     running.process_item(ReviewsPageItem(platform="shangcheng", product_url=url, url=url,
                                          reviews=(Review(text="好用", review_id="r2", rating=5.0),)))
     running.close_spider()
+    running.spider_closed("finished")  # Scrapy's order: pipelines close, then spider_closed with the reason
     with open_store(db) as reader:
         stored = {p.url: p for p in reader.products()}
         assert sorted(stored) == [product(1).url, url]
