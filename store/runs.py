@@ -17,14 +17,19 @@ FINAL_STATUSES = tuple(status for status in RUN_STATUSES if status != "running")
 
 
 def _process_alive(pid: int) -> bool:
-    """Whether a process with this pid exists on this host (signal 0 probes without signalling)."""
+    """Whether a process with this pid runs on this host (signal 0 probes without signalling). A zombie does not:
+    it has ended and can never close its run, it only waits to be reaped (which a container's init may not do)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # it exists, owned by another user
-    return True
+        pass  # it exists, owned by another user
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): existing is all that can be told
 
 
 def _run_row(row: dict[str, Any]) -> RunRow:

@@ -360,6 +360,23 @@ def test_recovery_marks_only_runs_of_dead_processes_interrupted(store: Store, db
     assert recovered.errors == [recovered.errors[0]] and f"process {dead_pid}" in recovered.errors[0]
 
 
+def test_a_run_of_a_zombie_process_is_recovered(store: Store, db_path: Path) -> None:
+    """An ended process nobody has reaped yet (a crawl orphaned in a container whose init does not reap) still
+    answers signal 0, but it can never close its run."""
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 10
+        while open(f"/proc/{zombie.pid}/stat", "rb").read().rsplit(b")", 1)[1].split()[0] != b"Z":
+            assert time.monotonic() < deadline, "the child did not end"
+            time.sleep(0.05)
+        run = store.begin_run("reviews")
+        with raw(db_path) as conn:
+            conn.execute("UPDATE crawl_runs SET pid = ? WHERE id = ?", (zombie.pid, run))
+        assert store.recover_interrupted_runs() == [run]
+    finally:
+        zombie.wait()
+
+
 # --- transactions and concurrency --------------------------------------------------------------------------
 
 
