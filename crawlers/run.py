@@ -167,15 +167,26 @@ def run_crawl(config_path: str | Path, plan: CrawlPlan, *, demo_urls: dict[str, 
     except BaseException:
         child.send_signal(signal.SIGINT)  # Scrapy closes spiders and pipelines on the first SIGINT
         child.wait(60)
+        close_runs_left_open(config_path, plan, overrides)
         raise
     drain.join(5)
     if child.returncode != 0:
+        close_runs_left_open(config_path, plan, overrides)
         raise CrawlError(f"crawl process exited with {child.returncode}: {''.join(stderr)[-3000:]}")
     if not plan.store:
         return CrawlResult(runs=[], events=events)
     config = load_config(config_path, overrides=overrides)
     with st.open_store(config.store.path) as store:
         return CrawlResult(runs=[store.get_run(run_id) for run_id in run_ids], events=events)
+
+
+def close_runs_left_open(config_path: str | Path, plan: CrawlPlan, overrides: dict[str, Any] | None) -> None:
+    """After the crawl process has ended other than by finishing: mark 'interrupted' any run it left open (a stop
+    signal that came while Scrapy was starting, before its own handlers were in place, ends the process there
+    and then), now rather than at the next crawl or daemon start, which may never come."""
+    if plan.store:
+        with st.open_store(load_config(config_path, overrides=overrides).store.path) as store:
+            store.recover_interrupted_runs()
 
 
 def stop_with_parent(parent: int | None) -> None:

@@ -3,6 +3,8 @@ real SQLite file, checked against the marketplace's ground truth."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from decimal import Decimal
 from types import SimpleNamespace
@@ -15,7 +17,7 @@ from conftest import fast_config
 from crawlers.items import ProductItem, Review, ReviewsPageItem
 from crawlers.middlewares import CONFIG_KEY
 from crawlers.pipelines import BATCH_ITEMS, StorePipeline
-from crawlers.run import CrawlPlan, run_crawl
+from crawlers.run import CrawlError, CrawlPlan, run_crawl
 from demo_market.launcher import launch
 from demo_market.world import build_world
 from store import open_store
@@ -168,6 +170,26 @@ def test_a_crawl_stopped_by_a_signal_starts_no_further_spider(market, tmp_path):
         runs = store.runs()
     assert [run.kind for run in runs] == ["search"], "the reviews spider after it never started"
     assert runs[0].status == "interrupted" and runs[0].stats["finish_reason"] == "shutdown"
+
+
+def test_a_crawl_process_that_dies_has_its_open_run_closed_at_once(market, tmp_path):
+    """Whatever ends the crawl process before it closes its run (here SIGKILL; in the daemon, a stop signal while
+    Scrapy starts), run_crawl marks the run interrupted before it reports the failure."""
+    config = fast_config(tmp_path, download_delay_s=0.5, concurrency_per_domain=1)
+    db = tmp_path / "var" / "shopsentinel.db"
+    plan = CrawlPlan(platforms=["shangcheng"], keywords=[("露营椅", ["shangcheng"], 3)])
+
+    def kill_the_crawl(event: dict) -> None:
+        if event.get("event") == "page":
+            with open_store(db) as store:
+                [running] = store.runs(status="running")
+            os.kill(running.pid, signal.SIGKILL)
+
+    with pytest.raises(CrawlError, match="-9"):
+        run_crawl(config, plan, demo_urls=market.sites, on_event=kill_the_crawl)
+    with open_store(db) as store:
+        [run] = store.runs()
+    assert run.status == "interrupted"
 
 
 def test_load_more_reviews_stop_at_stored_reviews(full_crawl, market):
