@@ -90,8 +90,8 @@ QUIET_ARGS = ("--disable-background-networking", "--disable-component-update", "
 # with --disable-gpu) and the network service run inside the browser process, and renderers are started directly
 # instead of forked from two zygotes (which needs no sandbox: Playwright's default, chromium_sandbox off).
 # 2,000 demo pages: Chromium's helper processes 580 -> 340 MB, median summed RSS 1,085 -> 820-830 MB, peak
-# 1,344 -> 1,024-1,187 MB, peak PSS 738 -> 694-772 MB (no clear change), pages per second unchanged. A fresh tab per page stays: reusing
-# four tabs kept one renderer, but it grew to 746 MB within 300 pages.
+# 1,344 -> 1,024-1,187 MB, peak PSS 738 -> 694-772 MB (no clear change), pages per second unchanged. A fresh tab
+# per page stays: reusing four tabs kept one renderer, but it grew to 746 MB within 300 pages.
 # Chromium keeps only the last --enable-features it is given, and Playwright passes its own first: they are
 # repeated here (this Playwright's list) so that ours does not switch theirs off.
 PLAYWRIGHT_FEATURES = ("CDPScreenshotNewSurface", "SkipListAccountsWithoutGaiaCookies")

@@ -74,11 +74,12 @@ class StorePipeline:
             return  # the spider never opened
         stats, errors = run_stats({**self.crawler.stats.get_stats(), "finish_reason": reason}, self.items,
                                   time.monotonic() - self.started, self.crawler.spider.platforms)
-        failed = [key for key, platform in stats["platforms"].items() if platform["failed"]]
         if reason == "shutdown":
             status = "interrupted"
+        elif all(platform["failed"] for platform in stats["platforms"].values()) and stats["platforms"]:
+            status = "failed"
         else:
-            status = "failed" if failed and len(failed) == len(stats["platforms"]) else "ok"
+            status = "ok"
         self.store.finish_run(self.run_id, status, stats=stats, errors=errors)
         self.store.close()
 
