@@ -7,9 +7,10 @@ cannot. Pre-orders and back-orders can be ordered, so they count as in stock; di
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-from crawlers.prices import normalise_digits, spaced
+from crawlers.phrases import phrase_pattern, spaced
+from crawlers.prices import normalise_digits
 
 IN_STOCK, OUT_OF_STOCK = "InStock", "OutOfStock"
 
@@ -34,13 +35,8 @@ _IN_PHRASES = ("有货", "现货", "在售", "库存充足", "立即购买", "�
                "preorder", "available")
 
 
-def _phrase_regex(phrases: Sequence[str]) -> re.Pattern[str]:
-    parts = [rf"\b{re.escape(p)}\b" if p.isascii() else spaced(p) for p in sorted(phrases, key=len, reverse=True)]
-    return re.compile("|".join(parts), re.IGNORECASE)
-
-
-_OUT = _phrase_regex(_OUT_PHRASES)
-_IN = _phrase_regex(_IN_PHRASES)
+_OUT = phrase_pattern(_OUT_PHRASES)
+_IN = phrase_pattern(_IN_PHRASES)
 _SCHEMA_LIKE = re.compile(r"^(?:https?://)?(?:schema\.org/|[\w.]*[/#:])?(?P<token>[A-Za-z_ -]+)$")
 
 _STOCK_PATTERNS = tuple(re.compile(p, re.IGNORECASE) for p in (

@@ -15,6 +15,8 @@ from decimal import Decimal
 
 from price_parser.parser import parse_number
 
+from crawlers.phrases import spaced, starting_with
+
 PRICE, PROMO, LIST = "price", "promo", "list"
 
 _FULLWIDTH = str.maketrans({
@@ -73,13 +75,15 @@ def _marker_pattern(markers: list[str]) -> str:
 _SUFFIX_ONLY = {"元", "块", "円", "日元", "美元", "港元", "港币", "港幣", "欧元", "英镑", "韩元", "台币", "新台币",
                 "新臺幣", "원", "zł", "Kč", "kr", "руб"}
 _PREFIX_ONLY = {"Rs", "Rs.", "RM", "R$", "C$", "S$", "A$"}
-_PREFIXES = _marker_pattern([m for m in _MARKERS if m not in _SUFFIX_ONLY])
+_PREFIX_MARKERS = [m for m in _MARKERS if m not in _SUFFIX_ONLY]
+_PREFIXES = _marker_pattern(_PREFIX_MARKERS)
 _SUFFIXES = _marker_pattern([m for m in _MARKERS if m not in _PREFIX_ONLY])
 # A plain space groups thousands only in the French form with decimal commas (1 299,00 €); elsewhere it separates
 # two numbers.
 _NUMBER = (r"\d{1,3}(?: \d{3})+,\d{2}(?!\d)|\d{1,3}(?:[,.'\u00a0\u202f\u2009]\d{3})+(?:[.,]\d+)?"
            r"|\d+(?:[.,]\d+)?")
 _TOKEN = re.compile(
+    starting_with([r"\d", *(marker[0] for marker in _PREFIX_MARKERS)]) +
     rf"(?:(?P<pre>{_PREFIXES})[ \u00a0]{{0,2}}|(?<![A-Za-z0-9.,]))"
     rf"(?P<num>{_NUMBER})"
     rf"(?:[ \u00a0]?(?P<mult>[万萬亿億]))?"
@@ -112,24 +116,17 @@ _LABELS: dict[str, tuple[str, ...]] = {
 }
 
 
-def spaced(phrase: str) -> str:
-    """A regex for a phrase whose CJK characters old pages pad with spaces (价　格, 京 东 价)."""
-    if phrase.isascii():
-        return re.escape(phrase)
-    return r"\s*".join(re.escape(char) for char in phrase)
-
-
 def _label_key(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
 def _label_regex() -> tuple[re.Pattern[str], dict[str, str]]:
     kinds = {_label_key(phrase): kind for kind, phrases in _LABELS.items() for phrase in phrases}
-    alternatives = []
-    for phrase in sorted((p for ps in _LABELS.values() for p in ps), key=len, reverse=True):
-        pattern = spaced(phrase)
-        alternatives.append(rf"\b{pattern}(?![A-Za-z])" if phrase[0].isascii() else pattern)
-    return re.compile("|".join(alternatives), re.IGNORECASE), kinds
+    phrases = sorted((phrase for phrases in _LABELS.values() for phrase in phrases), key=len, reverse=True)
+    alternatives = [rf"\b{spaced(phrase)}(?![A-Za-z])" if phrase[0].isascii() else spaced(phrase)
+                    for phrase in phrases]
+    return re.compile(f"{starting_with([phrase[0] for phrase in phrases])}(?:{'|'.join(alternatives)})",
+                      re.IGNORECASE), kinds
 
 
 _LABEL, _LABEL_KIND = _label_regex()

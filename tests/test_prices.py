@@ -124,3 +124,17 @@ def test_parse_count_absent(text):
 
 def test_normalise_digits_only_touches_number_characters():
     assert normalise_digits("￥１，２９９．００～１５９９ 价　格：ＡＢ") == "¥1,299.00~1599 价　格：ＡＢ"
+
+
+def test_every_currency_marker_and_label_is_still_found_after_the_first_character_guard():
+    """The tokenizer's regexes only try positions whose character can begin a match (for speed): a marker or
+    label added without its first character in that guard would silently never match."""
+    from crawlers import prices
+
+    for marker in prices._PREFIX_MARKERS:
+        found = prices._TOKEN.search(f"x {marker}12")
+        assert found is not None and found.group("pre") == marker, marker
+    for phrases in prices._LABELS.values():
+        for phrase in phrases:
+            before = "9" if not phrase[0].isalnum() else "— "  # `/mo` ends an amount: `$9/mo`
+            assert [m.group() for m in prices._LABEL.finditer(f"{before}{phrase} ")] == [phrase], phrase
