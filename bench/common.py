@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from crawlers.run import CrawlPlan, CrawlResult, run_crawl
 from crawlers.testing import demo_config as bench_config  # noqa: F401 (the benchmarks import it from here)
+from crawlers.testing import descendants, process_table  # noqa: F401 (likewise)
 
 PAGE_KINDS = ("product", "reviews", "search", "hot")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -33,34 +34,9 @@ def rate(first: float, last: float, pages: int) -> float:
     return (pages - 1) / (last - first) if pages > 1 and last > first else 0.0
 
 
-def process_table() -> dict[int, tuple[int, bytes]]:
-    """pid -> (parent pid, command line) of every process."""
-    table = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stat, open(f"/proc/{entry.name}/cmdline", "rb") as cmd:
-                table[int(entry.name)] = (int(stat.read().rsplit(b")", 1)[1].split()[1]), cmd.read())
-        except (OSError, IndexError, ValueError):
-            continue  # it ended while being read
-    return table
-
-
 def crawl_process(table: dict[int, tuple[int, bytes]]) -> int | None:
     """The crawl process `run_crawl` started: a child of this process running crawlers.run."""
     return next((pid for pid, (ppid, cmd) in table.items() if ppid == os.getpid() and b"crawlers.run" in cmd), None)
-
-
-def descendants(table: dict[int, tuple[int, bytes]], root: int | None) -> list[int]:
-    """`root` and every process below it."""
-    tree, frontier = ([root], [root]) if root is not None else ([], [])
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, (ppid, _) in table.items() if ppid == parent]
-        tree += children
-        frontier += children
-    return tree
 
 
 def memory_kb(pid: int, path: str, key: bytes) -> int:

@@ -1,4 +1,5 @@
-"""A config.toml for crawling a demo marketplace on loopback, shared by the tests and the benchmarks.
+"""Shared by the tests and the benchmarks: a config.toml for crawling a demo marketplace on loopback, and the
+process tree a crawl leaves under /proc (a browser crawl's driver and Chromium processes).
 
 The demo is ours and local, so politeness delays and AutoThrottle only slow the crawl down: they are off, and the
 store lives in the given directory. Crawl settings are replaced by key, and a key the shipped config.toml does
@@ -7,6 +8,7 @@ not have is an error rather than a setting silently ignored.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -31,3 +33,28 @@ def demo_config(directory: Path, sites: dict[str, str] | None = None, **crawl: o
     path = directory / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def process_table() -> dict[int, tuple[int, bytes]]:
+    """pid -> (parent pid, command line) of every process."""
+    table = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat, open(f"/proc/{entry.name}/cmdline", "rb") as cmd:
+                table[int(entry.name)] = (int(stat.read().rsplit(b")", 1)[1].split()[1]), cmd.read())
+        except (OSError, IndexError, ValueError):
+            continue  # it ended while being read
+    return table
+
+
+def descendants(table: dict[int, tuple[int, bytes]], root: int | None) -> list[int]:
+    """`root` and every process below it."""
+    tree, frontier = ([root], [root]) if root is not None else ([], [])
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, (ppid, _) in table.items() if ppid == parent]
+        tree += children
+        frontier += children
+    return tree

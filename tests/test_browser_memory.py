@@ -7,6 +7,7 @@ import os
 import pytest
 
 from crawlers.browser import DRIVER_NODE_OPTIONS, driver_environment, launch_options
+from crawlers.testing import descendants, process_table
 
 
 def test_the_driver_gets_a_small_young_generation_added_to_what_the_user_set():
@@ -16,25 +17,10 @@ def test_the_driver_gets_a_small_young_generation_added_to_what_the_user_set():
     assert driver_environment({"NODE_OPTIONS": "--max-semi-space-size=8"}) == {}, "the user's own size wins"
 
 
-def _descendants(root: int) -> dict[int, str]:
+def _below(root: int) -> dict[int, str]:
     """pid -> command line of every process below `root`."""
-    parents, commands = {}, {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/stat", "rb") as stat, open(f"/proc/{entry.name}/cmdline", "rb") as cmd:
-                    parents[int(entry.name)] = int(stat.read().rsplit(b")", 1)[1].split()[1])
-                    commands[int(entry.name)] = cmd.read().replace(b"\0", b" ").decode(errors="replace")
-            except (OSError, ValueError):
-                continue
-    found, frontier = {}, [root]
-    while frontier:
-        parent = frontier.pop()
-        for pid, ppid in parents.items():
-            if ppid == parent and pid not in found:
-                found[pid] = commands[pid]
-                frontier.append(pid)
-    return found
+    table = process_table()
+    return {pid: table[pid][1].replace(b"\0", b" ").decode(errors="replace") for pid in descendants(table, root)[1:]}
 
 
 @pytest.mark.integration
@@ -47,8 +33,8 @@ def test_chromium_runs_without_zygotes_gpu_or_network_processes_and_keeps_playwr
             page = browser.new_page()
             page.set_content("<p>露营椅 ¥129</p>")
             assert page.inner_text("p") == "露营椅 ¥129"
-            driver = next(pid for pid, cmd in _descendants(os.getpid()).items() if "run-driver" in cmd)
-            chromium = _descendants(driver)
+            driver = next(pid for pid, cmd in _below(os.getpid()).items() if "run-driver" in cmd)
+            chromium = _below(driver)
         finally:
             browser.close()
     kinds = sorted(cmd.split("--type=")[1].split(" ")[0] if "--type=" in cmd else "browser"
