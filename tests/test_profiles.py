@@ -55,3 +55,11 @@ def test_missing_values_stay_missing():
     fields = read_page(profile(price={"css": ".nope::text"}, stock={"json": "data.stock"}), Page(text=HTML),
                        "http://shop.test/", [{"data": {}}])
     assert fields == {"price": None, "stock": None}
+
+
+def test_xpath_may_use_exslt_regular_expressions_as_in_parsel():
+    listing = profile(items={"xpath": "//li[re:test(@data-id, '^[A-Z]\\d$')]"}, item_id={"xpath": "@data-id"},
+                      price={"xpath": ".//span[re:test(@class, '^p$')]/text()"})
+    assert read_items(listing, Page(text=HTML), "http://shop.test/") == [
+        {"item_id": "A1", "price": (Decimal("89"), Decimal("129"))},
+        {"item_id": "B2", "price": (Decimal("19.90"), None)}]
