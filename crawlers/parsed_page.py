@@ -62,19 +62,25 @@ class Page:
     def _build_stream(self) -> None:
         parts: list[str] = []
         position = 0
+        after_space = False  # the stream so far ends with a space: the next one's leading space is dropped
 
         def emit(text: str | None, owner: Any) -> None:
-            nonlocal position
+            nonlocal position, after_space
             if not text:
                 return
-            text = WHITESPACE.sub(" ", text)
-            if text.startswith(" ") and parts and parts[-1].endswith(" "):
-                text = text[1:]
-            if text:
-                self._segment_starts.append(position)
-                self._segment_owners.append(owner)
-                parts.append(text)
-                position += len(text)
+            if text.isspace():  # most text nodes are the indentation between tags: one space, or none
+                if after_space:
+                    return
+                text = " "
+            else:
+                text = WHITESPACE.sub(" ", text)
+                if after_space and text[0] == " ":
+                    text = text[1:]
+            self._segment_starts.append(position)
+            self._segment_owners.append(owner)
+            parts.append(text)
+            position += len(text)
+            after_space = text[-1] == " "
 
         body = self.tree.find("body")
         walker = lxml.etree.iterwalk(body if body is not None else self.tree, events=("start", "end"))
