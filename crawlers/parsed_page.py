@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
@@ -167,9 +168,16 @@ ZONE_TAGS = frozenset({"footer", "nav"})
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
-def class_words(element: Any) -> list[str]:
-    raw = f"{element.get('class') or ''} {element.get('id') or ''}"
-    return [w.lower() for w in _CLASS_SPLIT.split(raw) if w]
+def class_words(element: Any) -> tuple[str, ...]:
+    """An element's class and id split into lower-case words (shop-name, shopName: shop, name)."""
+    return _words_of(element.get("class"), element.get("id"))
+
+
+@lru_cache(maxsize=4096)
+def _words_of(class_attribute: str | None, id_attribute: str | None) -> tuple[str, ...]:
+    """Memoised: a page repeats the same few class attributes on many elements, and pages of a site share them."""
+    raw = f"{class_attribute or ''} {id_attribute or ''}"
+    return tuple(w.lower() for w in _CLASS_SPLIT.split(raw) if w)
 
 
 class Zones:
