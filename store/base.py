@@ -44,7 +44,7 @@ def write_transaction(db: Database, path: Path) -> Iterator[None]:
     enclosing block decides whether to go on (if it catches the exception) or to roll back too.
     """
     if db.conn.in_transaction:
-        with db.atomic():
+        with _savepoint(db.conn):
             yield
         return
     try:
@@ -61,6 +61,22 @@ def write_transaction(db: Database, path: Path) -> Iterator[None]:
     except sqlite3.Error as error:
         db.rollback()
         raise translate_sqlite_error(path, error, "committing a write transaction") from error
+
+
+@contextmanager
+def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
+    """A nested block. One fixed name (SQLite releases or rolls back to the innermost savepoint of that name), so
+    the statements come from sqlite3's statement cache: sqlite-utils' atomic() names each one at random, and
+    compiling three fresh statements cost 6 µs a block against 1.3 (the crawl pipeline opens two per item)."""
+    conn.execute("SAVEPOINT nested_write")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:  # a RAISE(ROLLBACK) trigger ends the whole transaction, savepoints included
+            conn.execute("ROLLBACK TO SAVEPOINT nested_write")
+            conn.execute("RELEASE SAVEPOINT nested_write")
+        raise
+    conn.execute("RELEASE SAVEPOINT nested_write")
 
 
 def to_json(value: Any, path: Path, what: str) -> str:

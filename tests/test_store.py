@@ -410,6 +410,25 @@ def test_nested_transactions_are_savepoints(store: Store, db_path: Path) -> None
     assert [p.item_id for p in store.products()] == ["1"]
 
 
+def test_savepoints_nest_three_deep_and_each_rollback_undoes_only_its_own_block(store: Store) -> None:
+    with store.transaction():
+        store.upsert_product(chair("1"))
+        with store.transaction():
+            store.upsert_product(chair("2"))
+            with pytest.raises(RuntimeError):
+                with store.transaction():
+                    store.upsert_product(chair("3"))
+                    raise RuntimeError("refused")
+            store.upsert_product(chair("4"))
+        with pytest.raises(RuntimeError):
+            with store.transaction():
+                store.upsert_product(chair("5"))
+                with store.transaction():
+                    store.upsert_product(chair("6"))
+                raise RuntimeError("refused after an inner block was released")
+    assert [p.item_id for p in store.products()] == ["1", "2", "4"]
+
+
 def test_reader_sees_committed_data_while_a_writer_holds_a_transaction(store: Store, db_path: Path) -> None:
     store.upsert_product(chair("1"))
     with open_store(db_path, busy_timeout=0.2) as reader:
