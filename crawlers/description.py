@@ -38,7 +38,8 @@ LABEL_PHRASES = ("商品详情", "宝贝详情", "产品详情", "商品介绍",
                  "description", "details", "about this item")
 LEADING_LABEL = re.compile(r"^(?:" + "|".join(re.escape(p) for p in LABEL_PHRASES) + r")\s*[:：]?\s*",
                            re.IGNORECASE)
-LABEL_TEXT = re.compile(starting_with(p[0] for p in LABEL_PHRASES) + r"(?:" + "|".join(re.escape(p) for p in LABEL_PHRASES) + r")\s*[:：]?", re.IGNORECASE)
+LABEL_TEXT = re.compile(starting_with(p[0] for p in LABEL_PHRASES) +
+                        r"(?:" + "|".join(re.escape(p) for p in LABEL_PHRASES) + r")\s*[:：]?", re.IGNORECASE)
 # Tabs (li, a) name sections shown elsewhere: the text after them is the other tabs' names, not the description.
 TAB_TAGS = frozenset({"li", "a", "button", "option"})
 LABEL_CLIMB = 3  # a label's section is its parent, or at most this many levels above it

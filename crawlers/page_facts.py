@@ -127,15 +127,16 @@ def find_anchor(page: Page, name: str | None, title: str | None) -> Anchor | Non
 
 REVIEW_LABELS = phrase_pattern(("累计评价", "累计评论", "商品评价", "评价数", "评论数", "全部评价", "评价", "评论",
                                 "reviews", "ratings"))
-REVIEW_AFTER = re.compile(starting_with([r"\d"]) + r"(\d[\d,.]*\s*[万萬kK]?\+?)\s*(?:条|个|人)?\s*(?:评价|评论|人评价|customer reviews?|reviews?|"
+REVIEW_AFTER = re.compile(r"(\d[\d,.]*\s*[万萬kK]?\+?)\s*(?:条|个|人)?\s*(?:评价|评论|人评价|customer reviews?|reviews?|"
                           r"ratings?)\b", re.IGNORECASE)
 SALES_LABELS = phrase_pattern(("月销量", "月销", "月售", "已售", "销量", "已拼", "累计销量", "sold"))
-SALES_AFTER = re.compile(starting_with([r"\d"]) + r"(\d[\d,.]*\s*[万萬kK]?\+?)\s*(?:人付款|人已买|人已购|人购买|件已售|sold|bought in past month)",
+SALES_AFTER = re.compile(r"(\d[\d,.]*\s*[万萬kK]?\+?)\s*(?:人付款|人已买|人已购|人购买|件已售|sold|bought in past month)",
                          re.IGNORECASE)
 RATING_LABELS = phrase_pattern(("宝贝评分", "商品评分", "评分", "rating"))
 RATING_OUT_OF = re.compile(r"(\d(?:\.\d+)?)\s*(?:out of|/)\s*5(?:\.0)?\b", re.IGNORECASE)
-SHOP_LABELS = re.compile(starting_with("店掌卖商s") + "(?:" + "|".join(spaced(p) for p in ("店铺", "掌柜", "卖家", "商家")) +
-                         r"|\bseller|\bstore)\s*[:：]|\bsold by\b", re.IGNORECASE)  # 店铺热销 is no shop name
+SHOP_LABELS = re.compile(starting_with("店掌卖商s") +  # 店铺热销 is no shop name
+                         "(?:" + "|".join(spaced(p) for p in ("店铺", "掌柜", "卖家", "商家")) +
+                         r"|\bseller|\bstore)\s*[:：]|\bsold by\b", re.IGNORECASE)
 STOCK_LABELS = phrase_pattern(("库存",))
 SHOP_WORDS = frozenset({"shopname", "storename", "sellername", "shopnick", "sellernick"})
 SALES_WORDS = frozenset({"sales", "sellcount", "salecount", "salescount", "salesnum", "soldcount", "dealcnt",
