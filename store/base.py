@@ -5,7 +5,8 @@ and a SAVEPOINT when a transaction is already open; `Database.execute()` commits
 transaction is open. The store opens its connection with `isolation_level=None`, so the sqlite3 driver never
 starts transactions on its own; the outermost block is started here with `BEGIN IMMEDIATE` (the write lock is
 taken up front, so the busy timeout applies there, instead of a deferred transaction failing with SQLITE_BUSY
-when it later tries to upgrade from reading to writing), and nested blocks reuse `atomic()`'s savepoints.
+when it later tries to upgrade from reading to writing), and nested blocks are savepoints as in `atomic()`, but
+under one fixed name (see `_savepoint`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def write_transaction(db: Database, path: Path) -> Iterator[None]:
     """One atomic block: all its writes commit together or none do.
 
     Outermost: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (KeyboardInterrupt included).
-    Nested: a savepoint via sqlite-utils' `atomic()`; an exception rolls back only the nested block, and the
+    Nested: a savepoint (`_savepoint`); an exception rolls back only the nested block, and the
     enclosing block decides whether to go on (if it catches the exception) or to roll back too.
     """
     if db.conn.in_transaction:
