@@ -95,10 +95,10 @@ def needs_reading(text: str, negative: bool, score: float) -> bool:
 
 def score_and_theme(store: Store, model: SentimentModel, config: Config, now: datetime, report: AnalysisReport,
                     progress: Progress | None) -> None:
-    total = store.count_reviews_needing_sentiment(model.version)
+    total = store.count_reviews_needing_sentiment(model.scoring_version)
     if progress:
         progress("scoring", 0, total)
-    while batch := store.reviews_needing_sentiment(model.version, limit=BATCH):
+    while batch := store.reviews_needing_sentiment(model.scoring_version, limit=BATCH):
         ids = [review_id for review_id, _ in batch]
         scores = model.score(text for _, text in batch)
         ratings = store.review_ratings(ids)
@@ -110,7 +110,7 @@ def score_and_theme(store: Store, model: SentimentModel, config: Config, now: da
             report.negative_reviews += negative
             report.reviews_themed += read
         with store.transaction():
-            store.set_sentiments(zip(ids, scores), model.version)
+            store.set_sentiments(zip(ids, scores), model.scoring_version)
             for review_id, found in themes.items():
                 store.set_review_themes(review_id, found, analysed_at=now)
         report.reviews_scored += len(batch)

@@ -47,7 +47,8 @@ from typing import Any
 
 import numpy as np
 
-from nlp import corpus
+from nlp import corpus, placeholders
+from nlp.placeholders import placeholder_score
 from nlp.text import normalise
 
 FORMAT = 1                       # bump when the stored arrays change meaning
@@ -147,12 +148,23 @@ class SentimentModel:
         scores[~evidence] = 0.5
         return scores
 
+    @property
+    def scoring_version(self) -> str:
+        """What stored scores record: the model and the placeholder rules (a change to either rescores)."""
+        return f"{self.version}+{placeholders.REVISION}"
+
     def score(self, texts: Iterable[str]) -> list[float]:
         """Probability that each text is positive, in input order; texts are normalised here, in batches. A text
-        without a single known n-gram (empty, emoji only, another script) scores 0.5: no evidence either way."""
+        without a single known n-gram (empty, emoji only, another script) scores 0.5: no evidence either way. A
+        platform's placeholder for a review without words is scored by rule (`nlp.placeholders`), not read."""
         scores: list[float] = []
         for batch in _batches(texts, BATCH):
-            scores.extend(self._batch_scores([normalise(text) for text in batch]).tolist())
+            analysed = [normalise(text) for text in batch]
+            batch_scores = self._batch_scores(analysed).tolist()
+            for index, text in enumerate(analysed):
+                if (fixed := placeholder_score(text)) is not None:
+                    batch_scores[index] = fixed
+            scores.extend(batch_scores)
         return scores
 
     def predict(self, texts: Iterable[str]) -> list[tuple[str, float]]:

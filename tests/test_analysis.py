@@ -93,7 +93,7 @@ def test_every_review_is_scored_and_negative_and_mixed_ones_themed(store, config
     report = analyse(store, config, now=NOW, model=model)
     reviews = [review for product in store.products() for review in store.reviews_for(product.id)]
     assert report.reviews_scored == len(reviews) == 20 * 9 + 3
-    assert all(r.sentiment_model == model.version and 0 <= r.sentiment_score <= 1 for r in reviews)
+    assert all(r.sentiment_model == model.scoring_version and 0 <= r.sentiment_score <= 1 for r in reviews)
     assert {r.text: r.sentiment_label for r in reviews}[PRAISE] == "pos"
     themes = themes_of(store, market["chair"])
     assert "质量" in themes[QUALITY] and themes[SHIPPING] == {"物流"}
@@ -269,7 +269,7 @@ def test_analysis_of_a_live_crawl_finds_the_injected_negative_burst(fresh_market
         report = analyse(store, config, model=model)
         reviews = [r for p in store.products() for r in store.reviews_for(p.id)]
         assert report.reviews_scored == len(reviews) > 100
-        assert store.count_reviews_needing_sentiment(model.version) == 0
+        assert store.count_reviews_needing_sentiment(model.scoring_version) == 0
         burst_reviews = [r for r in reviews if r.review_id in set(burst["detail"]["review_ids"])]
         assert len(burst_reviews) == burst["detail"]["count"]
         stored: dict[str, int] = {}
@@ -294,3 +294,15 @@ def test_model_of_the_config_first_then_the_installations(config, model) -> None
     own = sentiment.train(extra=[("好用，推荐", "pos"), ("太差了，退货", "neg")] * 3, sources=())
     sentiment.save(own, models_directory(config))
     assert load_model(config).version == own.version
+
+
+def test_platform_placeholders_are_not_negative_reviews_however_the_model_would_read_them(store, config, model) -> None:
+    product = add_listing(store, "P1", "折叠露营椅", 99.0, [
+        ("此用户没有填写评价。", 5), ("系统默认好评", 5), ("质量太差了，用了两天就坏", 1), ("此用户没有填写评价。", 1)])
+    report = analyse(store, config, now=NOW, model=model)
+    scores = {r.rating: [] for r in store.reviews_for(product)}
+    for review in store.reviews_for(product):
+        scores[review.rating].append((review.text, review.sentiment_score))
+    assert dict(scores[5]) == {"此用户没有填写评价。": 0.5, "系统默认好评": 1.0}
+    assert report.negative_reviews == 2, "the 1-star reviews only: a placeholder is negative by its stars alone"
+    assert model.score(["此用户没有填写评价。"])[0] == 0.5 and model.score(["系统默认好评"])[0] == 1.0
