@@ -5,8 +5,9 @@ of the time, and one SIGKILL mid-crawl followed by a restart.
 Afterwards every alert the scenario's scripted step-1 events should cause has been delivered exactly once per
 recipient, the store holds no duplicate rows, SQLite's integrity check passes, and the surviving daemon's
 resident memory after its last cycle is within 20 % of after its first. A cycle is one finished run of the
-prices job; the daemon runs prices and own reviews back to back (1 s intervals), hot terms and competitors'
-reviews once a day. After the scripted cycles the daemon keeps cycling until the outbox has drained (the
+prices job; the daemon runs prices and own reviews back to back (1 s intervals, so prices may run twice
+before own reviews get their turn: the test also waits for an own-reviews run after the incidents), hot terms and
+competitors' reviews once a day. After the scripted cycles the daemon keeps cycling until the outbox has drained (the
 outbox retries a dead server after 1, 2, 4 ... minutes). Digest batching is off here so every alert is an immediate e-mail (the digest job is
 covered by test_daemon's --once test). The figures are printed (pytest -s) and recorded in README.
 """
@@ -24,6 +25,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -109,6 +111,19 @@ def finished_prices_runs(store_path: Path) -> int:
         return sum(1 for run in store.job_runs("prices", limit=1000) if run.status != "running")
 
 
+def wait_for_own_reviews(store_path: Path, since: datetime, daemon: Daemon) -> None:
+    """Until an own-reviews job that started after `since` has finished: only it sees the own products' new
+    reviews, and with prices due every second the scheduler may run prices twice in a row before it."""
+    deadline = time.monotonic() + CYCLE_TIMEOUT_S
+    while True:
+        with open_store(store_path) as store:
+            if any(run.status == "ok" and run.started_at >= since for run in store.job_runs("own_reviews")):
+                return
+        assert daemon.process.poll() is None, f"the daemon exited with {daemon.process.returncode}"
+        assert time.monotonic() < deadline, f"no own-reviews job finished in {CYCLE_TIMEOUT_S} s"
+        time.sleep(0.5)
+
+
 def wait_for_cycle(store_path: Path, done: int, daemon: Daemon) -> None:
     deadline = time.monotonic() + CYCLE_TIMEOUT_S
     while finished_prices_runs(store_path) <= done:
@@ -177,6 +192,7 @@ def test_soak(tmp_path, fresh_marketplace):
         wait_for_running_crawl(store_path)
         first.kill()                                                       # SIGKILL in the middle of a crawl
         market.advance()                                                   # step 1: the incidents happen
+        stepped = datetime.now(timezone.utc)
         sink.stop()                                                        # ... while the mail server is down
         fault(kind="status", status=429, retry_after=1, platform="shangcheng", times=8)
         fault(kind="status", status=500, platform="laodian", times=4)
@@ -190,6 +206,7 @@ def test_soak(tmp_path, fresh_marketplace):
                 fault(kind="status", status=429, retry_after=1, platform="laodian", times=4)
             if cycle == 3:
                 market.clear_faults()
+        wait_for_own_reviews(store_path, stepped, second)
         wait_for_outbox_to_drain(store_path, second)  # retries back off (1, 2, 4 min): the daemon keeps cycling
         second.process.send_signal(signal.SIGTERM)
         assert second.process.wait(120) == 0
