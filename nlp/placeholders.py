@@ -23,10 +23,10 @@ REVISION = "placeholders1"  # part of the scoring version: stored scores are red
 NO_TEXT_SCORE = 0.5       # no evidence either way (as the model scores a text it has no n-gram of)
 DEFAULT_GOOD_SCORE = 1.0  # the platform's own positive rating
 
-_END = r"[\s.,!。!~]*"
+_END = r"[\s.,!。~]*"  # after normalising: ！ is !, ， is ,
 _NO_TEXT = re.compile(r"(?:此|该)?(?:用户|买家)(?:没有|未)(?:填写|发表)(?:文字)?(?:评价|评论)(?:内容)?" + _END)
 _DEFAULT_GOOD = re.compile(
-    r"(?:(?:评价方|买家|用户)?(?:未|没有)及时(?:做出)?评价[\s,,]*(?:此评价为)?)?系统默认好评" + _END
+    r"(?:(?:评价方|买家|用户)?(?:未|没有)及时(?:做出)?评价[\s,]*(?:此评价为)?)?系统默认好评" + _END
     + r"|(?:该|此)?用户觉得商品(?:很|非常)?好[\s,]*给出了?\s*5\s*星好评" + _END)
 
 
