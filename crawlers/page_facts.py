@@ -134,9 +134,10 @@ SALES_AFTER = re.compile(r"(\d[\d,.]*\s*[万萬kK]?\+?)\s*(?:人付款|人已买
                          re.IGNORECASE)
 RATING_LABELS = phrase_pattern(("宝贝评分", "商品评分", "评分", "rating"))
 RATING_OUT_OF = re.compile(r"(\d(?:\.\d+)?)\s*(?:out of|/)\s*5(?:\.0)?\b", re.IGNORECASE)
-SHOP_LABELS = re.compile(starting_with("店掌卖商s") +  # 店铺热销 is no shop name
-                         "(?:" + "|".join(spaced(p) for p in ("店铺", "掌柜", "卖家", "商家")) +
-                         r"|\bseller|\bstore)\s*[:：]|\bsold by\b", re.IGNORECASE)
+SHOP_PHRASES = ("店铺", "掌柜", "卖家", "商家")
+SHOP_LABELS = re.compile(starting_with([*(p[0] for p in SHOP_PHRASES), "s"]) +  # s: seller, store, sold by
+                         "(?:" + "|".join(spaced(p) for p in SHOP_PHRASES) +
+                         r"|\bseller|\bstore)\s*[:：]|\bsold by\b", re.IGNORECASE)  # 店铺热销 is no shop name
 STOCK_LABELS = phrase_pattern(("库存",))
 SHOP_WORDS = frozenset({"shopname", "storename", "sellername", "shopnick", "sellernick"})
 SALES_WORDS = frozenset({"sales", "sellcount", "salecount", "salescount", "salesnum", "soldcount", "dealcnt",

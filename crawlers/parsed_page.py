@@ -63,12 +63,12 @@ class Page:
     def _build_stream(self) -> None:
         parts: list[str] = []
         position = 0
-        after_space = False  # the stream so far ends with a space: the next one's leading space is dropped
 
         def emit(text: str | None, owner: Any) -> None:
-            nonlocal position, after_space
+            nonlocal position
             if not text:
                 return
+            after_space = bool(parts) and parts[-1][-1] == " "  # then a leading space is dropped
             if text.isspace():  # most text nodes are the indentation between tags: one space, or none
                 if after_space:
                     return
@@ -81,7 +81,6 @@ class Page:
             self._segment_owners.append(owner)
             parts.append(text)
             position += len(text)
-            after_space = text[-1] == " "
 
         body = self.tree.find("body")
         walker = lxml.etree.iterwalk(body if body is not None else self.tree, events=("start", "end"))

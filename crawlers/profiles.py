@@ -106,10 +106,10 @@ def _readers(profile: PageProfile, *, page_level: bool) -> tuple[FieldReader, ..
 def compiled(css: str | None, xpath: str | None) -> lxml.etree.XPath:
     """A selector as a compiled XPath (CSS translated as parsel does, with its ::text and ::attr())."""
     expression = _CSS.css_to_xpath(css) if css is not None else xpath
-    if "re:" in expression:
-        return lxml.etree.XPath(expression, namespaces=_NAMESPACES, smart_strings=False)
     # Without EXSLT regular expressions each call sets up less: a review page calls these a hundred times.
-    return lxml.etree.XPath(expression, regexp=False, smart_strings=False)
+    regexp = "re:" in expression
+    return lxml.etree.XPath(expression, namespaces=_NAMESPACES if regexp else None, regexp=regexp,
+                            smart_strings=False)
 
 
 def _text_of(matches: Any, attr: str | None) -> str | None:

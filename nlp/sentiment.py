@@ -48,7 +48,6 @@ from typing import Any
 import numpy as np
 
 from nlp import corpus, placeholders
-from nlp.placeholders import placeholder_score
 from nlp.text import normalise
 
 FORMAT = 1                       # bump when the stored arrays change meaning
@@ -162,7 +161,7 @@ class SentimentModel:
             analysed = [normalise(text) for text in batch]
             batch_scores = self._batch_scores(analysed).tolist()
             for index, text in enumerate(analysed):
-                if (fixed := placeholder_score(text)) is not None:
+                if (fixed := placeholders.placeholder_score(text)) is not None:
                     batch_scores[index] = fixed
             scores.extend(batch_scores)
         return scores
