@@ -10,11 +10,13 @@ from crawlers.browser import DRIVER_NODE_OPTIONS, driver_environment, launch_opt
 from crawlers.testing import descendants, process_table
 
 
-def test_the_driver_gets_a_small_young_generation_added_to_what_the_user_set():
-    assert driver_environment({}) == {"NODE_OPTIONS": DRIVER_NODE_OPTIONS}
-    assert driver_environment({"NODE_OPTIONS": "--enable-source-maps"}) == {
-        "NODE_OPTIONS": f"--enable-source-maps {DRIVER_NODE_OPTIONS}"}
-    assert driver_environment({"NODE_OPTIONS": "--max-semi-space-size=8"}) == {}, "the user's own size wins"
+def test_the_driver_gets_small_heap_settings_added_to_what_the_user_set():
+    ours = " ".join(DRIVER_NODE_OPTIONS)
+    assert driver_environment({}) == {"NODE_OPTIONS": ours}
+    assert driver_environment({"NODE_OPTIONS": "--enable-source-maps"}) == {"NODE_OPTIONS": f"--enable-source-maps {ours}"}
+    assert driver_environment({"NODE_OPTIONS": "--max-semi-space-size=8"}) == {
+        "NODE_OPTIONS": "--max-semi-space-size=8 --max-old-space-size=512"}, "the user's own young size wins"
+    assert driver_environment({"NODE_OPTIONS": "--max-old-space-size=2048 --max-semi-space-size=8"}) == {}
 
 
 def _below(root: int) -> dict[int, str]:
