@@ -47,6 +47,7 @@ from common import (
     ROOT,
     TimedCrawl,
     bench_config,
+    child_process,
     cpu_seconds,
     crawl_process,
     descendants,
@@ -75,9 +76,8 @@ def tree_cpu(marker: bytes) -> float:
     """CPU seconds used so far by the child of this process whose command line holds `marker`, and by all its
     descendants, living or ended (Chromium's renderers come and go with its pages)."""
     table = process_table()
-    root = next((pid for pid, (ppid, cmd) in table.items() if ppid == os.getpid() and marker in cmd), None)
     total = 0.0
-    for pid in descendants(table, root):
+    for pid in descendants(table, child_process(table, marker)):
         try:
             total += cpu_seconds(pid, ended_children=True)
         except OSError:
@@ -188,8 +188,7 @@ def crawl_tree(table: dict[int, tuple[int, bytes]]) -> list[int]:
 
 def bare_tree(table: dict[int, tuple[int, bytes]]) -> list[int]:
     """The bare loop's Playwright driver (a child of this process) and the Chromium below it."""
-    return descendants(table, next((pid for pid, (ppid, cmd) in table.items()
-                                    if ppid == os.getpid() and b"run-driver" in cmd), None))
+    return descendants(table, child_process(table, b"run-driver"))
 
 
 def kind_of(command: bytes) -> str:
@@ -246,6 +245,13 @@ class MemorySampler:
             if (sample := take_sample(self.pages, self.tree_of)) is not None:
                 self.samples.append(sample)
 
+    def peaks(self) -> dict:
+        """The most summed RSS (and what it was made of), the most PSS and the most renderers of the run (MB)."""
+        return {"samples": len(self.samples),
+                "peak_rss_mb": round(max(s.total for s in self.samples) / MB), "at_peak": at_peak(self.samples),
+                "peak_pss_mb": round(max(s.pss for s in self.samples) / MB),
+                "max_renderers": max(s.renderers for s in self.samples)}
+
     def window(self, low: int, high: int) -> dict:
         """Median RSS (total and by kind, MB), median PSS and most renderers over the samples taken at pages
         [low, high)."""
@@ -282,12 +288,8 @@ def bare_memory_run(urls: list[str]) -> dict:
     with sampling(bare_tree) as sampler:
         asyncio.run(bare_round(urls, config.crawl.browser_page_cap, product_selector(config), context_options(config),
                                sampler.page_done))
-    samples = sampler.samples
-    return {"pages": sampler.pages, "samples": len(samples),
-            "median_rss_mb": round(statistics.median(s.total for s in samples) / MB),
-            "peak_rss_mb": round(max(s.total for s in samples) / MB), "at_peak": at_peak(samples),
-            "peak_pss_mb": round(max(s.pss for s in samples) / MB),
-            "max_renderers": max(s.renderers for s in samples)}
+    return {"pages": sampler.pages, "median_rss_mb": round(statistics.median(s.total for s in sampler.samples) / MB),
+            **sampler.peaks()}
 
 
 def memory_run(products: list[str], sites: dict[str, str], work: Path, pages: int) -> dict:
@@ -300,12 +302,9 @@ def memory_run(products: list[str], sites: dict[str, str], work: Path, pages: in
     late = sampler.window(pages - size, pages)
     return {"pages": pages, "stored": stats["items"].get("prices", 0), "run_pages": stats["pages"],
             "errors": stats["platforms"][PLATFORM]["errors"], "wall_s": round(crawl.wall_s, 1),
-            "pages_per_s": round(crawl.item_rate(), 2), "samples": len(sampler.samples),
-            "peak_rss_mb": round(max(s.total for s in sampler.samples) / MB), "at_peak": at_peak(sampler.samples),
-            "peak_pss_mb": round(max(s.pss for s in sampler.samples) / MB),
+            "pages_per_s": round(crawl.item_rate(), 2), **sampler.peaks(),
             "early": early, "late": late, "rss_growth": round(late["rss_mb"] / early["rss_mb"] - 1, 3),
-            "flat": late["rss_mb"] <= early["rss_mb"] * (1 + FLAT_TOLERANCE),
-            "max_renderers": max(s.renderers for s in sampler.samples), "browser": stats.get("browser"),
+            "flat": late["rss_mb"] <= early["rss_mb"] * (1 + FLAT_TOLERANCE), "browser": stats.get("browser"),
             "bare": bare_memory_run(urls)}
 
 

@@ -34,9 +34,14 @@ def rate(first: float, last: float, pages: int) -> float:
     return (pages - 1) / (last - first) if pages > 1 and last > first else 0.0
 
 
+def child_process(table: dict[int, tuple[int, bytes]], marker: bytes) -> int | None:
+    """The child of this process whose command line holds `marker`."""
+    return next((pid for pid, (ppid, cmd) in table.items() if ppid == os.getpid() and marker in cmd), None)
+
+
 def crawl_process(table: dict[int, tuple[int, bytes]]) -> int | None:
     """The crawl process `run_crawl` started: a child of this process running crawlers.run."""
-    return next((pid for pid, (ppid, cmd) in table.items() if ppid == os.getpid() and b"crawlers.run" in cmd), None)
+    return child_process(table, b"crawlers.run")
 
 
 def memory_kb(pid: int, path: str, key: bytes) -> int:
