@@ -526,8 +526,8 @@ def login(
             def wait_for_user() -> None:
                 typer.prompt("Sign in in the browser window, then press Enter here", default="",
                              show_default=False)
-            path, count = login_in_browser(site.base_url, target, find_chromium(config.crawl.chromium_path),
-                                           wait_for_user)
+            path, count = login_in_browser(site.base_url, target,
+                                           find_chromium(config.crawl.chromium_path, headless=False), wait_for_user)
     except (LoginError, BrowserNotFound) as exc:
         fail(str(exc), ExitCode.FINDINGS)
     key = "storage_state" if site.render == "browser" else "cookies_file"

@@ -326,7 +326,8 @@ def main() -> int:
         memory = memory_run(products, market.sites, Path(tmp), pages)
 
     best, best_bare = speed.pop("best"), speed.pop("best_bare")
-    report({"throughput": speed, "memory": memory}, "browser_crawl_kuaigou", best, "pages/s", best / best_bare,
+    report({"chromium": launch_options()["executable_path"], "throughput": speed, "memory": memory},
+           "browser_crawl_kuaigou", best, "pages/s", best / best_bare,
            f"a bare Playwright loop over the same {speed['pages']} pages (target >= 0.80); "
            f"{memory['pages']}-page crawl peak RSS {memory['peak_rss_mb']} MB (target < 1024; the bare loop's driver "
            f"and Chromium alone on the same pages: {memory['bare']['peak_rss_mb']} MB), "

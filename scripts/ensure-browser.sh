@@ -1,6 +1,6 @@
 #!/bin/sh
 # Make sure a Chromium and CJK fonts exist for the browser crawler and screenshots.
-# Order: a Chromium ShopSentinel already finds; Playwright's own download; Debian's packages when we are root;
+# Order: a Chromium ShopSentinel already finds (and Debian's headless shell beside it); Playwright's own download; Debian's packages when we are root;
 # otherwise say exactly what to install. Usage: scripts/ensure-browser.sh PATH/TO/VENV/PYTHON
 set -u
 PY=${1:-.venv/bin/python}
@@ -29,6 +29,12 @@ if ! "$PY" -m crawlers.browser; then
     echo "or 'python -m playwright install --with-deps chromium', or point SHOPSENTINEL_CHROMIUM at one." >&2
     exit 1
 fi
+# Crawls run headless, and Chromium's headless shell does that in about half the memory of the full browser.
+case "$("$PY" -m crawlers.browser 2>/dev/null)" in
+    *headless*) ;;
+    *) apt_install chromium-headless-shell || echo "ensure-browser: note: crawls will use the full Chromium;" \
+        "the headless shell takes about half its memory ('apt-get install chromium-headless-shell')" >&2 ;;
+esac
 if ! have_fonts; then
     apt_install fonts-wqy-microhei fontconfig || \
         echo "ensure-browser: warning: no CJK font; screenshots will show boxes. Install fonts-wqy-microhei." >&2
