@@ -102,21 +102,25 @@ QUIET_ARGS = ("--disable-background-networking", "--disable-component-update", "
               "--disable-quic", "--no-first-run", "--disable-gpu")
 
 
-# Memory: Chromium starts a renderer process per page (about 140 MB RSS each, much of it shared) plus a spare.
-# A soft limit of one lets pages share renderers where site isolation allows (2,000 demo pages: at most 3
-# renderers, peak summed RSS 1,569 -> 1,344 MB, peak PSS 777 -> 738 MB). Turning site isolation off as well (one
-# renderer for all) looked better on 4 pages but was worse over 2,000: that renderer grew, peak PSS 1,190 MB.
-# Every Chromium process also maps its own view of the binary, fonts and ICU data (a renderer: about 40 MB of its
-# own memory and 180 MB of such shared file pages), so fewer processes cost less: the GPU thread (software only,
-# with --disable-gpu) and the network service run inside the browser process, and renderers are started directly
-# instead of forked from two zygotes (which needs no sandbox: Playwright's default, chromium_sandbox off).
-# 2,000 demo pages: Chromium's helper processes 580 -> 340 MB, median summed RSS 1,085 -> 820-830 MB, peak
-# 1,344 -> 1,024-1,187 MB, peak PSS 738 -> 694-772 MB (no clear change), pages per second unchanged. A fresh tab
-# per page stays: reusing four tabs kept one renderer, but it grew to 746 MB within 300 pages.
+# Memory. Every Chromium process maps its own view of the binary, fonts and ICU data (in the full browser a renderer
+# holds about 40 MB of its own memory and 128-180 MB of such shared file pages), so fewer and smaller processes cost
+# less. The headless shell (preferred by find_chromium) is the smaller binary and runs no storage-service process:
+# its browser process took 116 MB against 218 (+ 80 for that service), a renderer 115 against 149.
+# - Site isolation stays on (--site-per-process: the full browser's default, not the shell's). Without it one
+#   renderer serves every tab and it grew: 2,000 demo pages through the crawl, a renderer of 955 MB and a peak of
+#   1,403 MB in the shell (peak PSS 1,190 MB in the full browser). With it tabs get renderers of their own that end
+#   with the tab, and a soft limit of one process lets racing tabs share one (at most 3 alive on 2,000 pages).
+# - The GPU thread (software only, with --disable-gpu) and the network service run inside the browser process, and
+#   renderers are started directly instead of forked from two zygotes (which needs no sandbox: Playwright's default,
+#   chromium_sandbox off).
+# 2,000 demo pages through the crawl, full browser -> headless shell with these flags: peak summed RSS of the
+# crawl's process tree 996-1,112 -> 747 MB, median 782-816 -> 560-570 MB, peak PSS 660-704 -> 512 MB. (The flags
+# alone had taken the full browser from 1,344 to about 1,100 MB peak.) A fresh tab per page stays: reusing four
+# tabs kept one renderer, but it grew to 746 MB within 300 pages.
 # Chromium keeps only the last --enable-features it is given, and Playwright passes its own first: they are
 # repeated here (this Playwright's list) so that ours does not switch theirs off.
 PLAYWRIGHT_FEATURES = ("CDPScreenshotNewSurface", "SkipListAccountsWithoutGaiaCookies")
-MEMORY_ARGS = ("--renderer-process-limit=1", "--in-process-gpu", "--no-zygote",
+MEMORY_ARGS = ("--site-per-process", "--renderer-process-limit=1", "--in-process-gpu", "--no-zygote",
                "--enable-features=" + ",".join((*PLAYWRIGHT_FEATURES, "NetworkServiceInProcess2")))
 # Playwright's driver is a Node process whose young generation (16 MB semi-spaces by default) it barely needs:
 # with 2 MB ones its RSS after 150 demo pages was 118-125 MB instead of 143-153, at the same pages per second.

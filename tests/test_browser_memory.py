@@ -45,5 +45,6 @@ def test_chromium_runs_without_zygotes_gpu_or_network_processes_and_keeps_playwr
     assert not {"zygote", "gpu-process"} & set(kinds), kinds
     assert not any("sub-type=network.mojom.NetworkService" in cmd for cmd in chromium.values()), "runs in-process"
     main = next(cmd for cmd in chromium.values() if "--type=" not in cmd)
+    assert "--site-per-process" in main.split(), "the headless shell would otherwise put every tab in one renderer"
     features = main.rsplit("--enable-features=", 1)[1].split(" ")[0].split(",")
     assert {"SkipListAccountsWithoutGaiaCookies", "NetworkServiceInProcess2"} <= set(features)
