@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ctypes
+import gc
 import json
 import os
 import signal
@@ -214,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config, overrides=json.loads(args.overrides) if args.overrides else None)
     if args.demo_urls:
         config = with_demo_urls(config, json.loads(args.demo_urls))
+    # What is imported and loaded by now lives as long as the process, yet every full collection of the cyclic
+    # GC would walk it again (about 110,000 objects: one full collection in a 395-page crawl took 75 ms, 7 %
+    # of the crawl's CPU). Frozen, collections only walk what the crawl itself allocates.
+    gc.freeze()
     crawl_here(config, CrawlPlan.from_json(args.plan), log_level=args.log_level)
     return 0
 
