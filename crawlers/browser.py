@@ -115,8 +115,8 @@ QUIET_ARGS = ("--disable-background-networking", "--disable-component-update", "
 #   chromium_sandbox off).
 # 2,000 demo pages through the crawl (three runs each), full browser -> headless shell with these flags: peak summed
 # RSS of the crawl's process tree 996-1,112 -> 740-813 MB, median 782-816 -> 546-586 MB, peak PSS 660-704 -> 512-535
-# MB. (The flags alone had taken the full browser from 1,344 to about 1,100 MB peak.) A fresh tab per page stays: reusing four
-# tabs kept one renderer, but it grew to 746 MB within 300 pages.
+# MB. (The flags alone had taken the full browser from 1,344 to about 1,100 MB peak.) A fresh tab per page stays:
+# reusing four tabs kept one renderer, but it grew to 746 MB within 300 pages.
 # Chromium keeps only the last --enable-features it is given, and Playwright passes its own first: they are
 # repeated here (this Playwright's list) so that ours does not switch theirs off.
 PLAYWRIGHT_FEATURES = ("CDPScreenshotNewSurface", "SkipListAccountsWithoutGaiaCookies")

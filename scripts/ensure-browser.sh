@@ -1,7 +1,8 @@
 #!/bin/sh
 # Make sure a Chromium and CJK fonts exist for the browser crawler and screenshots.
-# Order: a Chromium ShopSentinel already finds (and Debian's headless shell beside it); Playwright's own download; Debian's packages when we are root;
-# otherwise say exactly what to install. Usage: scripts/ensure-browser.sh PATH/TO/VENV/PYTHON
+# Order: a Chromium ShopSentinel already finds; Playwright's own download; Debian's packages when we are root;
+# otherwise say exactly what to install. Then, as root, Debian's headless shell beside a full Chromium.
+# Usage: scripts/ensure-browser.sh PATH/TO/VENV/PYTHON
 set -u
 PY=${1:-.venv/bin/python}
 
@@ -24,13 +25,14 @@ if ! "$PY" -m crawlers.browser >/dev/null 2>&1; then
         apt_install chromium || true
     fi
 fi
-if ! "$PY" -m crawlers.browser; then
+if ! chromium=$("$PY" -m crawlers.browser); then
     echo "ensure-browser: could not install Chromium. Install it yourself: 'sudo apt-get install chromium'," >&2
     echo "or 'python -m playwright install --with-deps chromium', or point SHOPSENTINEL_CHROMIUM at one." >&2
     exit 1
 fi
+echo "$chromium"
 # Crawls run headless, and Chromium's headless shell does that in about half the memory of the full browser.
-case "$("$PY" -m crawlers.browser 2>/dev/null)" in
+case "$chromium" in
     *headless*) ;;
     *) apt_install chromium-headless-shell || echo "ensure-browser: note: crawls will use the full Chromium;" \
         "the headless shell takes about half its memory ('apt-get install chromium-headless-shell')" >&2 ;;

@@ -13,7 +13,8 @@ from crawlers.testing import descendants, process_table
 def test_the_driver_gets_small_heap_settings_added_to_what_the_user_set():
     ours = " ".join(DRIVER_NODE_OPTIONS)
     assert driver_environment({}) == {"NODE_OPTIONS": ours}
-    assert driver_environment({"NODE_OPTIONS": "--enable-source-maps"}) == {"NODE_OPTIONS": f"--enable-source-maps {ours}"}
+    assert driver_environment({"NODE_OPTIONS": "--enable-source-maps"}) == {
+        "NODE_OPTIONS": f"--enable-source-maps {ours}"}
     assert driver_environment({"NODE_OPTIONS": "--max-semi-space-size=8"}) == {
         "NODE_OPTIONS": "--max-semi-space-size=8 --max-old-space-size=512"}, "the user's own young size wins"
     assert driver_environment({"NODE_OPTIONS": "--max-old-space-size=2048 --max-semi-space-size=8"}) == {}

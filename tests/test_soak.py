@@ -7,9 +7,10 @@ recipient, the store holds no duplicate rows, SQLite's integrity check passes, a
 resident memory after its last cycle is within 20 % of after its first. A cycle is one finished run of the
 prices job; the daemon runs prices and own reviews back to back (1 s intervals, so prices may run twice before
 own reviews get their turn: after cycle 2 the test also waits for an own-reviews run after the incidents, and only
-then takes the first memory sample), hot terms and competitors' reviews once a day. After the scripted cycles the daemon keeps cycling until the outbox has drained (the
-outbox retries a dead server after 1, 2, 4 ... minutes). Digest batching is off here so every alert is an immediate e-mail (the digest job is
-covered by test_daemon's --once test). The figures are printed (pytest -s) and recorded in README.
+then takes the first memory sample), hot terms and competitors' reviews once a day. After the scripted cycles the
+daemon keeps cycling until the outbox has drained (the outbox retries a dead server after 1, 2, 4 ... minutes).
+Digest batching is off here so every alert is an immediate e-mail (the digest job is covered by test_daemon's
+--once test). The figures are printed (pytest -s) and recorded in README.
 """
 
 from __future__ import annotations
