@@ -661,7 +661,7 @@ def check(
         fail("give --text TEXT, a FILE of titles, or - to read stdin", ExitCode.USAGE)
     texts = list(text or []) + (check_inputs(source) if source is not None else [])
     if not texts:
-        fail(f"{source} holds no text to check", ExitCode.USAGE)
+        fail(f"{'standard input' if source == '-' else source} holds no text to check", ExitCode.USAGE)
     config_path = ctx.obj["config_path"]
     severities = config_from(ctx).thresholds.compliance.severity if Path(config_path).exists() else None
     results = [(item, find_violations(item, severities=severities)) for item in texts]
@@ -676,33 +676,48 @@ def check(
 
 def check_inputs(source: str) -> list[str]:
     """The texts in a file or stdin ("-"): a CSV's text (else title) column when the file is a CSV (by its
-    .csv suffix or a header naming such a column), else every non-blank line."""
+    .csv suffix or a header naming such a column), else every non-blank line. Input that is not text is a usage
+    error naming the line."""
     import csv
-    import io
-    import sys
+    from itertools import chain
 
-    if source == "-":
-        content = sys.stdin.read()
-    else:
+    from text_input import InputError, read_lines
+
+    lines = read_lines(source, on_cut=cut_warning(source, "checked"))
+    try:
+        first = next(lines, None)
+        if first is None:
+            return []
+        # Lines are cut at text_input.MAX_TEXT_CHARS, below csv's field limit, so a long first line parses
+        header = [cell.strip().lower() for cell in next(csv.reader([first.text]), [])]
+        if not source.lower().endswith(".csv") and not (len(header) > 1 and {"text", "title"} & set(header)):
+            return [line.text for line in chain([first], lines) if line.text.strip()]
+        column = next((name for name in ("text", "title") if name in header), None)
+        if column is None:
+            fail(f"{source}: a CSV needs a text or title column (columns: {', '.join(header) or 'none'})",
+                 ExitCode.USAGE)
+        index = header.index(column)
+        # Line breaks go back in so that a quoted cell spanning lines keeps them
+        rows = csv.reader(line.text + "\n" for line in lines)
         try:
-            raw = Path(source).read_bytes()
-        except OSError as exc:
-            fail(f"cannot read {source}: {exc.strerror or exc}", ExitCode.USAGE)
-        try:
-            content = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            content = raw.decode("gb18030", errors="replace")   # exported from Chinese Excel, most likely
-    first = next(csv.reader([content.partition("\n")[0]]), [])
-    header = [cell.strip().lower() for cell in first]
-    if not source.lower().endswith(".csv") and not (len(header) > 1 and {"text", "title"} & set(header)):
-        return [line for line in content.splitlines() if line.strip()]
-    column = next((name for name in ("text", "title") if name in header), None)
-    if column is None:
-        fail(f"{source}: a CSV needs a text or title column (columns: {', '.join(first) or 'none'})", ExitCode.USAGE)
-    rows = csv.reader(io.StringIO(content))
-    next(rows)
-    index = header.index(column)
-    return [row[index] for row in rows if len(row) > index and row[index].strip()]
+            return [row[index] for row in rows if len(row) > index and row[index].strip()]
+        except csv.Error as exc:
+            fail(f"{source}: line {rows.line_num + 1}: not a readable CSV row ({exc})", ExitCode.USAGE)
+    except InputError as exc:
+        fail(str(exc), ExitCode.USAGE)
+
+
+def cut_warning(source: str, done: str):
+    """Tells, on stderr, that a line was cut to its first text_input.MAX_TEXT_CHARS characters."""
+    from text_input import MAX_TEXT_CHARS
+
+    name = "standard input" if source == "-" else source
+
+    def warn(line) -> None:
+        err.print(f"[yellow]warning:[/] {escape(name)}: line {line.number} has {line.length:,} characters; only the "
+                  f"first {MAX_TEXT_CHARS:,} are {done}", highlight=False, soft_wrap=True)
+
+    return warn
 
 
 def show_check(results: list) -> None:
@@ -737,7 +752,7 @@ def extract(
     browser for render = "browser" platforms) and read with their platform's site profile when one claims them:
     the tool for writing and debugging profiles. Exit code 1 when a page could not be read or has no price.
     """
-    from crawlers.encoding import read_page
+    from crawlers.encoding import UnreadablePage, read_page
     from crawlers.extract import extract_product, extraction_line
 
     if not pages and not url:
@@ -746,8 +761,8 @@ def extract(
     for path in pages or []:
         try:
             text, _ = read_page(path)
-        except OSError as exc:
-            err.print(f"[red]{escape(str(path))}: {escape(exc.strerror or str(exc))}[/]")
+        except UnreadablePage as exc:   # one bad page costs only its own line
+            err.print(f"[red]{escape(str(exc))}[/]", highlight=False, soft_wrap=True)
             problems += 1
             continue
         found = extract_product(text, None)
@@ -840,29 +855,28 @@ def sentiment(
         out.print(grid)
 
 
-def text_batches(source: str, size: int):
-    """Non-empty lines of a file or stdin, in batches, so a long input streams; a missing or non-UTF-8 file is a
-    usage error."""
-    import sys
+SENTIMENT_BATCH_CHARS = 200_000   # characters scored at once: scoring takes about 160 bytes a character
 
-    try:
-        handle = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
-    except OSError as exc:
-        fail(f"{source}: {exc.strerror or exc}", ExitCode.USAGE)
+
+def text_batches(source: str, size: int, max_chars: int = SENTIMENT_BATCH_CHARS):
+    """Non-empty lines of a file or stdin, in batches of at most `size` texts and about `max_chars` characters, so
+    a long input streams in bounded memory; input that cannot be read as text is a usage error naming the line."""
+    from text_input import InputError, read_lines
+
     batch: list[str] = []
+    chars = 0
     try:
-        for line in handle:
-            text = line.strip()
-            if text:
-                batch.append(text)
-            if len(batch) == size:
+        for line in read_lines(source, on_cut=cut_warning(source, "scored")):
+            text = line.text.strip()
+            if not text:
+                continue
+            batch.append(text)
+            chars += len(text)
+            if len(batch) == size or chars >= max_chars:
                 yield batch
-                batch = []
-    except UnicodeDecodeError as exc:
-        fail(f"{source} is not UTF-8 text: {exc}", ExitCode.USAGE)
-    finally:
-        if handle is not sys.stdin:
-            handle.close()
+                batch, chars = [], 0
+    except InputError as exc:
+        fail(str(exc), ExitCode.USAGE)
     if batch:
         yield batch
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import zlib
 from itertools import islice
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bo
 UTF8 = "utf-8"
 CANDIDATES = ("utf-8", "gb18030", "big5hkscs")
 GZIP_MAGIC = b"\x1f\x8b"
+MAX_PAGE_BYTES = 32 * 2**20   # a saved page, decompressed: real product pages are under 5 MiB; a 190 MB one took
+                              # 224 s to extract
 
 # The most frequent Chinese characters, simplified and traditional, plus shop words. A right decoding of Chinese text
 # is mostly made of them; a GBK page read as Big5 (or the reverse) decodes without errors into rare characters.
@@ -55,7 +58,7 @@ def _common_share(ideographs: list[str]) -> float:
     return sum(c in COMMON_CHINESE for c in ideographs) / len(ideographs)
 
 
-def _looks_misdecoded(text: str) -> bool:
+def looks_misdecoded(text: str) -> bool:
     """Many bad characters (more than a handful and more than 1 in 1000: a stray byte in a footer is not a wrong
     charset), or plenty of Chinese made almost only of rare characters."""
     bad = _bad_chars(text)
@@ -111,14 +114,32 @@ def decode_html(body: bytes, *, declared: str | None = None, hint: str | None = 
     if not body.isascii() and _is_utf8(body):
         # Valid UTF-8 beyond ASCII is next to impossible by chance in another charset, so it needs no sanity check.
         return (text, encoding) if encoding == UTF8 else (body.decode(UTF8), UTF8)
-    if _looks_misdecoded(text):
+    if looks_misdecoded(text):
         encoding, text = _best_decoding(body)
     return text, encoding
 
 
+class UnreadablePage(Exception):
+    """A saved page that cannot be read: missing, a truncated or corrupt gzip file, or larger than MAX_PAGE_BYTES.
+    The message names the file."""
+
+
 def read_page(path: str | Path) -> tuple[str, str]:
-    """Decode a saved page, gzip-compressed or not; compression is recognised by its magic bytes, not the name."""
-    body = Path(path).read_bytes()
-    if body.startswith(GZIP_MAGIC):
-        body = gzip.decompress(body)
+    """Decode a saved page, gzip-compressed or not; compression is recognised by its magic bytes, not the name.
+
+    At most MAX_PAGE_BYTES are read (decompressed), so a gzip bomb or a huge dump is refused before it takes the
+    memory and minutes that decoding and parsing it would."""
+    try:
+        with open(path, "rb") as raw:
+            compressed = raw.read(len(GZIP_MAGIC)) == GZIP_MAGIC
+            raw.seek(0)
+            with gzip.GzipFile(fileobj=raw) if compressed else raw as stream:
+                body = stream.read(MAX_PAGE_BYTES + 1)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise UnreadablePage(f"{path}: truncated or corrupt gzip file ({exc})") from exc
+    except OSError as exc:
+        raise UnreadablePage(f"{path}: {exc.strerror or exc}") from exc
+    if len(body) > MAX_PAGE_BYTES:
+        raise UnreadablePage(f"{path}: larger than {MAX_PAGE_BYTES // 2**20} MiB{' decompressed' if compressed else ''}"
+                             f"; not read (a product page is a few MiB at most)")
     return decode_html(body)

@@ -252,7 +252,7 @@ def test_cli_reads_a_file_and_shows_a_table_for_people(cli_config: Path, tmp_pat
     assert "外观很好，推荐" in result.stdout and "neg" in result.stdout and "pos" in result.stdout
 
 
-@pytest.mark.parametrize("content", [None, b"\xff\xfe\x00bad"], ids=["missing", "not-utf8"])
+@pytest.mark.parametrize("content", [None, b"\x89PNG\r\n\x1a\n\x00\x00bad"], ids=["missing", "not-text"])
 def test_cli_bad_input_file_is_a_usage_error(cli_config: Path, tmp_path: Path, content: bytes | None) -> None:
     from typer.testing import CliRunner
 
