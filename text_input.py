@@ -5,9 +5,9 @@ Input is read as bytes and decoded here, never by the platform's locale, so the 
 path and from a pipe. The encoding is chosen in this order:
 
 - a byte-order mark: UTF-8, UTF-16 or UTF-32 (LE or BE);
-- no mark but NUL bytes in the pattern of UTF-32 or UTF-16 (the NULs of ASCII characters, which outnumber the NULs
-  that CJK characters such as 一 (U+4E00) put on the other side). Chinese-only UTF-16 without a mark cannot be told
-  from GB18030 and is not guessed;
+- no mark but NUL bytes in the pattern of UTF-32 (characters below U+40000) or UTF-16 (the NULs of ASCII
+  characters, which must outnumber the NULs that CJK characters such as 一 (U+4E00) put on the other side).
+  Chinese-only UTF-16 without a mark cannot be told from GB18030 and is not guessed;
 - otherwise UTF-8 when the bytes from the first non-ASCII one on (a sample of SAMPLE bytes) are valid UTF-8, else
   GB18030 (what Chinese Excel and Notepad export) when they decode cleanly and read like Chinese.
 
@@ -157,10 +157,12 @@ def _marked_encoding(head: bytes) -> tuple[str | None, int]:
 
 
 def _nul_candidates(head: bytes) -> list[str]:
+    # UTF-32 code points of planes 0-3 (BMP, emoji, rare CJK) only: UTF-16 text whose every other character is a
+    # line break or a tab (0A 00 0A 00) would otherwise pass for UTF-32 of planes 9-16
     whole = head[:len(head) // 4 * 4]
-    if whole and whole[3::4].count(0) == len(whole) // 4 and max(whole[2::4]) <= 0x10:
+    if whole and whole[3::4].count(0) == len(whole) // 4 and max(whole[2::4]) <= 3:
         return ["utf-32-le"]
-    if whole and whole[0::4].count(0) == len(whole) // 4 and max(whole[1::4]) <= 0x10:
+    if whole and whole[0::4].count(0) == len(whole) // 4 and max(whole[1::4]) <= 3:
         return ["utf-32-be"]
     even, odd = head[0::2].count(0), head[1::2].count(0)
     if odd > 2 * even:
@@ -205,10 +207,7 @@ def _lines(pieces: Iterator[str], name: str, max_chars: int,
         for piece in pieces:
             if after_cr and piece.startswith("\n"):
                 piece = piece[1:]
-            if control := _CONTROL.search(piece):
-                at = number + len(_NEWLINE.findall(piece, 0, control.start()))
-                raise InputError(f"{name}: line {at}: not text (control character U+{ord(control.group()):04X}; "
-                                 f"binary data, or UTF-16 without a byte-order mark?)")
+            _refuse_controls(piece, name, number)
             after_cr = piece.endswith("\r")
             start = 0
             for match in _NEWLINE.finditer(piece):
@@ -222,7 +221,16 @@ def _lines(pieces: Iterator[str], name: str, max_chars: int,
                 kept.append(piece[start:])
             length += len(piece) - start
     except _Undecodable as exc:
+        _refuse_controls(exc.before, name, number)   # the first problem is the one to tell
         at = number + len(_NEWLINE.findall(exc.before))
         raise InputError(f"{name}: line {at} (byte offset {exc.offset:,}): {exc.what}") from None
     if length:
         yield finished()
+
+
+def _refuse_controls(text: str, name: str, number: int) -> None:
+    """InputError naming the line of the first control character in `text`, which starts on line `number`."""
+    if control := _CONTROL.search(text):
+        at = number + len(_NEWLINE.findall(text, 0, control.start()))
+        raise InputError(f"{name}: line {at}: not text (control character U+{ord(control.group()):04X}; "
+                         f"binary data, or UTF-16 without a byte-order mark?)")
