@@ -227,3 +227,107 @@ def test_alerts_show_ack_and_resolve(alert_store):
     assert missing.exit_code == ExitCode.USAGE and "no alert with id 99" in missing.output
     bad = runner.invoke(app, ["--config", str(alert_store), "alerts", "list", "--state", "open"])
     assert bad.exit_code == ExitCode.USAGE
+
+
+# --- input that is not plain UTF-8: check, sentiment and extract in a real process ----------------------------------
+
+BREACHES = "全网最低价的露营椅\n国家级品质，户外折叠椅\n"
+
+
+def run_agent(*args: str, stdin=None, input: bytes | None = None, closed_stdin: bool = False):
+    """The real CLI in a child process, bytes in and text out; `closed_stdin` starts it with file descriptor 0
+    closed (as `<&-` does in a shell)."""
+    command = [sys.executable, str(ROOT / "agent.py"), "--config", str(ROOT / "config.toml"), *args]
+    if closed_stdin:
+        command = ["sh", "-c", 'exec "$0" "$@" <&-', *command]
+    result = subprocess.run(command, cwd=ROOT, stdin=stdin, input=input, capture_output=True, timeout=120)
+    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(),
+                                       result.stderr.decode())
+
+
+def one_line(text: str) -> str:
+    """Rich wraps stderr at 80 columns in a pipe; messages are checked unwrapped."""
+    return " ".join(text.split())
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "gb18030", "utf-8-sig"])
+def test_check_finds_violations_in_a_file_of_any_supported_encoding(tmp_path, encoding):
+    path = tmp_path / "titles.txt"
+    path.write_bytes(BREACHES.encode(encoding))
+    result = run_agent("check", str(path), "--json")
+    assert result.returncode == ExitCode.FINDINGS, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["text"] for line in lines] == BREACHES.split()
+    assert all(line["violations"] for line in lines)
+
+
+@pytest.mark.integration
+def test_check_refuses_binary_naming_the_file_and_line(tmp_path):
+    path = tmp_path / "photo.txt"
+    path.write_bytes(b"PNG\r\n\x1a\n" + bytes(range(256)) * 20)
+    result = run_agent("check", str(path))
+    assert result.returncode == ExitCode.USAGE
+    assert f"{path}: line 2: not text" in one_line(result.stderr) and "Traceback" not in result.stderr
+    assert "checked" not in result.stdout
+
+
+@pytest.mark.integration
+def test_check_survives_a_long_first_line_and_says_it_was_cut(tmp_path):
+    path = tmp_path / "titles.txt"
+    path.write_text("好" * 200_000 + "\n全网最低价\n", encoding="utf-8")
+    result = run_agent("check", str(path), "--json")
+    assert result.returncode == ExitCode.FINDINGS, result.stderr
+    assert [len(json.loads(line)["text"]) for line in result.stdout.splitlines()] == [20_000, 5]
+    assert f"{path}: line 1 has 200,000 characters; only the first 20,000 are checked" in one_line(result.stderr)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-16"])
+def test_check_reads_stdin_as_bytes_in_any_supported_encoding(encoding):
+    result = run_agent("check", "-", "--json", input=BREACHES.encode(encoding))
+    assert result.returncode == ExitCode.FINDINGS, result.stderr
+    assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == BREACHES.split()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("command", [["check", "-"], ["sentiment", "-", "--json"]], ids=["check", "sentiment"])
+def test_binary_or_closed_stdin_is_a_usage_error(command):
+    binary = run_agent(*command, input="好评\n".encode() + b"\x00\x01\xfe\xff" * 100)
+    assert binary.returncode == ExitCode.USAGE
+    assert "standard input: line 2: not text" in one_line(binary.stderr) and "Traceback" not in binary.stderr
+    closed = run_agent(*command, closed_stdin=True)
+    assert closed.returncode == ExitCode.USAGE and "standard input is closed" in closed.stderr, closed.stderr
+    assert "Traceback" not in closed.stderr
+
+
+@pytest.mark.integration
+def test_check_with_empty_stdin_says_there_is_nothing_to_check():
+    result = run_agent("check", "-", stdin=subprocess.DEVNULL)
+    assert result.returncode == ExitCode.USAGE and "standard input holds no text" in one_line(result.stderr)
+
+
+@pytest.mark.integration
+def test_sentiment_reads_gb18030_stdin_and_cuts_a_huge_line(tmp_path):
+    reviews = "质量很好，推荐购买\n包装太差，退货\n"
+    result = run_agent("sentiment", "-", "--json", input=reviews.encode("gb18030"))
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == reviews.split()
+    path = tmp_path / "reviews.txt"
+    path.write_text("好" * 1_000_000 + "\n包装太差，退货\n", encoding="utf-8")
+    result = run_agent("sentiment", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    assert [len(json.loads(line)["text"]) for line in result.stdout.splitlines()] == [20_000, 7]
+    assert f"{path}: line 1 has 1,000,000 characters; only the first 20,000 are scored" in one_line(result.stderr)
+
+
+@pytest.mark.integration
+def test_extract_reports_a_truncated_gzip_page_and_keeps_the_good_one(tmp_path):
+    truncated = tmp_path / "truncated.html.gz"
+    truncated.write_bytes(gzip.compress((FIXTURES / "legacy_gbk.html").read_bytes())[:-40])
+    result = run_agent("extract", str(FIXTURES / "jsonld_offer.html"), str(truncated), "--json")
+    assert result.returncode == ExitCode.FINDINGS
+    [line] = [json.loads(x) for x in result.stdout.splitlines()]
+    assert line["source"] == str(FIXTURES / "jsonld_offer.html") and line["price"] is not None
+    assert f"{truncated}: truncated or corrupt gzip file" in one_line(result.stderr)
+    assert "Aborted" not in result.stderr and "Traceback" not in result.stderr

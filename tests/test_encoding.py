@@ -1,8 +1,12 @@
 """Decoding pages: BOM, header, <meta>, legacy Chinese charsets, mislabelled pages and saved gzip files."""
 
 import gzip
+import time
 
-from crawlers.encoding import decode_html, read_page
+import pytest
+
+from crawlers import encoding
+from crawlers.encoding import UnreadablePage, decode_html, read_page
 
 SIMPLIFIED = ("<title>正宗宁夏枸杞子500g</title></head><body><p>促销价：￥59.80 库存 126 件。颗粒饱满，肉厚籽少，"
               "泡水煲汤皆宜，买两件包邮，我们的客户都说质量很好，价格实惠，店铺好评率很高。</p></body></html>")
@@ -93,3 +97,39 @@ def test_read_page_plain_and_gzip_by_magic_bytes(tmp_path):
     misnamed.write_bytes(gzip.compress(html))
     results = [read_page(path) for path in (plain, compressed, misnamed)]
     assert all(encoding == "gb18030" and "颗粒饱满" in text for text, encoding in results)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt", "missing"])
+def test_read_page_names_a_file_it_cannot_read(tmp_path, damage):
+    packed = gzip.compress(page('<meta charset="gbk">', SIMPLIFIED).encode("gbk") * 20)
+    path = tmp_path / "item.html.gz"
+    if damage == "truncated":
+        path.write_bytes(packed[:-30])
+    elif damage == "corrupt":
+        path.write_bytes(packed[:12] + bytes(len(packed) - 12))
+    with pytest.raises(UnreadablePage, match=f"^{path}: " + ("No such file" if damage == "missing" else
+                                                            "truncated or corrupt gzip file")):
+        read_page(path)
+
+
+@pytest.mark.parametrize("compressed", [True, False], ids=["gzip", "plain"])
+def test_read_page_refuses_a_page_over_the_size_cap(tmp_path, monkeypatch, compressed):
+    monkeypatch.setattr(encoding, "MAX_PAGE_BYTES", 1000)
+    body = page("", "<p>" + "x" * 1000 + "</p>").encode()
+    path = tmp_path / "big.html"
+    path.write_bytes(gzip.compress(body) if compressed else body)
+    with pytest.raises(UnreadablePage, match="larger than"):
+        read_page(path)
+    path.write_bytes(gzip.compress(body[:990]) if compressed else body[:990])
+    assert "xxx" in read_page(path)[0]
+
+
+@pytest.mark.integration
+def test_read_page_refuses_a_gzip_bomb_quickly(tmp_path):
+    """200 MB of page in 200 KB of gzip: refused after reading the cap, in well under the minutes it took."""
+    path = tmp_path / "bomb.html.gz"
+    path.write_bytes(gzip.compress(b"<html><body><p>" + b"x" * 200 * 10**6, compresslevel=1))
+    started = time.monotonic()
+    with pytest.raises(UnreadablePage, match=f"larger than {encoding.MAX_PAGE_BYTES // 2**20} MiB decompressed"):
+        read_page(path)
+    assert time.monotonic() - started < 5
