@@ -331,3 +331,11 @@ def test_extract_reports_a_truncated_gzip_page_and_keeps_the_good_one(tmp_path):
     assert line["source"] == str(FIXTURES / "jsonld_offer.html") and line["price"] is not None
     assert f"{truncated}: truncated or corrupt gzip file" in one_line(result.stderr)
     assert "Aborted" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_check_csv_with_a_cell_over_csv_field_limit_is_a_usage_error_naming_the_line(tmp_path):
+    path = tmp_path / "listings.csv"
+    path.write_text('id,title\n1,"' + "\n".join(["好" * 19_000] * 10) + '"\n2,最好\n', encoding="utf-8")
+    result = runner.invoke(app, ["--config", str(ROOT / "config.toml"), "check", str(path)])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert f"{path}: line 8: not a readable CSV row (field larger than field limit" in " ".join(result.output.split())
