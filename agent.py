@@ -661,7 +661,9 @@ def check(
         fail("give --text TEXT, a FILE of titles, or - to read stdin", ExitCode.USAGE)
     texts = list(text or []) + (check_inputs(source) if source is not None else [])
     if not texts:
-        fail(f"{'standard input' if source == '-' else source} holds no text to check", ExitCode.USAGE)
+        from text_input import source_name
+
+        fail(f"{source_name(source)} holds no text to check", ExitCode.USAGE)
     config_path = ctx.obj["config_path"]
     severities = config_from(ctx).thresholds.compliance.severity if Path(config_path).exists() else None
     results = [(item, find_violations(item, severities=severities)) for item in texts]
@@ -689,12 +691,13 @@ def check_inputs(source: str) -> list[str]:
         if first is None:
             return []
         # Lines are cut at text_input.MAX_TEXT_CHARS, below csv's field limit, so a long first line parses
-        header = [cell.strip().lower() for cell in next(csv.reader([first.text]), [])]
+        cells = next(csv.reader([first.text]), [])
+        header = [cell.strip().lower() for cell in cells]
         if not source.lower().endswith(".csv") and not (len(header) > 1 and {"text", "title"} & set(header)):
             return [line.text for line in chain([first], lines) if line.text.strip()]
         column = next((name for name in ("text", "title") if name in header), None)
         if column is None:
-            fail(f"{source}: a CSV needs a text or title column (columns: {', '.join(header) or 'none'})",
+            fail(f"{source}: a CSV needs a text or title column (columns: {', '.join(cells) or 'none'})",
                  ExitCode.USAGE)
         index = header.index(column)
         # Line breaks go back in so that a quoted cell spanning lines keeps them
@@ -708,14 +711,14 @@ def check_inputs(source: str) -> list[str]:
 
 
 def cut_warning(source: str, done: str):
-    """Tells, on stderr, that a line was cut to its first text_input.MAX_TEXT_CHARS characters."""
-    from text_input import MAX_TEXT_CHARS
+    """Tells, on stderr, that a line was too long and cut (to text_input.MAX_TEXT_CHARS characters)."""
+    from text_input import source_name
 
-    name = "standard input" if source == "-" else source
+    name = source_name(source)
 
     def warn(line) -> None:
         err.print(f"[yellow]warning:[/] {escape(name)}: line {line.number} has {line.length:,} characters; only the "
-                  f"first {MAX_TEXT_CHARS:,} are {done}", highlight=False, soft_wrap=True)
+                  f"first {len(line.text):,} are {done}", highlight=False, soft_wrap=True)
 
     return warn
 
@@ -855,7 +858,7 @@ def sentiment(
         out.print(grid)
 
 
-SENTIMENT_BATCH_CHARS = 200_000   # characters scored at once: scoring takes about 160 bytes a character
+SENTIMENT_BATCH_CHARS = 200_000   # characters scored at once: scoring takes about 160 bytes a character (~32 MB)
 
 
 def text_batches(source: str, size: int, max_chars: int = SENTIMENT_BATCH_CHARS):

@@ -32,8 +32,8 @@ from crawlers.encoding import looks_misdecoded
 STDIN = "-"
 CHUNK = 64 * 1024
 SAMPLE = 64 * 1024   # bytes judged when choosing between UTF-8 and GB18030, and when looking for UTF-16/32 NULs
-MAX_TEXT_CHARS = 20_000   # per line: longer than any title, description or review; scoring 2048 such texts at once
-                          # still fits in memory (a 50 MB line took 3.3 GB to score)
+MAX_TEXT_CHARS = 20_000   # per line: longer than any title, description or review, and cheap to check or score
+                          # (a 50 MB line took 3.3 GB to score whole)
 
 BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),  # UTF-32 first: FF FE 00 00 also
         (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),          # starts with UTF-16-LE's mark
@@ -59,7 +59,7 @@ def read_lines(source: str | Path, *, max_chars: int = MAX_TEXT_CHARS,
 
     A line longer than `max_chars` is cut to its first `max_chars` characters and passed to `on_cut` before it is
     yielded. Raises InputError when the source cannot be opened or read, or is not text."""
-    name = "standard input" if str(source) == STDIN else str(source)
+    name = source_name(source)
     stream = _open(source, name)
     try:
         yield from _lines(_decoded(stream), name, max_chars, on_cut)
@@ -68,6 +68,11 @@ def read_lines(source: str | Path, *, max_chars: int = MAX_TEXT_CHARS,
     finally:
         if str(source) != STDIN:
             stream.close()
+
+
+def source_name(source: str | Path) -> str:
+    """How messages name the source."""
+    return "standard input" if str(source) == STDIN else str(source)
 
 
 def _open(source: str | Path, name: str) -> BinaryIO:
@@ -123,20 +128,17 @@ def _decoded(stream: BinaryIO) -> Iterator[str]:
     while True:
         final = not data
         try:
-            yield decoder.decode(data, final)
+            piece = decoder.decode(data, final)
         except UnicodeDecodeError as exc:
             # exc.object is the decoder's held-back bytes followed by `data`
             held = len(exc.object) - len(data)
             raise _Undecodable(offset - held + exc.start, exc.object[:exc.start].decode(encoding, "replace"),
-                               f"not {_NAMES.get(encoding, encoding)} text") from None
+                               f"not {encoding.upper()} text") from None
+        yield piece
         if final:
             return
         offset += len(data)
         data = stream.read(CHUNK)
-
-
-_NAMES = {"utf-8": "UTF-8", "gb18030": "GB18030", "utf-16-le": "UTF-16-LE", "utf-16-be": "UTF-16-BE",
-          "utf-32-le": "UTF-32-LE", "utf-32-be": "UTF-32-BE"}
 
 
 def _marked_encoding(head: bytes) -> tuple[str | None, int]:

@@ -18,8 +18,8 @@ TITLES = "全网最低价的露营椅\n国家级品质 Camping chair\r\n户外�
 LINES = ["全网最低价的露营椅", "国家级品质 Camping chair", "户外折叠椅，一年质保"]
 
 
-def texts_of(path, **options) -> list[str]:
-    return [line.text for line in read_lines(path, **options)]
+def texts_of(path) -> list[str]:
+    return [line.text for line in read_lines(path)]
 
 
 def write(tmp_path, data: bytes, name: str = "titles.txt"):
