@@ -159,15 +159,15 @@ class UrlGuard:
     """The policy applied in a crawl: every refusal counted in the crawl's stats as
     `shopsentinel/refused/<platform>/<reason>` and logged once per host."""
 
-    def __init__(self, policy: UrlPolicy, stats) -> None:
+    def __init__(self, policy: UrlPolicy, crawler) -> None:
         self.policy = policy
-        self.stats = stats
+        self.crawler = crawler  # its stats exist only once the crawl starts, after the spider is made
         self.logged: set[str] = set()
 
     def check(self, platform: str | None, url: str, *, own_host: str | None = None) -> Refusal | None:
         refusal = self.policy.refusal(platform, url, own_host=own_host)
         if refusal is not None:
-            self.stats.inc_value(f"shopsentinel/refused/{platform or '-'}/{refusal.reason}")
+            self.crawler.stats.inc_value(f"shopsentinel/refused/{platform or '-'}/{refusal.reason}")
             if refusal.host not in self.logged:
                 self.logged.add(refusal.host)
                 logger.warning("%s: %s (further refusals of this host are counted, not logged)", platform or "-",

@@ -102,7 +102,8 @@ def test_configured_product_urls_on_other_hosts_belong_to_their_platform():
 
 def test_refusals_are_counted_per_platform_and_reason_and_logged_once_per_host(caplog):
     stats = MemoryStatsCollector(SimpleNamespace(settings=Settings()))
-    guard = UrlGuard(policy_of(shop={"name": "店", "base_url": "https://www.shop-example.com"}), stats)
+    guard = UrlGuard(policy_of(shop={"name": "店", "base_url": "https://www.shop-example.com"}),
+                     SimpleNamespace(stats=stats))
     for url in ("file:///etc/hostname", "file:///etc/passwd", "http://10.0.0.1/a", "http://10.0.0.1/b",
                 "https://elsewhere.example/"):
         assert guard.check("shop", url) is not None

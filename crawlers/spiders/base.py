@@ -72,7 +72,7 @@ class ShopSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> ShopSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.url_guard = UrlGuard(UrlPolicy(spider.config), crawler.stats)  # UrlPolicyMiddleware enforces it too
+        spider.url_guard = UrlGuard(UrlPolicy(spider.config), crawler)  # UrlPolicyMiddleware enforces it too
         return spider
 
     # --- requests ------------------------------------------------------------------------------------------
