@@ -235,3 +235,20 @@ def test_a_platform_not_marked_local_is_not_crawled_on_a_private_address(shop, t
     [run] = run_crawl(config, CrawlPlan(platforms=["shop"], keywords=[("露营椅", ["shop"], 20)])).runs
     assert run.stats["platforms"]["shop"]["refused"] == {"private": 1} and run.stats["platforms"]["shop"]["failed"]
     assert Shop.seen == []  # not even robots.txt
+
+
+@pytest.mark.integration
+def test_a_browser_page_that_redirects_off_its_platform_is_not_read(shop, tmp_path):
+    """Chromium follows redirects itself, past Scrapy's middlewares: the page it ends on is refused before it
+    is read, and the browser page is still closed."""
+    config = shop_config(tmp_path, shop, local=True)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('name = "本地店"\n', 'name = "本地店"\nrender = "browser"\n'), encoding="utf-8")
+    urls = [("shop", shop + "/to-localhost"), ("shop", shop + "/item/good.html")]
+    plan = CrawlPlan(platforms=["shop"], products=urls)
+    [run] = run_crawl(config, plan).runs
+    assert run.stats["platforms"]["shop"]["refused"] == {"offsite": 1}
+    assert run.stats["items"]["products"] == 1
+    assert run.stats["browser"]["pages_opened"] == run.stats["browser"]["pages_closed"] == 2
+    with open_store(tmp_path / "var" / "shopsentinel.db") as store:
+        assert [p.url for p in store.products()] == [shop + "/item/good.html"]
