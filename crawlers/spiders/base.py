@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import scrapy
 from parsel import Selector as Page
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -343,7 +344,9 @@ def failure_reason(failure: Failure) -> str:
     if failure.check(HttpError):
         return f"HTTP {failure.value.response.status}"
     message = str(failure.value)
-    if isinstance(failure.value, TimeoutError) or "timeout" in failure.type.__name__.lower():
+    if failure.check(IgnoreRequest):  # e.g. "Forbidden by robots.txt"
+        return message or "ignored"
+    if "timeout" in failure.type.__name__.lower():  # Scrapy's, Twisted's and asyncio's timeouts
         return f"timed out ({message})" if message else "timed out"
     return f"{failure.type.__name__}: {message}" if message else failure.type.__name__
 
