@@ -376,10 +376,23 @@ def chosen_platforms(config: Config, wanted: list[str] | None) -> list[str]:
 
 
 def platform_of_url(config: Config, url: str, *, required: bool = True) -> str | None:
-    """The configured platform whose base_url the URL is under; with `required`, no match is a usage error."""
+    """The configured platform whose base_url the URL is under, else the only one whose domains hold the URL's
+    host name (item.jd.com for a base_url on www.jd.com); with `required`, no match is a usage error. Only http(s)
+    URLs are taken."""
+    from urllib.parse import urlsplit
+
+    from crawlers.url_policy import SCHEMES, UrlPolicy, host_of, literal_address, on_domains
+
+    if urlsplit(url).scheme.lower() not in SCHEMES:
+        fail(f"{url}: only http and https URLs can be crawled", ExitCode.USAGE)
     for key, platform in config.platforms.items():
         if platform.base_url and url.startswith(platform.base_url.rstrip("/") + "/"):
             return key
+    host = host_of(url)
+    if literal_address(host) is None:  # an address alone, such as 127.0.0.1 with its many ports, claims nothing
+        claims = [key for key, (_, domains) in UrlPolicy(config).platforms.items() if on_domains(host, domains)]
+        if len(claims) == 1:
+            return claims[0]
     if required:
         fail(f"{url} does not belong to any configured platform (no base_url matches)", ExitCode.USAGE)
     return None
@@ -786,15 +799,28 @@ def extract(
 def extract_urls(ctx: typer.Context, urls: list[str]) -> list[dict]:
     from crawlers.run import CrawlError, CrawlPlan, run_crawl
     from crawlers.spiders.base import GENERIC
+    from crawlers.url_policy import UrlPolicy
 
     config = config_from(ctx)
-    pairs = [(platform_of_url(config, u, required=False) or GENERIC, u) for u in urls]
+    policy = UrlPolicy(config)
+    pairs = []
+    for url in urls:
+        key = platform_of_url(config, url, required=False) or GENERIC
+        refusal = policy.refusal(key, url)
+        if refusal is not None:
+            advice = ("; no configured platform claims it: to read a shop on your own machine or network, configure "
+                      "it as a platform with local = true") if key == GENERIC and refusal.reason == "private" else ""
+            fail(f"{url}: {refusal}{advice}", ExitCode.USAGE)
+        pairs.append((key, url))
     plan = CrawlPlan(platforms=sorted({key for key, _ in pairs}), products=pairs, store=False)
     found: dict[str, dict] = {}
+    reasons: dict[str, str] = {}
 
     def collect(event: dict) -> None:
         if event.get("event") == "extracted" and event.get("type") == "ProductItem":
             found[event["url"]] = event
+        elif event.get("event") == "failed":
+            reasons.setdefault(event["url"], event["reason"])
 
     try:
         run_crawl(ctx.obj["config_path"], plan, on_event=collect)
@@ -804,9 +830,10 @@ def extract_urls(ctx: typer.Context, urls: list[str]) -> list[dict]:
     for _, page_url in pairs:
         item = found.get(page_url)
         if item is None:
-            err.print(f"[red]{escape(page_url)}: not fetched (robots.txt, an HTTP error or a timeout; see above)[/]")
+            reason = reasons.get(page_url, "the crawl ended without reading it")
+            err.print(f"[red]{escape(page_url)}: not fetched: {escape(reason)}[/]")
             lines.append({"source": page_url, "name": None, "price": None, "currency": None, "availability": None,
-                          "sku": None, "rule": None, "incomplete": "not fetched"})
+                          "sku": None, "rule": None, "incomplete": f"not fetched: {reason}"})
             continue
         lines.append({"source": page_url, "name": item["title"],
                       "price": float(item["price"]) if item["price"] is not None else None,

@@ -467,10 +467,23 @@ def _read_env(name: str, what: str) -> str:
     return value
 
 
+def _domain_name(value: Any) -> str:
+    if not isinstance(value, str) or re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*", value) is None:
+        raise ValueError
+    return value.lower()
+
+
+DomainName = _checked(str, 'a domain name such as "club.jd.com" (it and its subdomains)', _domain_name)
+
+
 class Platform(_Model):
     name: Text                           # display name, e.g. "尚城"
     base_url: BaseUrl | None = None      # relative URLs below (and in products) are appended to it
     render: Literal["http", "browser"] = "http"
+    # The crawler requests only this platform's domains (base_url's and its other URLs', with subdomains) and
+    # these, and never local or private addresses unless the platform is `local` (crawlers/url_policy.py).
+    allowed_domains: tuple[DomainName, ...] = ()
+    local: StrictBool = False
     demo_site: Literal["shangcheng", "laodian", "kuaigou"] | None = None
     encoding: Encoding | None = None     # hint for pages that mislabel their charset; also encodes search terms
     obey_robots: StrictBool | None = None  # None: crawl.obey_robots

@@ -20,8 +20,12 @@ import shutil
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+if TYPE_CHECKING:
+    from crawlers.url_policy import UrlPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -147,13 +151,25 @@ def launch_options(configured: str | os.PathLike | None = None) -> dict:
 
 
 class AbortResources:
-    """PLAYWRIGHT_ABORT_REQUEST: skip images, fonts and media a crawl never reads (configurable)."""
+    """PLAYWRIGHT_ABORT_REQUEST: skip images, fonts and media a crawl never reads (configurable), and whatever a
+    page asks for against the URL policy, which Chromium would otherwise fetch past Scrapy's middlewares (see
+    `UrlPolicy.resource_refusal`). Chromium asks only about the first request of a redirect chain; a page that
+    ended somewhere refused is refused by UrlPolicyMiddleware before it is read."""
 
-    def __init__(self, resource_types: Iterable[str]) -> None:
+    def __init__(self, resource_types: Iterable[str], policy: UrlPolicy | None = None) -> None:
         self.resource_types = frozenset(resource_types)
+        self.policy = policy
+        self.logged: set[str] = set()
 
     def __call__(self, request) -> bool:
-        return request.resource_type in self.resource_types
+        if request.resource_type in self.resource_types:
+            return True
+        refusal = self.policy.resource_refusal(request.url) if self.policy is not None else None
+        if refusal is not None and refusal.host not in self.logged:
+            self.logged.add(refusal.host)
+            logger.warning("a browser page asked for what the URL policy refuses, aborted: %s (further requests "
+                           "to this host are aborted silently)", refusal.detail)
+        return refusal is not None
 
 
 class JsonCapture:

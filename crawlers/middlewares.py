@@ -1,5 +1,8 @@
-"""Transport concerns, kept out of the spiders: per-platform identity and politeness, and retries with backoff.
+"""Transport concerns, kept out of the spiders: which URLs may be requested, per-platform identity and politeness,
+and retries with backoff.
 
+- `UrlPolicyMiddleware` refuses every request off the URL policy (crawlers/url_policy.py), the targets of
+  redirects included, before anything else sees it (robots.txt included).
 - `PlatformMiddleware` gives each platform its own download slot (so concurrency, delay and AutoThrottle apply
   per site even when several sites share a host), its configured headers, proxy and cookies, and its robots.txt
   choice.
@@ -18,6 +21,7 @@ import time
 from email.utils import parsedate_to_datetime
 from http.cookiejar import MozillaCookieJar
 from pathlib import Path
+from urllib.parse import urljoin
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -26,6 +30,8 @@ from scrapy.http import Response
 from scrapy.utils.response import response_status_message
 
 from config import Config, Platform
+from crawlers import progress
+from crawlers.url_policy import Refused
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +87,41 @@ class PlatformMiddleware:
         if key not in self._cookies:
             self._cookies[key] = load_cookies(platform.cookies_file)
         return self._cookies[key]
+
+
+class UrlPolicyMiddleware:
+    """Scrapy's OffsiteMiddleware keeps a spider on one list of domains; this keeps each request on its platform's
+    and applies the rest of the URL policy too. The spider declares the policy (its `url_guard`, as Scrapy's
+    spiders declare `allowed_domains`); this enforces it on every request, including those Scrapy makes itself:
+    a redirect comes back through here as a new request, and a robots.txt request carries no platform."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> UrlPolicyMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        self._check(request, request.url)
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        # A browser follows redirects itself: the page it ended on is refused here, before a spider reads it.
+        if response.url != request.url:
+            self._check(request, response.url)
+        # A redirect RedirectMiddleware followed came back through process_request; one it did not follow (to
+        # another scheme) reaches here, and is a refusal rather than a failed page.
+        location = response.headers.get(b"Location")
+        if 300 <= response.status < 400 and location:
+            self._check(request, urljoin(response.url, location.decode("latin-1")))
+        return response
+
+    def _check(self, request: Request, url: str) -> None:
+        refusal = self.crawler.spider.url_guard.check(request.meta.get("platform"), url,
+                                                      own_host=request.meta.get("own_host"))
+        if refusal is not None:
+            raise Refused(refusal)
 
 
 def retry_after_seconds(response: Response) -> float | None:
@@ -162,4 +203,6 @@ class PlatformErrorsMiddleware:
         key = response.meta.get("platform", "?")
         self.stats.inc_value(f"shopsentinel/errors/{key}/{type(exception).__name__}")
         logger.error("%s: reading %s failed: %r", key, response.url, exception)
+        progress.emit({"event": "failed", "platform": key, "url": response.url,
+                       "reason": f"reading the page failed: {exception!r}"})
         return None

@@ -172,13 +172,20 @@ class StorePipeline:
 
 def run_stats(scrapy_stats: dict[str, Any], items: Counter[str], seconds: float,
               platforms: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The run summary the store keeps: totals, errors by kind, and per platform pages and errors, with
-    `failed` set for a platform that had errors and not one page read."""
+    """The run summary the store keeps: totals, errors by kind, URLs refused by the URL policy by reason, and per
+    platform pages, errors and refusals, with `failed` set for a platform that had errors or refusals and not one
+    page read. Refusals are not errors: a page that links somewhere it should not is still a page read."""
     per_platform: dict[str, dict[str, Any]] = {key: {"pages": 0, "errors": {}, "incomplete": 0} for key in platforms}
+    refused: Counter[str] = Counter()
     for name, value in scrapy_stats.items():
         if not isinstance(name, str) or not name.startswith(STATS_PREFIX):
             continue
         kind, key, *rest = name[len(STATS_PREFIX):].split("/") + [""]
+        if kind == "refused":
+            refused[rest[0]] += value
+            if key in per_platform:  # not a request of no platform (robots.txt)
+                per_platform[key].setdefault("refused", {})[rest[0]] = value
+            continue
         entry = per_platform.setdefault(key, {"pages": 0, "errors": {}, "incomplete": 0})
         if kind == "pages":
             entry["pages"] += value
@@ -187,7 +194,7 @@ def run_stats(scrapy_stats: dict[str, Any], items: Counter[str], seconds: float,
         elif kind == "incomplete":
             entry["incomplete"] = value
     for entry in per_platform.values():
-        entry["failed"] = entry["pages"] == 0 and bool(entry["errors"])
+        entry["failed"] = entry["pages"] == 0 and bool(entry["errors"] or entry.get("refused"))
     stats = {
         "duration_s": round(seconds, 2),
         "pages": scrapy_stats.get("response_received_count", 0),
@@ -196,6 +203,7 @@ def run_stats(scrapy_stats: dict[str, Any], items: Counter[str], seconds: float,
         "retries": scrapy_stats.get("retry/count", 0),
         "retry_after_honoured": scrapy_stats.get("retry/retry_after_honoured", 0),
         "robots_forbidden": scrapy_stats.get("robotstxt/forbidden", 0),
+        "refused": dict(refused),
         "platforms": per_platform,
         "finish_reason": scrapy_stats.get("finish_reason"),
     }

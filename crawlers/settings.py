@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlsplit
 from config import Config
 from crawlers.browser import AbortResources, launch_options
 from crawlers.middlewares import CONFIG_KEY
+from crawlers.url_policy import UrlPolicy
 
 RETRY_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
@@ -46,6 +47,10 @@ def scrapy_settings(config: Config, platforms: list[str], *, log_level: str = "W
         "RETRY_BACKOFF_S": crawl.retry_backoff_s,
         "CLOSESPIDER_PAGECOUNT": crawl.max_pages_per_run,
         "DOWNLOADER_MIDDLEWARES": {
+            # Per-platform domains and the rest of the URL policy, where Scrapy's offsite check would be (before
+            # robots.txt, so a refused URL does not even have its robots.txt fetched).
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "crawlers.middlewares.UrlPolicyMiddleware": 50,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawlers.middlewares.BackoffRetryMiddleware": 550,
             "crawlers.middlewares.PlatformMiddleware": 90,  # before robots.txt (100) and cookies (700)
@@ -100,5 +105,5 @@ def browser_settings(config: Config, platforms: list[str]) -> dict[str, Any]:
         "PLAYWRIGHT_MAX_CONTEXTS": max(1, len(contexts)),
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": config.crawl.browser_page_cap,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": config.crawl.timeout_s * 1000,
-        "PLAYWRIGHT_ABORT_REQUEST": AbortResources(config.crawl.block_resources),
+        "PLAYWRIGHT_ABORT_REQUEST": AbortResources(config.crawl.block_resources, UrlPolicy(config)),
     }

@@ -175,15 +175,43 @@ def test_extract_urls_through_the_crawler_with_profiles_and_the_browser(tmp_path
 
 
 @pytest.mark.integration
-def test_extract_url_of_no_configured_platform_uses_the_generic_extractor(tmp_path, marketplace):
-    config = fast_config(tmp_path)  # the shipped ports: this marketplace's URLs belong to no platform
+def test_extract_url_of_a_platform_without_a_profile_uses_the_generic_extractor(tmp_path, marketplace):
     expected = next(p for p in marketplace.ground_truth()["products"] if p["platform"] == "laodian")
+    config = fast_config(tmp_path)  # the shipped ports: this marketplace's URLs belong to none of its platforms
+    config.write_text(config.read_text(encoding="utf-8") + f'\n[platforms.bare]\nname = "无配置"\n'
+                      f'base_url = "{marketplace.sites["laodian"]}"\nlocal = true\n', encoding="utf-8")
     result = subprocess.run([sys.executable, str(ROOT / "agent.py"), "--config", str(config), "extract", "--json",
                              "--url", expected["url"]], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     [line] = [json.loads(x) for x in result.stdout.splitlines()]
     assert line["price"] == expected["price"] and line["name"] == expected["title"]
     assert line["rule"].startswith("dom:")
+
+
+@pytest.mark.parametrize("url", ["file:///etc/hostname", "ftp://127.0.0.1/x.html", "/etc/hostname"])
+def test_extract_url_takes_only_http_and_https(tmp_path, url):
+    result = runner.invoke(app, ["--config", str(fast_config(tmp_path)), "extract", "--url", url])
+    assert result.exit_code == ExitCode.USAGE
+    assert "only http and https" in " ".join(result.stderr.split()) and result.stdout == ""
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:1/item/1.html", "http://169.254.169.254/latest/meta-data/",
+                                 "http://[::1]:1/", "http://localhost:1/"])
+def test_extract_url_of_no_platform_on_a_private_address_is_refused_before_crawling(tmp_path, url):
+    result = runner.invoke(app, ["--config", str(fast_config(tmp_path)), "extract", "--url", url])
+    assert result.exit_code == ExitCode.USAGE
+    message = " ".join(result.stderr.split())
+    assert "refused by URL policy" in message and "local = true" in message
+
+
+@pytest.mark.integration
+def test_extract_url_says_why_a_page_was_not_fetched(tmp_path, marketplace):
+    config = fast_config(tmp_path, marketplace.sites)
+    missing = marketplace.sites["shangcheng"] + "/item/NO-SUCH-ITEM.html"
+    result = subprocess.run([sys.executable, str(ROOT / "agent.py"), "--config", str(config), "extract",
+                             "--url", missing], capture_output=True, text=True, timeout=300)
+    assert result.returncode == ExitCode.FINDINGS
+    assert f"{missing}: not fetched: HTTP 404" in " ".join(result.stderr.split())
 
 
 # --- alerts ------------------------------------------------------------------------------------------------------

@@ -173,6 +173,28 @@ def test_relative_product_url_needs_a_base_url(tmp_path: Path) -> None:
                        f'is not set, got "/item/1.html"')
 
 
+def test_shipped_demo_platforms_are_local_and_others_are_not_by_default(shipped: Config, tmp_path: Path) -> None:
+    assert all(platform.local for platform in shipped.platforms.values())
+    platform = load_config(write(tmp_path, MINIMAL)).platforms["shop"]
+    assert platform.local is False and platform.allowed_domains == ()
+
+
+def test_allowed_domains_are_domain_names(tmp_path: Path) -> None:
+    def listing(domains: str) -> str:
+        return replaced('name = "Shop"\n', f'name = "Shop"\nallowed_domains = {domains}\n')
+
+    config = load_config(write(tmp_path, listing('["Club.JD.com"]'), name="ok.toml"))
+    assert config.platforms["shop"].allowed_domains == ("club.jd.com",)
+    path, message = error_of(tmp_path, listing('["https://x.cn"]'))
+    assert message == (f'{path}: platforms.shop.allowed_domains[0]: expected a domain name such as "club.jd.com" '
+                       f'(it and its subdomains), got "https://x.cn"')
+
+
+def test_local_is_a_boolean(tmp_path: Path) -> None:
+    path, message = error_of(tmp_path, replaced('name = "Shop"\n', 'name = "Shop"\nlocal = "yes"\n'))
+    assert message == f'{path}: platforms.shop.local: expected true or false, got "yes"'
+
+
 def test_toml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
     path, message = error_of(tmp_path, MINIMAL + "[crawl]\nretries = \n")
     line = MINIMAL.count("\n") + 2

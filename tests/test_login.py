@@ -101,7 +101,7 @@ def test_crawler_sends_the_imported_cookies(tmp_path):
         state, _ = import_cookies(export, base, tmp_path / "state.json")
         config = fast_config(tmp_path)
         config.write_text(config.read_text(encoding="utf-8") + f'\n[platforms.members]\nname = "会员店"\n'
-                          f'base_url = "{base}"\ncookies_file = "{state}"\n', encoding="utf-8")
+                          f'base_url = "{base}"\nlocal = true\ncookies_file = "{state}"\n', encoding="utf-8")
         run = run_crawl(config, CrawlPlan(platforms=["members"], products=[("members", base + "/item/1")])).runs[0]
         assert any(f"sid={SECRET}" in cookie for cookie in CookieShop.seen)
         assert run.stats["items"]["prices"] == 1

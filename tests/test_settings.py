@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from scrapy.settings.default_settings import DOWNLOADER_MIDDLEWARES_BASE
+
 from config import load_config
 from conftest import ROOT
 from crawlers.settings import playwright_proxy, scrapy_settings
@@ -21,7 +25,16 @@ def test_browser_crawl_starts_one_chromium_for_the_schemes_it_needs():
     assert set(settings["PLAYWRIGHT_CONTEXTS"]) == {"kuaigou"}
     assert settings["PLAYWRIGHT_LAUNCH_OPTIONS"]["executable_path"]
     abort = settings["PLAYWRIGHT_ABORT_REQUEST"]
-    assert abort(type("R", (), {"resource_type": "image"})()) and not abort(type("R", (), {"resource_type": "xhr"})())
+    assert abort(SimpleNamespace(resource_type="image", url="http://127.0.0.1:8703/a.png"))
+    assert not abort(SimpleNamespace(resource_type="xhr", url="http://127.0.0.1:8703/api/items"))
+    assert abort(SimpleNamespace(resource_type="xhr", url="http://169.254.169.254/latest/meta-data/"))
+
+
+def test_the_url_policy_replaces_scrapys_offsite_check_before_robots_txt():
+    middlewares = scrapy_settings(load_config(ROOT / "config.toml"), ["shangcheng"])["DOWNLOADER_MIDDLEWARES"]
+    assert middlewares["scrapy.downloadermiddlewares.offsite.OffsiteMiddleware"] is None
+    robots = DOWNLOADER_MIDDLEWARES_BASE["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"]
+    assert middlewares["crawlers.middlewares.UrlPolicyMiddleware"] < robots
 
 
 def test_proxy_credentials_are_split_for_playwright():

@@ -15,11 +15,13 @@ from typing import Any, NamedTuple
 
 import scrapy
 from parsel import Selector as Page
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from config import Config, PageProfile, Platform
+from crawlers import progress
 from crawlers.browser import JsonCapture, StopCheck, run_steps
 from crawlers.description import clean_description
 from crawlers.encoding import decode_html
@@ -27,6 +29,7 @@ from crawlers.extract import extract_parsed
 from crawlers.items import HotTerm, HotTermsItem, ProductItem, Review, ReviewsPageItem, SearchHit, SearchPageItem
 from crawlers.parsed_page import Page as ParsedPage
 from crawlers.profiles import read_items, read_page
+from crawlers.url_policy import Refused, UrlGuard, UrlPolicy, host_of
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +70,23 @@ class ShopSpider(scrapy.Spider):
         self.want_reviews = reviews
         self.known_reviews = known_reviews or {}
 
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> ShopSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.url_guard = UrlGuard(UrlPolicy(spider.config), crawler)  # UrlPolicyMiddleware enforces it too
+        return spider
+
     # --- requests ------------------------------------------------------------------------------------------
 
     def page_request(self, key: str, url: str, kind: str, callback, *, extra_steps: tuple = (),
-                     meta: dict[str, Any] | None = None, priority: int = 0) -> scrapy.Request:
+                     meta: dict[str, Any] | None = None, priority: int = 0) -> scrapy.Request | None:
+        """The request for a page, or None when the URL policy refuses the URL (counted and logged)."""
         platform = self.config.platforms.get(key)
         meta = {"platform": key, "page_kind": kind, **(meta or {})}
+        if platform is None:
+            meta["own_host"] = host_of(url)  # a URL no platform claims: its requests stay on its host
+        if self.refused(key, url):
+            return None
         if platform is not None and platform.render == "browser":
             profile = platform.profile.pages()[kind]
             meta.update(playwright=True, playwright_context=key, playwright_include_page=True,
@@ -82,17 +96,32 @@ class ShopSpider(scrapy.Spider):
                 meta.update(capture=capture, playwright_page_event_handlers={"response": capture.on_response})
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, priority=priority)
 
+    def refused(self, key: str, url: str) -> bool:
+        refusal = self.url_guard.check(key, url)
+        if refusal is not None:
+            self.page_failed(key, url, str(refusal))
+        return refusal is not None
+
+    def page_failed(self, key: str, url: str, reason: str) -> None:
+        """Tell the crawl's parent why a page was not read (`extract --url` shows it)."""
+        progress.emit({"event": "failed", "platform": key, "url": url, "reason": reason})
+
     async def on_error(self, failure: Failure) -> None:
         request = failure.request
         page = request.meta.get("playwright_page")
         if page is not None:
             await self._close(page)
         key = request.meta.get("platform", "?")
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # the URL asked for, before redirects
+        if failure.check(Refused):  # counted and logged by the URL guard already
+            self.page_failed(key, url, str(failure.value))
+            return
         kind = failure.type.__name__
         if failure.check(HttpError):
             kind = f"http_{failure.value.response.status}"
         self.crawler.stats.inc_value(f"shopsentinel/errors/{key}/{kind}")
         logger.warning("%s page %s failed: %s", key, request.url, kind)
+        self.page_failed(key, url, failure_reason(failure))
 
     async def rendered(self, response: Response) -> Rendered:
         """The page as a shopper sees it, and the JSON documents it fetched. Browser pages first run their steps;
@@ -190,7 +219,7 @@ class ShopSpider(scrapy.Spider):
         self.count_page(response, "search")
         hits = []
         for entry in read_items(profile, page, response.url, documents):
-            if not entry.get("url") or offset + len(hits) >= top:
+            if not entry.get("url") or offset + len(hits) >= top or self.refused(key, entry["url"]):
                 continue
             price = entry.get("price")
             hits.append(SearchHit(rank=offset + len(hits) + 1, url=entry["url"],
@@ -203,15 +232,17 @@ class ShopSpider(scrapy.Spider):
             return
         yield SearchPageItem(platform=key, keyword=keyword, url=response.url, hits=tuple(hits))
         for hit in hits:
-            yield self.product_request(key, hit.url, keyword=keyword)
+            if request := self.product_request(key, hit.url, keyword=keyword):
+                yield request
         next_url = read_page(profile, page, response.url, documents).get("next")
-        if next_url and offset + len(hits) < top:
-            yield self.page_request(key, next_url, "search", self.parse_search,
-                                    meta={"keyword": keyword, "top": top, "rank_offset": offset + len(hits)})
+        if next_url and offset + len(hits) < top and (request := self.page_request(
+                key, next_url, "search", self.parse_search,
+                meta={"keyword": keyword, "top": top, "rank_offset": offset + len(hits)})):
+            yield request
 
     # --- product pages -------------------------------------------------------------------------------------
 
-    def product_request(self, key: str, url: str, keyword: str | None = None) -> scrapy.Request:
+    def product_request(self, key: str, url: str, keyword: str | None = None) -> scrapy.Request | None:
         platform = self.config.platforms.get(key)
         inline_reviews = (self.want_reviews and platform is not None and platform.render == "browser"
                           and platform.reviews_url is None)
@@ -240,9 +271,9 @@ class ShopSpider(scrapy.Spider):
             return
         reviews_url = fields.get("reviews_link") or (
             platform.reviews_page_url(item.item_id, 1) if platform.reviews_url and item.item_id else None)
-        if reviews_url:
-            yield self.page_request(key, reviews_url, "reviews", self.parse_reviews,
-                                    meta={"product_url": response.url, "review_page": 1})
+        if reviews_url and (request := self.page_request(key, reviews_url, "reviews", self.parse_reviews,
+                                                         meta={"product_url": response.url, "review_page": 1})):
+            yield request
 
     def product_item(self, key: str, platform: Platform | None, url: str, found, fields: dict[str, Any]) -> ProductItem:
         """The generic extraction, overridden field by field by what the site profile read."""
@@ -302,9 +333,22 @@ class ShopSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"shopsentinel/reviews_stopped_at_known/{key}")
             return  # newest first: from here on every review is already stored
         next_url = read_page(profile, page, response.url, documents).get("next")
-        if reviews and next_url and number < MAX_REVIEW_PAGES:
-            yield self.page_request(key, next_url, "reviews", self.parse_reviews,
-                                    meta={"product_url": product_url, "review_page": number + 1})
+        if reviews and next_url and number < MAX_REVIEW_PAGES and (request := self.page_request(
+                key, next_url, "reviews", self.parse_reviews,
+                meta={"product_url": product_url, "review_page": number + 1})):
+            yield request
+
+
+def failure_reason(failure: Failure) -> str:
+    """Why a request failed, in words: an HTTP status, robots.txt, a timeout, or the exception's own message."""
+    if failure.check(HttpError):
+        return f"HTTP {failure.value.response.status}"
+    message = str(failure.value)
+    if failure.check(IgnoreRequest):  # e.g. "Forbidden by robots.txt"
+        return message or "ignored"
+    if "timeout" in failure.type.__name__.lower():  # Scrapy's, Twisted's and asyncio's timeouts
+        return f"timed out ({message})" if message else "timed out"
+    return f"{failure.type.__name__}: {message}" if message else failure.type.__name__
 
 
 def _above(maximum: Decimal | None, price: Decimal | None) -> Decimal | None:

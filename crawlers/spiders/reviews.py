@@ -22,7 +22,11 @@ class ReviewsSpider(ShopSpider):
                 continue
             platform = self.config.platforms[key]
             if platform.reviews_url and item_id:
-                yield self.page_request(key, platform.reviews_page_url(item_id, 1), "reviews", self.parse_reviews,
-                                        meta={"product_url": url, "review_page": 1})
+                request = self.page_request(key, platform.reviews_page_url(item_id, 1), "reviews", self.parse_reviews,
+                                            meta={"product_url": url, "review_page": 1})
             elif platform.render == "browser":
-                yield self.product_request(key, url)
+                request = self.product_request(key, url)
+            else:
+                continue
+            if request is not None:
+                yield request
