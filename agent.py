@@ -490,13 +490,14 @@ def show_competitors(table) -> None:
 
 def show_runs(runs) -> None:
     grid = Table(title="crawl runs", title_justify="left")
-    for column in ("run", "spider", "status", "platform", "pages", "errors", "seconds"):
+    for column in ("run", "spider", "status", "platform", "pages", "errors", "refused", "seconds"):
         grid.add_column(column)
     for run in runs:
         for key, stats in (run.stats.get("platforms") or {}).items():
             errors = ", ".join(f"{kind}×{count}" for kind, count in stats.get("errors", {}).items()) or "–"
+            refused = ", ".join(f"{reason}×{count}" for reason, count in stats.get("refused", {}).items()) or "–"
             status = "[red]FAILED[/]" if stats.get("failed") else run.status
-            grid.add_row(str(run.id), run.kind, status, key, str(stats.get("pages", 0)), escape(errors),
+            grid.add_row(str(run.id), run.kind, status, key, str(stats.get("pages", 0)), escape(errors), refused,
                          f"{run.stats.get('duration_s', 0):.1f}")
     browsers = [f"run {run.id}: browser pages opened {b['pages_opened']}, closed {b['pages_closed']}, at most "
                 f"{b['max_open_pages']} open, contexts {b['contexts']}" for run in runs if (b := run.stats.get("browser"))]
