@@ -329,3 +329,32 @@ def test_a_config_file_the_user_cannot_read_is_a_config_error(config_copy):
         config_copy.chmod(0o644)
     assert result.returncode == ExitCode.CONFIG, result.stderr
     assert one_error_line(result.stderr) == f"error: {config_copy}: cannot read config file: Permission denied"
+
+
+def test_error_messages_print_brackets_as_they_are(tmp_path):
+    missing = tmp_path / "[red]shop[/red]" / "config.toml"
+    result = runner.invoke(app, ["--config", str(missing), "status"])
+    assert result.exit_code == ExitCode.CONFIG
+    assert f"error: {missing}: config file not found" in result.output
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("where", ["var/reports", "--output"])
+def test_report_that_cannot_be_written_names_the_place(tmp_path, where):
+    from config import load_config
+    from faults import one_error_line, unprivileged
+    from store import open_store
+
+    config = fast_config(tmp_path)
+    loaded = load_config(config)
+    open_store(loaded.store.path).close()
+    folder = loaded.paths.reports_dir if where == "var/reports" else tmp_path / "elsewhere"
+    folder.mkdir(parents=True)
+    folder.chmod(0o555)
+    output = ["--output", str(folder / "weekly.html")] if where == "--output" else []
+    try:
+        result = agent_process(config, "report", *output, wrap=unprivileged)
+    finally:
+        folder.chmod(0o755)
+    assert result.returncode == (ExitCode.STORE if where == "var/reports" else ExitCode.USAGE), result.stderr
+    assert one_error_line(result.stderr).startswith(f"error: cannot write the report to {folder}")
