@@ -1,11 +1,7 @@
 """ShopSentinel's command line: a thin layer over each stage's Python API.
 
-Exit codes (`ExitCode`): 0 success; 1 findings (e.g. `check` found violations) or a partial failure; 2 usage error
-or unknown id; 3 configuration error; 4 store error: the database is corrupt, not ShopSentinel's, of a newer schema,
-read-only or cannot be opened, or var/ cannot be written; 69 something ShopSentinel needs is unavailable, e.g. the
-training corpus cannot be fetched (sysexits' EX_UNAVAILABLE); 75 temporarily busy: another process holds the
-database's lock, or another daemon runs on it (sysexits' EX_TEMPFAIL: try again later). Every command reports config
-and store faults the same way, as one `error:` line (see `FaultMappingGroup`).
+Exit codes: `ExitCode`. Every command reports config and store faults the same way, as one `error:` line and their
+exit code (`FaultMappingGroup`); `fail` prints every error line.
 """
 
 from __future__ import annotations
@@ -28,13 +24,18 @@ from config import Config, ConfigError, load_config
 
 
 class ExitCode(IntEnum):
+    """The exit codes of every command (README's "Command line" lists them for users)."""
+
     OK = 0
-    FINDINGS = 1  # or a partial failure
+    FINDINGS = 1  # e.g. `check` found violations; or a partial failure (a failed run)
     USAGE = 2  # or an unknown id
-    CONFIG = 3
-    STORE = 4  # the database or var/: restarting does not fix it
-    UNAVAILABLE = 69
-    BUSY = 75  # a lock held by another process: trying again later does
+    CONFIG = 3  # the config file is missing, unreadable or invalid
+    # The database is corrupt, not SQLite, another application's, of a newer schema, read-only or cannot be opened,
+    # or var/ cannot be written: waiting or restarting does not fix it.
+    STORE = 4
+    UNAVAILABLE = 69  # sysexits' EX_UNAVAILABLE: something needed cannot be had, e.g. the training corpus
+    # sysexits' EX_TEMPFAIL: another process holds the database's lock, or another daemon runs on it; try again later.
+    BUSY = 75
 
 
 class FaultMappingGroup(TyperGroup):
