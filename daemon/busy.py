@@ -45,9 +45,12 @@ def busy_wait_budget(environ: Mapping[str, str] = os.environ) -> float:
     return seconds
 
 
-def while_busy(action: Callable[[float], T], budget_s: float, what: str) -> T:
-    """`action(busy_timeout)`, tried again while it raises StoreBusyError, for at most `budget_s` seconds in all;
-    then that error. `busy_timeout` is SQLite's own wait within one try, cut to the time left."""
+def while_busy(action: Callable[[float], T], budget_s: float, what: str, *,
+               stop_requested: Callable[[], bool] = lambda: False) -> T:
+    """`action(busy_timeout)`, tried again while it raises StoreBusyError, for at most `budget_s` seconds in all,
+    or until a stop is requested; then that error. `busy_timeout` is SQLite's own wait within one try, cut to the
+    time left. A stop request is seen between tries: within one try and one pause, well inside systemd's stop
+    timeout."""
     deadline = time.monotonic() + budget_s
     pause = FIRST_PAUSE_S
     while True:
@@ -55,7 +58,7 @@ def while_busy(action: Callable[[float], T], budget_s: float, what: str) -> T:
             return action(max(0.0, min(DEFAULT_BUSY_TIMEOUT, deadline - time.monotonic())))
         except StoreBusyError as error:
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or stop_requested():
                 raise
             wait = min(pause, left)
             log.warning("%s: %s; trying again in %.1f s", what, error, wait)

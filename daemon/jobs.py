@@ -67,7 +67,8 @@ class JobRunner:
         if self.stop_requested():
             return None
         try:
-            run_id = self._write(f"job {job}: recording its start", lambda store: store.begin_job(job, started_at=now))
+            run_id = self._write(f"job {job}: recording its start",
+                                 lambda store: store.begin_job(job, started_at=now))
         except StoreBusyError as error:
             log.error("job %s: not run, the database stayed busy (%s); it runs at its next time", job, error)
             return JobOutcome(job, "failed", error=str(error))
@@ -102,7 +103,7 @@ class JobRunner:
             with open_store(self.config.store.path, busy_timeout=busy_timeout) as store:
                 return write(store)
 
-        return while_busy(attempt, self.busy_wait_s, what)
+        return while_busy(attempt, self.busy_wait_s, what, stop_requested=self.stop_requested)
 
     def _crawl_job(self, job: str, now: datetime | None) -> JobOutcome:
         with open_store(self.config.store.path) as store:

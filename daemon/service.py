@@ -74,7 +74,7 @@ class Daemon:
             with open_store(self.config.store.path, busy_timeout=busy_timeout) as store:
                 return store.recover_interrupted_runs(), store.interrupt_running_jobs()
 
-        runs, jobs = while_busy(recover, self.busy_wait_s, "recovery at start")
+        runs, jobs = while_busy(recover, self.busy_wait_s, "recovery at start", stop_requested=lambda: self.stopping)
         if runs or jobs:
             log.warning("recovered after an unclean stop: crawl runs %s and job runs %s marked interrupted", runs, jobs)
 

@@ -215,6 +215,21 @@ def test_a_store_busy_for_a_while_is_waited_out(monkeypatch):
     assert clock.sleeps == [busy.FIRST_PAUSE_S, 2 * busy.FIRST_PAUSE_S]
 
 
+def test_a_stop_request_ends_the_wait_for_a_busy_store(monkeypatch):
+    from daemon import busy
+    from store import StoreBusyError
+
+    clock = FakeClock()
+    monkeypatch.setattr(busy, "time", clock)
+
+    def always_busy(busy_timeout: float) -> None:
+        raise StoreBusyError("busy")
+
+    with pytest.raises(StoreBusyError):
+        busy.while_busy(always_busy, 300.0, "recovery", stop_requested=lambda: True)
+    assert clock.sleeps == []
+
+
 def test_the_busy_wait_comes_from_the_environment_and_is_checked(monkeypatch):
     from config import ConfigError
     from daemon.busy import BUSY_WAIT_ENV, DEFAULT_BUSY_WAIT_S, busy_wait_budget
