@@ -1,9 +1,7 @@
 """ShopSentinel's command line: a thin layer over each stage's Python API.
 
-Exit codes: 0 success; 1 findings (e.g. `check` found violations) or a failed run; 2 usage error;
-3 configuration error; 69 something ShopSentinel needs is unavailable, e.g. the training corpus cannot be fetched
-(sysexits' EX_UNAVAILABLE); 75 `daemon` refused to start because another daemon runs on the same database
-(sysexits' EX_TEMPFAIL: try again later).
+Exit codes: `ExitCode`. Every command reports config and store faults the same way, as one `error:` line and their
+exit code (`FaultMappingGroup`); `fail` prints every error line.
 """
 
 from __future__ import annotations
@@ -20,17 +18,51 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperGroup
 
 from config import Config, ConfigError, load_config
 
 
 class ExitCode(IntEnum):
+    """The exit codes of every command (README's "Command line" lists them for users)."""
+
     OK = 0
-    FINDINGS = 1
-    USAGE = 2
-    CONFIG = 3
-    UNAVAILABLE = 69
-    ALREADY_RUNNING = 75
+    FINDINGS = 1  # e.g. `check` found violations; or a partial failure (a failed run)
+    USAGE = 2  # or an unknown id
+    CONFIG = 3  # the config file is missing, unreadable or invalid
+    # The database is corrupt, not SQLite, another application's, of a newer schema, read-only or cannot be opened,
+    # or var/ cannot be written: waiting or restarting does not fix it.
+    STORE = 4
+    UNAVAILABLE = 69  # sysexits' EX_UNAVAILABLE: something needed cannot be had, e.g. the training corpus
+    # sysexits' EX_TEMPFAIL: another process holds the database's lock, or another daemon runs on it; try again later.
+    BUSY = 75
+
+
+class FaultMappingGroup(TyperGroup):
+    """Turns a config or store fault raised anywhere under any command (the crawl process's included) into one
+    `error:` line and its exit code, so no command needs its own handler and none ends in a traceback."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            code = exit_code_of(exc)
+            if code is None:
+                raise
+            fail(str(exc), code)
+
+
+def exit_code_of(exc: Exception) -> ExitCode | None:
+    """The exit code of a config or store fault; None for anything else (a bug keeps its traceback)."""
+    from store import StoreBusyError, StoreError
+
+    if isinstance(exc, ConfigError):
+        return ExitCode.CONFIG
+    if isinstance(exc, StoreBusyError):
+        return ExitCode.BUSY
+    if isinstance(exc, StoreError):
+        return ExitCode.STORE
+    return None
 
 
 DEFAULT_DEMO_PORT = 8700  # the shipped config.toml expects the shops on 8701-8703
@@ -39,13 +71,15 @@ out = Console()
 err = Console(stderr=True)
 
 app = typer.Typer(help="ShopSentinel: watch competitors, reviews and listing compliance on Chinese marketplaces.",
-                  no_args_is_help=True, add_completion=False, rich_markup_mode="rich")
+                  no_args_is_help=True, add_completion=False, rich_markup_mode="rich", cls=FaultMappingGroup)
 alerts_app = typer.Typer(help="List, inspect, acknowledge and resolve alerts.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
 nlp_app = typer.Typer(help="Train the sentiment model and analyse stored reviews.", no_args_is_help=True)
 app.add_typer(nlp_app, name="nlp")
 
-ConfigOption = Annotated[Path, typer.Option("--config", "-c", envvar="SHOPSENTINEL_CONFIG",
+# readable=False: the loader reads the file and reports one it cannot read as a config error (exit 3); Click's own
+# check would make it a usage error (2).
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", envvar="SHOPSENTINEL_CONFIG", readable=False,
                                             help="Configuration file.", show_default=True)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON lines for scripts instead of tables.")]
 
@@ -56,16 +90,15 @@ def main_options(ctx: typer.Context, config: ConfigOption = Path("config.toml"))
 
 
 def fail(message: str, code: ExitCode) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    # soft_wrap: one line however long (rich would break it at 80 columns when stderr is not a terminal); the
+    # message is text, not markup (it may quote a path or a value with brackets).
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(int(code))
 
 
 def config_from(ctx: typer.Context) -> Config:
-    """The validated configuration; a broken file stops the command before it does anything."""
-    try:
-        return load_config(ctx.obj["config_path"])
-    except ConfigError as exc:
-        fail(str(exc), ExitCode.CONFIG)
+    """The validated configuration; a broken file (ConfigError) stops the command before it does anything."""
+    return load_config(ctx.obj["config_path"])
 
 
 SITE_NOTES = {
@@ -559,12 +592,13 @@ def daemon(
 
     Jobs (the schedule table of config.toml): hot terms, prices, competitors' reviews and own reviews, each
     followed by analysis, monitors and immediate alerts, and the daily digest. Logs go to stderr and
-    var/logs/daemon.log. Exit code 75 when another daemon runs on the same database; with --once, 1 when a job
-    failed."""
+    var/logs/daemon.log. A database locked by another process (a backup) is waited for, with growing pauses, up to
+    SHOPSENTINEL_BUSY_WAIT_S seconds (default 300). Exit code 75 when it stays locked or another daemon runs on the
+    same database (systemd restarts it later); 4 when the database is broken or var/ cannot be written; with
+    --once, 1 when a job failed."""
     from daemon.lock import DaemonAlreadyRunning
     from daemon.logs import setup_logging
     from daemon.service import Daemon
-    from store import StoreError
 
     config = config_from(ctx)
     setup_logging(config, json_lines=json_logs)
@@ -575,9 +609,7 @@ def daemon(
             return
         outcomes = service.run_once()
     except DaemonAlreadyRunning as exc:
-        fail(str(exc), ExitCode.ALREADY_RUNNING)
-    except StoreError as exc:
-        fail(str(exc), ExitCode.CONFIG)
+        fail(str(exc), ExitCode.BUSY)
     if any(outcome.status == "failed" for outcome in outcomes):
         raise typer.Exit(int(ExitCode.FINDINGS))
 
@@ -633,18 +665,16 @@ def report(
     which says there is nothing yet. --json prints {"path", "sections": counts per section}.
     """
     from reports import gather_report, render_report, save_report
-    from store import StoreError
 
     config = config_from(ctx)
     with open_store_of(ctx) as db:
-        try:
-            found = gather_report(db, config, days=days)
-        except StoreError as exc:
-            fail(f"cannot read the store for the report: {exc}", ExitCode.FINDINGS)
+        found = gather_report(db, config, days=days)
     try:
         path = save_report(render_report(found), config, at=found.generated_at, output=output)
     except OSError as exc:
-        fail(f"cannot write the report to {exc.filename or output}: {exc.strerror or exc}", ExitCode.FINDINGS)
+        # --output is the user's choice of place; var/reports/ is ShopSentinel's data directory.
+        fail(f"cannot write the report to {exc.filename or output or config.paths.reports_dir}: "
+             f"{exc.strerror or exc}", ExitCode.USAGE if output is not None else ExitCode.STORE)
     if as_json:
         print(json.dumps({"path": str(path), "sections": found.section_counts()}, ensure_ascii=False))
         return
@@ -1021,6 +1051,8 @@ def nlp_analyse(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 ALERT_STATES = ("new", "sent", "acknowledged", "resolved")
+# SQLite's largest integer bounds the id: a larger one names no alert, and is refused like any unknown id (exit 2).
+AlertId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="Alert id.")]
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -1044,13 +1076,9 @@ def iso(moment) -> str | None:
 
 
 def open_store_of(ctx: typer.Context):
-    from store import StoreError, open_store
+    from store import open_store
 
-    config = config_from(ctx)
-    try:
-        return open_store(config.store.path)
-    except StoreError as exc:
-        fail(str(exc), ExitCode.CONFIG)
+    return open_store(config_from(ctx).store.path)
 
 
 @alerts_app.command("list")
@@ -1082,7 +1110,7 @@ def alerts_list(
 
 
 @alerts_app.command("show")
-def alerts_show(ctx: typer.Context, alert_id: Annotated[int, typer.Argument(help="Alert id.")],
+def alerts_show(ctx: typer.Context, alert_id: AlertId,
                 as_json: JsonOption = False) -> None:
     """Show one alert with its evidence and delivery history."""
     from store import NotFoundError
@@ -1134,13 +1162,13 @@ def change_alert(ctx: typer.Context, alert_id: int, action: str) -> None:
 
 
 @alerts_app.command("ack")
-def alerts_ack(ctx: typer.Context, alert_id: Annotated[int, typer.Argument(help="Alert id.")]) -> None:
+def alerts_ack(ctx: typer.Context, alert_id: AlertId) -> None:
     """Acknowledge an alert: someone is on it (the same alert stays quiet until it is resolved)."""
     change_alert(ctx, alert_id, "acknowledge_alert")
 
 
 @alerts_app.command("resolve")
-def alerts_resolve(ctx: typer.Context, alert_id: Annotated[int, typer.Argument(help="Alert id.")]) -> None:
+def alerts_resolve(ctx: typer.Context, alert_id: AlertId) -> None:
     """Mark an alert resolved: if the problem comes back, a new alert is raised."""
     change_alert(ctx, alert_id, "resolve_alert")
 

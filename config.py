@@ -250,6 +250,10 @@ Email = _checked(str, 'an e-mail address such as "ops@example.com"', _email)
 
 
 def _host_name(value: Any) -> str:
+    if isinstance(value, str) and "@" in value:  # user:password@host: never echoed
+        raise _secret("credentials do not belong in the host (the value is not shown, it may hold a password): give "
+                      "the host name alone, the user in smtp.username and the password in the environment variable "
+                      "named by smtp.password_env")
     if not isinstance(value, str) or re.fullmatch(r"[A-Za-z0-9.-]*", value) is None:
         raise ValueError
     return value

@@ -42,6 +42,9 @@ class CrawlError(RuntimeError):
     """The crawl process failed before it could record its runs."""
 
 
+STORE_ERROR = "store_error"  # the event a crawl process ends with when the store failed it (see `main`)
+
+
 @dataclass
 class CrawlPlan:
     """What one crawl visits. Keywords are (term, platforms, top N); products are (platform, URL) pairs;
@@ -135,7 +138,8 @@ def run_crawl(config_path: str | Path, plan: CrawlPlan, *, demo_urls: dict[str, 
               timeout: float | None = None) -> CrawlResult:
     """Crawl `plan` in a child process and return the runs it recorded. `on_event` sees every progress event
     (pages, items). SIGINT/SIGTERM to this process stop the child gracefully (what it stored stays stored).
-    `overrides` are config tables merged over the file's (see config.load_config)."""
+    `overrides` are config tables merged over the file's (see config.load_config). A store that failed the child
+    (busy, corrupt, read-only) raises its StoreError here; any other failure of the child raises CrawlError."""
     command = [sys.executable, "-m", "crawlers.run", "--config", str(config_path), "--plan", plan.to_json(),
                "--log-level", log_level, "--parent", str(os.getpid())]
     if demo_urls:
@@ -153,6 +157,7 @@ def run_crawl(config_path: str | Path, plan: CrawlPlan, *, demo_urls: dict[str, 
     drain.start()
     run_ids: list[int] = []
     events = 0
+    store_error: st.StoreError | None = None
     try:
         for line in child.stdout:
             try:
@@ -162,6 +167,8 @@ def run_crawl(config_path: str | Path, plan: CrawlPlan, *, demo_urls: dict[str, 
             events += 1
             if event.get("event") == "done":
                 run_ids = event["runs"]
+            elif event.get("event") == STORE_ERROR:
+                store_error = (st.StoreBusyError if event["busy"] else st.StoreError)(event["message"])
             if on_event is not None:
                 on_event(event)
         child.wait(timeout)
@@ -171,6 +178,10 @@ def run_crawl(config_path: str | Path, plan: CrawlPlan, *, demo_urls: dict[str, 
         close_runs_left_open(config_path, plan, overrides)
         raise
     drain.join(5)
+    if store_error is not None:
+        # Raised as the store's own error, for the caller to report as such. Runs it left open are not closed
+        # here: the store failing is why; the next crawl's or daemon's recovery closes them.
+        raise store_error
     if child.returncode != 0:
         close_runs_left_open(config_path, plan, overrides)
         raise CrawlError(f"crawl process exited with {child.returncode}: {''.join(stderr)[-3000:]}")
@@ -219,7 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     # GC would walk it again (about 110,000 objects: one full collection in a 395-page crawl took 75 ms, 7 %
     # of the crawl's CPU). Frozen, collections only walk what the crawl itself allocates.
     gc.freeze()
-    crawl_here(config, CrawlPlan.from_json(args.plan), log_level=args.log_level)
+    try:
+        crawl_here(config, CrawlPlan.from_json(args.plan), log_level=args.log_level)
+    except st.StoreError as error:  # the parent raises it again (run_crawl): a store fault, not a crawl's bug
+        progress.emit({"event": STORE_ERROR, "busy": isinstance(error, st.StoreBusyError), "message": str(error)})
+        return 1
     return 0
 
 

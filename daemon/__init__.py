@@ -5,6 +5,7 @@
 - `health`: platforms failing crawl after crawl, raised as system alerts.
 - `jobs`: one run of a job: crawl, analyse, monitor, deliver, recorded as a job run in the store.
 - `lock`: the lock file next to the store that keeps a second daemon off the same database.
+- `busy`: waiting out a database another process holds locked, within a bounded time.
 - `service`: the daemon itself: lock, recovery, signals, the scheduler, `--once`.
 - `logs`: logging to stderr and a rotating file.
 - `status`: what `agent.py status` shows.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from store.errors import UnwritableError
 from store.timestamps import utc_now
 
 # A status probe holds the lock for a moment; a daemon starting in that moment tries again rather than refuse.
@@ -48,15 +49,19 @@ def lock_path_for(store_path: Path) -> Path:
 
 
 class DaemonLock:
-    """`with DaemonLock(path):` holds the lock or raises DaemonAlreadyRunning."""
+    """`with DaemonLock(path):` holds the lock or raises DaemonAlreadyRunning (UnwritableError when the lock file
+    cannot be created)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
 
     def __enter__(self) -> DaemonLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise UnwritableError(self.path, "the daemon's lock file", error) from error
         for attempt in range(ACQUIRE_ATTEMPTS):
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -15,6 +15,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from config import Config
+from store.errors import UnwritableError
 
 LOG_FILE_BYTES = 10 * 1024 * 1024
 LOG_FILES_KEPT = 5
@@ -63,14 +64,17 @@ def log_file(config: Config) -> Path:
 
 
 def setup_logging(config: Config, *, json_lines: bool = False, level: int = logging.INFO) -> Path:
-    """Send the process's logs to stderr and the rotating file; return the file's path."""
+    """Send the process's logs to stderr and the rotating file; return the file's path. UnwritableError when the
+    file or its folder cannot be written (a read-only var/)."""
     path = log_file(config)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        to_file = RotatingFileHandler(path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILES_KEPT, encoding="utf-8")
+    except OSError as error:
+        raise UnwritableError(Path(error.filename or path), "the daemon's log", error) from error
     formatter = JsonLines() if json_lines else logging.Formatter(TEXT_FORMAT)
     scrubber = SecretScrubber(secret_values(config))
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr),
-                                       RotatingFileHandler(path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILES_KEPT,
-                                                           encoding="utf-8")]
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr), to_file]
     root = logging.getLogger()
     for handler in handlers:
         handler.setFormatter(formatter)

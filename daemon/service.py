@@ -25,6 +25,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from config import Config
+from daemon.busy import busy_wait_budget, while_busy
 from daemon.jobs import JobOutcome, JobRunner, StopJob
 from daemon.lock import DaemonLock, lock_path_for
 from daemon.schedule import DIGEST_JOB, JOBS, first_start, trigger_for
@@ -44,11 +45,13 @@ class Daemon:
         self._in_job = False
         self._crawl_interrupted = False
         self._scheduler: BlockingScheduler | None = None
-        self.runner = JobRunner(config_path, config, on_stage=self._set_stage, stop_requested=lambda: self.stopping)
+        self.busy_wait_s = busy_wait_budget()
+        self.runner = JobRunner(config_path, config, on_stage=self._set_stage, stop_requested=lambda: self.stopping,
+                                busy_wait_s=self.busy_wait_s)
 
     def run_forever(self) -> None:
         """Run the jobs on their schedule until SIGTERM or SIGINT. Raises DaemonAlreadyRunning when another
-        daemon holds the store's lock."""
+        daemon holds the store's lock, StoreBusyError when the database stays locked past the busy wait at start."""
         with self._started():
             self._run_scheduled()
 
@@ -67,9 +70,11 @@ class Daemon:
         log.info("daemon stopped")
 
     def _recover(self) -> None:
-        with open_store(self.config.store.path) as store:
-            runs = store.recover_interrupted_runs()
-            jobs = store.interrupt_running_jobs()
+        def recover(busy_timeout: float) -> tuple[list[int], list[int]]:
+            with open_store(self.config.store.path, busy_timeout=busy_timeout) as store:
+                return store.recover_interrupted_runs(), store.interrupt_running_jobs()
+
+        runs, jobs = while_busy(recover, self.busy_wait_s, "recovery at start", stop_requested=lambda: self.stopping)
         if runs or jobs:
             log.warning("recovered after an unclean stop: crawl runs %s and job runs %s marked interrupted", runs, jobs)
 

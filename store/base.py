@@ -30,10 +30,14 @@ def translate_sqlite_error(path: Path, error: sqlite3.Error, action: str) -> Sto
     message = f"{path}: {action} failed: {error}"
     if isinstance(error, sqlite3.IntegrityError):
         return ConstraintError(message)
-    name = getattr(error, "sqlite_errorname", "")
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+    if is_busy(error):
         return StoreBusyError(message)
     return StoreDatabaseError(message)
+
+
+def is_busy(error: sqlite3.Error) -> bool:
+    """Whether SQLite gave up waiting for a lock another connection holds (temporary, unlike other errors)."""
+    return getattr(error, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
 
 
 @contextmanager

@@ -16,7 +16,8 @@ from store.alerts import AlertsMixin
 from store.analysis import AnalysisMixin
 from store.catalog import CatalogMixin
 from store.deliveries import DeliveriesMixin
-from store.errors import NotADatabaseError, StoreOpenError
+from store.base import is_busy
+from store.errors import NotADatabaseError, StoreBusyError, StoreError, StoreOpenError
 from store.jobs import JobsMixin
 from store.migrations import migrate, schema_version
 from store.observations import ObservationsMixin
@@ -46,18 +47,23 @@ def open_database(path: str | Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) 
         conn.close()
         if getattr(error, "sqlite_errorname", "") == "SQLITE_NOTADB":
             raise NotADatabaseError(path) from error
-        raise StoreOpenError(f"{path}: cannot read the database: {error}") from error
+        raise _open_error(path, "cannot read the database", error) from error
     try:
         conn.execute("PRAGMA foreign_keys = ON")
         journal_mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.Error as error:
         conn.close()
-        raise StoreOpenError(f"{path}: cannot configure the database: {error}") from error
+        raise _open_error(path, "cannot configure the database", error) from error
     if journal_mode != "wal":
         conn.close()
         raise StoreOpenError(f"{path}: SQLite refused WAL journal mode (got {journal_mode!r}); is it a network drive?")
     return Database(conn, execute_plugins=False)
+
+
+def _open_error(path: Path, doing: str, error: sqlite3.Error) -> StoreError:
+    """Another connection's lock (a rollback-journal file locked by a writer) passes; other errors stay."""
+    return (StoreBusyError if is_busy(error) else StoreOpenError)(f"{path}: {doing}: {error}")
 
 
 class Store(RunsMixin, CatalogMixin, ObservationsMixin, AnalysisMixin, AlertsMixin, DeliveriesMixin,
@@ -73,7 +79,8 @@ class Store(RunsMixin, CatalogMixin, ObservationsMixin, AnalysisMixin, AlertsMix
         """Open the file (creating it and its parent folders if needed) and migrate it to the latest schema.
 
         Raises NotADatabaseError for a file that is not SQLite, ForeignDatabaseError for another
-        application's SQLite file, SchemaTooNewError for a file migrated by a newer ShopSentinel.
+        application's SQLite file, SchemaTooNewError for a file migrated by a newer ShopSentinel, StoreBusyError
+        when another connection's lock outlasts `busy_timeout`.
         """
         path = Path(path)
         db = open_database(path, busy_timeout)

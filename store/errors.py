@@ -14,6 +14,15 @@ class StoreError(Exception):
     """Base class of every error raised by the store."""
 
 
+class UnwritableError(StoreError):
+    """A folder or file ShopSentinel keeps its data in, beside the database (var/: logs, outbox, reports, the
+    daemon's lock file), cannot be written: a fault of the data directory like a read-only database, not of one run."""
+
+    def __init__(self, path: Path, what: str, error: OSError) -> None:
+        super().__init__(f"{path}: cannot write {what}: {error.strerror or error}")
+        self.path = path
+
+
 class StoreOpenError(StoreError):
     """The database file could not be opened or prepared (permissions, WAL unavailable, ...)."""
 
@@ -84,4 +93,5 @@ class ConstraintError(StoreDatabaseError):
 
 
 class StoreBusyError(StoreDatabaseError):
-    """Another connection held the write lock longer than the busy timeout."""
+    """Another connection held the lock longer than the busy timeout: a temporary state (a backup, another
+    writer), unlike the other errors here; trying again later can succeed."""

@@ -367,3 +367,134 @@ def test_check_csv_with_a_cell_over_csv_field_limit_is_a_usage_error_naming_the_
     result = runner.invoke(app, ["--config", str(ROOT / "config.toml"), "check", str(path)])
     assert result.exit_code == ExitCode.USAGE, result.output
     assert f"{path}: line 8: not a readable CSV row (field larger than field limit" in " ".join(result.output.split())
+
+
+def test_an_alert_id_beyond_sqlite_integers_is_an_unknown_id(alert_store):
+    for command in ("show", "ack", "resolve"):
+        result = runner.invoke(app, ["--config", str(alert_store), "alerts", command, "99999999999999999999999"])
+        assert result.exit_code == ExitCode.USAGE, (command, result.output, result.exception)
+
+
+# --- store and config faults: one line, the right exit code ------------------------------------------------------
+
+def agent_process(config: Path, *args: str, env: dict[str, str] | None = None,
+                  wrap=lambda command: command) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run(wrap([sys.executable, str(ROOT / "agent.py"), "--config", str(config), *args]),
+                          capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
+
+
+@pytest.mark.integration
+def test_alerts_ack_on_a_database_locked_by_another_process_exits_75(alert_store):
+    from config import load_config
+    from faults import database_locked, one_error_line
+
+    database = load_config(alert_store).store.path
+    with database_locked(database):
+        result = agent_process(alert_store, "alerts", "ack", "1")
+    assert result.returncode == ExitCode.BUSY == 75, result.stderr
+    line = one_error_line(result.stderr)
+    assert str(database) in line and line.endswith("database is locked")
+
+
+@pytest.mark.integration
+def test_scan_on_a_database_locked_by_another_process_exits_75(alert_store):
+    from config import load_config
+    from faults import database_locked, one_error_line
+
+    database = load_config(alert_store).store.path
+    with database_locked(database):
+        result = agent_process(alert_store, "scan", "-k", "充电宝", "-p", "laodian", "--no-reviews")
+    assert result.returncode == ExitCode.BUSY, result.stderr
+    line = one_error_line(result.stderr)
+    assert str(database) in line and line.endswith("database is locked")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("command", [["scan", "-k", "充电宝", "-p", "laodian", "--no-reviews"], ["status"],
+                                     ["alerts", "list"], ["report"]], ids=lambda c: c[0])
+def test_a_corrupt_database_exits_4_with_one_line(tmp_path, command):
+    import random
+
+    from config import load_config
+
+    config = fast_config(tmp_path)
+    database = load_config(config).store.path
+    database.parent.mkdir(parents=True)
+    database.write_bytes(random.Random(13).randbytes(64 * 1024))
+    result = agent_process(config, *command)
+    assert result.returncode == ExitCode.STORE == 4, result.stderr
+    from faults import one_error_line
+
+    line = one_error_line(result.stderr)
+    assert str(database) in line and line.endswith("not a SQLite database (refusing to open it as the ShopSentinel "
+                                                   "store)")
+
+
+@pytest.mark.integration
+def test_scan_with_a_read_only_var_directory_exits_4(tmp_path):
+    from config import load_config
+    from faults import one_error_line, unprivileged
+    from store import open_store
+
+    config = fast_config(tmp_path)
+    database = load_config(config).store.path
+    open_store(database).close()
+    var = database.parent
+    var.chmod(0o555)
+    try:
+        result = agent_process(config, "scan", "-k", "充电宝", "-p", "laodian", "--no-reviews", wrap=unprivileged)
+    finally:
+        var.chmod(0o755)
+    assert result.returncode == ExitCode.STORE, result.stderr
+    line = one_error_line(result.stderr)
+    assert str(database) in line and line.endswith("attempt to write a readonly database")
+
+
+def test_a_directory_given_as_config_is_a_config_error(tmp_path):
+    result = runner.invoke(app, ["--config", str(tmp_path), "status"])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert f"{tmp_path}: cannot read config file: Is a directory" in result.output
+
+
+@pytest.mark.integration
+def test_a_config_file_the_user_cannot_read_is_a_config_error(config_copy):
+    from faults import one_error_line, unprivileged
+
+    config_copy.chmod(0o000)
+    try:
+        result = agent_process(config_copy, "status", wrap=unprivileged)
+    finally:
+        config_copy.chmod(0o644)
+    assert result.returncode == ExitCode.CONFIG, result.stderr
+    assert one_error_line(result.stderr) == f"error: {config_copy}: cannot read config file: Permission denied"
+
+
+def test_error_messages_print_brackets_as_they_are(tmp_path):
+    missing = tmp_path / "[red]shop[/red]" / "config.toml"
+    result = runner.invoke(app, ["--config", str(missing), "status"])
+    assert result.exit_code == ExitCode.CONFIG
+    assert f"error: {missing}: config file not found" in result.output
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("where", ["var/reports", "--output"])
+def test_report_that_cannot_be_written_names_the_place(tmp_path, where):
+    from config import load_config
+    from faults import one_error_line, unprivileged
+    from store import open_store
+
+    config = fast_config(tmp_path)
+    loaded = load_config(config)
+    open_store(loaded.store.path).close()
+    folder = loaded.paths.reports_dir if where == "var/reports" else tmp_path / "elsewhere"
+    folder.mkdir(parents=True)
+    folder.chmod(0o555)
+    output = ["--output", str(folder / "weekly.html")] if where == "--output" else []
+    try:
+        result = agent_process(config, "report", *output, wrap=unprivileged)
+    finally:
+        folder.chmod(0o755)
+    assert result.returncode == (ExitCode.STORE if where == "var/reports" else ExitCode.USAGE), result.stderr
+    assert one_error_line(result.stderr).startswith(f"error: cannot write the report to {folder}")

@@ -402,3 +402,12 @@ def test_overrides_merge_key_by_key_and_are_validated_like_the_file() -> None:
     assert config.store.path == path.parent / "var" / "demo" / "x.db", "paths resolve against the file's folder"
     with pytest.raises(ConfigError, match=r"crawl\.download_delay_s"):
         load_config(path, overrides={"crawl": {"download_delay_s": "fast"}})
+
+
+def test_credentials_in_the_smtp_host_are_refused_without_echoing_them(tmp_path: Path) -> None:
+    path, message = error_of(tmp_path, MINIMAL + '[smtp]\nhost = "bot:hunter2@smtp.example.com"\n')
+    assert message == (f"{path}: smtp.host: credentials do not belong in the host (the value is not shown, it may "
+                       f"hold a password): give the host name alone, the user in smtp.username and the password in "
+                       f"the environment variable named by smtp.password_env")
+    assert "hunter2" not in message and "bot" not in message
+

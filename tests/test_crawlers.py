@@ -349,3 +349,28 @@ def test_a_refused_item_is_rolled_back_alone(pipeline):
         assert sorted(stored) == [product(1).url, url]
         assert [r.review_id for r in reader.reviews_for(stored[url].id)] == ["r2"]
         assert reader.get_run(running.run_id).stats["items"]["dropped"] == 1
+
+
+@pytest.mark.integration
+def test_a_store_fault_in_the_crawl_process_reaches_the_parent_as_the_stores_error(tmp_path):
+    """The crawl process opens the store itself: a corrupt one must come back as the store's error (which the
+    command line reports in one line, exit 4), not as a CrawlError carrying the child's traceback."""
+    import json
+    import subprocess
+    import sys
+
+    from crawlers.run import ROOT, STORE_ERROR
+    from store import NotADatabaseError, StoreError
+
+    config = fast_config(tmp_path)
+    database = load_config(config).store.path
+    database.parent.mkdir(parents=True)
+    database.write_bytes(b"not a database " * 1000)
+    plan = CrawlPlan(platforms=["laodian"], hot_terms=True)
+    child = subprocess.run([sys.executable, "-m", "crawlers.run", "--config", str(config), "--plan", plan.to_json()],
+                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert child.returncode == 1 and "Traceback" not in child.stderr, child.stderr
+    assert [json.loads(line) for line in child.stdout.splitlines()] == [
+        {"event": STORE_ERROR, "busy": False, "message": str(NotADatabaseError(database))}]
+    with pytest.raises(StoreError, match="not a SQLite database"):
+        run_crawl(config, plan)

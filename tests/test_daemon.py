@@ -142,7 +142,7 @@ def test_a_second_daemon_on_the_same_database_refuses_to_start(tmp_path):
     config = daemon_config(tmp_path)
     with DaemonLock(lock_path_for(load_config(config).store.path)):
         result = agent(config, "daemon", "--once", timeout=120)
-    assert result.returncode == ExitCode.ALREADY_RUNNING == 75
+    assert result.returncode == ExitCode.BUSY == 75
     assert f"pid {os.getpid()}" in result.stderr and "already runs" in result.stderr
     with open_store(load_config(config).store.path) as store:
         assert store.job_runs() == [], "the refused daemon did nothing"
@@ -159,6 +159,152 @@ def test_a_killed_holder_leaves_no_lock_behind(tmp_path):
     holder.send_signal(signal.SIGKILL)
     holder.wait()
     assert not lock_state(path).held
+
+
+# --- a busy or unwritable store ---------------------------------------------------------------------------------
+
+class FakeClock:
+    """time.monotonic and time.sleep for daemon.busy: sleeping advances the clock at once."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_busy_store_is_tried_again_with_growing_pauses_within_the_budget(monkeypatch):
+    from daemon import busy
+    from store import StoreBusyError
+
+    clock = FakeClock()
+    monkeypatch.setattr(busy, "time", clock)
+    timeouts: list[float] = []
+
+    def always_busy(busy_timeout: float) -> None:
+        timeouts.append(busy_timeout)
+        clock.now += busy_timeout  # SQLite waited that long before giving up
+        raise StoreBusyError("shop.db: starting a write transaction failed: database is locked")
+
+    with pytest.raises(StoreBusyError):
+        busy.while_busy(always_busy, 30.0, "recovery")
+    # 10 s busy, 1 s pause, 10 s busy, 2 s pause, then SQLite's own wait cut to the 7 s left of the 30.
+    assert clock.sleeps == [1.0, 2.0] and timeouts == [10.0, 10.0, 7.0] and clock.now == 30.0
+
+
+def test_a_store_busy_for_a_while_is_waited_out(monkeypatch):
+    from daemon import busy
+    from store import StoreBusyError
+
+    clock = FakeClock()
+    monkeypatch.setattr(busy, "time", clock)
+    attempts = iter([StoreBusyError("busy"), StoreBusyError("busy"), "done"])
+
+    def busy_twice(busy_timeout: float) -> str:
+        outcome = next(attempts)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert busy.while_busy(busy_twice, 300.0, "recovery") == "done"
+    assert clock.sleeps == [busy.FIRST_PAUSE_S, 2 * busy.FIRST_PAUSE_S]
+
+
+def test_a_stop_request_ends_the_wait_for_a_busy_store(monkeypatch):
+    from daemon import busy
+    from store import StoreBusyError
+
+    clock = FakeClock()
+    monkeypatch.setattr(busy, "time", clock)
+
+    def always_busy(busy_timeout: float) -> None:
+        raise StoreBusyError("busy")
+
+    with pytest.raises(StoreBusyError):
+        busy.while_busy(always_busy, 300.0, "recovery", stop_requested=lambda: True)
+    assert clock.sleeps == []
+
+
+def test_the_busy_wait_comes_from_the_environment_and_is_checked(monkeypatch):
+    from config import ConfigError
+    from daemon.busy import BUSY_WAIT_ENV, DEFAULT_BUSY_WAIT_S, busy_wait_budget
+
+    monkeypatch.delenv(BUSY_WAIT_ENV, raising=False)
+    assert busy_wait_budget() == DEFAULT_BUSY_WAIT_S
+    monkeypatch.setenv(BUSY_WAIT_ENV, "2.5")
+    assert busy_wait_budget() == 2.5
+    for bad in ("soon", "-1", "nan"):
+        monkeypatch.setenv(BUSY_WAIT_ENV, bad)
+        with pytest.raises(ConfigError, match=f"{BUSY_WAIT_ENV}: expected"):
+            busy_wait_budget()
+
+
+def test_a_job_facing_a_busy_store_fails_and_the_daemon_goes_on(tmp_path):
+    from daemon.jobs import JobRunner
+
+    config_path = daemon_config(tmp_path, own_platforms=())  # nothing to crawl: the prices job only records a run
+    config = load_config(config_path)
+    runner = JobRunner(config_path, config, on_stage=lambda stage: None, stop_requested=lambda: False,
+                       busy_wait_s=0.5)
+    with open_store(config.store.path) as holder, holder.transaction():
+        started = time.monotonic()
+        outcome = runner.run("prices")
+        assert time.monotonic() - started < 5
+    assert outcome.status == "failed" and "database is locked" in outcome.error
+    assert runner.run("prices").status == "ok", "the next run goes through once the lock is gone"
+
+
+@pytest.mark.integration
+def test_daemon_waits_for_a_locked_database_then_exits_75(tmp_path):
+    from faults import database_locked, one_error_line
+    from daemon.busy import BUSY_WAIT_ENV
+
+    config = daemon_config(tmp_path)
+    database = load_config(config).store.path
+    open_store(database).close()
+    with database_locked(database):
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, str(ROOT / "agent.py"), "--config", str(config), "daemon", "--once"],
+                                capture_output=True, text=True, timeout=120, env={**os.environ, BUSY_WAIT_ENV: "3"})
+        took = time.monotonic() - started
+    assert result.returncode == ExitCode.BUSY == 75, result.stderr
+    assert 3 <= took < 10, "waited the busy wait given, not SQLite's 10 s busy timeout"
+    line = one_error_line(result.stderr)
+    assert str(database) in line and line.endswith("database is locked")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("unwritable", ["logs", "lock"])
+def test_daemon_with_a_read_only_var_directory_exits_4_naming_the_path(tmp_path, unwritable):
+    from faults import one_error_line, unprivileged
+
+    config = daemon_config(tmp_path)
+    var = tmp_path / "var"
+    if unwritable == "lock":  # the logs' folder is there and writable: the lock file next to the store is not
+        (var / "logs").mkdir()
+    var.chmod(0o555)
+    try:
+        result = subprocess.run(unprivileged([sys.executable, str(ROOT / "agent.py"), "--config", str(config),
+                                              "daemon", "--once"]), capture_output=True, text=True, timeout=120)
+    finally:
+        var.chmod(0o755)
+    assert result.returncode == ExitCode.STORE == 4, result.stderr
+    unwritten = var / "logs" if unwritable == "logs" else lock_path_for(load_config(config).store.path)
+    assert one_error_line(result.stderr).startswith(f"error: {unwritten}: cannot write the daemon's")
+
+
+def test_systemd_restarts_a_busy_daemon_but_not_a_broken_config_or_store():
+    unit = (ROOT / "deploy" / "shopsentinel.service").read_text(encoding="utf-8")
+    settings = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#"))
+    assert settings["Restart"] == "on-failure"
+    prevented = set(settings["RestartPreventExitStatus"].split())
+    assert prevented == {str(int(ExitCode.CONFIG)), str(int(ExitCode.STORE))}
+    assert str(int(ExitCode.BUSY)) not in prevented
 
 
 # --- platform failures ------------------------------------------------------------------------------------------

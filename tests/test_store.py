@@ -449,6 +449,18 @@ def test_a_second_writer_gets_a_busy_error_naming_the_file(store: Store, db_path
         assert second.upsert_product(chair("2")) == 2
 
 
+
+def test_a_database_locked_before_it_is_opened_is_busy_not_broken(tmp_path: Path) -> None:
+    """A rollback-journal file (not yet switched to WAL) under another connection's exclusive lock cannot even be
+    read: that is the temporary StoreBusyError, not a StoreOpenError as for a file that is broken for good."""
+    path = tmp_path / "old.db"
+    with raw(path) as holder:
+        holder.execute("CREATE TABLE t (x)")
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(StoreBusyError, match=f"{path}: .*database is locked"):
+            open_store(path, busy_timeout=0.1)
+        holder.execute("ROLLBACK")
+
 # --- alerts --------------------------------------------------------------------------------------------
 
 
