@@ -14,8 +14,12 @@ from datetime import datetime
 
 from competitors import PriceBand, competitor_table
 from config import Config, PriceThresholds
-from monitors.findings import Findings
+from monitors.findings import Findings, histories_to_judge
 from store import AlertRecord, PriceRow, ProductRow, Store
+from store.catalog import SearchRun
+
+MONITOR = "price"
+OBSERVATIONS, SEARCHES = "price_observations", "search_results"  # the facts it judges, each with its watermark
 
 Margin = Callable[[float], float]  # how far a price is past a threshold, in yuan (> 0: breached)
 
@@ -84,33 +88,37 @@ def _own_alerts(product: ProductRow, history: Sequence[PriceRow], rules: PriceTh
     return []
 
 
-def _undercut_alerts(config: Config, keyword: str, table, histories: dict[int, list[PriceRow]]) -> list[AlertRecord]:
+def _undercut_alerts(config: Config, keyword: str, table, histories: dict[int, list[PriceRow]],
+                     judged: int | None, depth: int) -> list[AlertRecord]:
     rules = config.thresholds.price
     alerts = []
     for own in (item for item in table.listings if item.own and item.price is not None):
         line = own.price * (1 - rules.undercut_pct / 100)
         for rival in (item for item in table.listings if not item.own):
-            history = histories.get(rival.product_id, [])
-            if not started(history, lambda p, line=line: line - p, rules):
-                continue
-            now = history[0].price
-            gap = 1 - now / own.price
-            alerts.append(AlertRecord(
-                dedup_key=f"price:undercut:{own.product_id}:{rival.product_id}", kind="competitor_undercut",
-                category="price", severity="warning", subject=str(own.product_id),
-                title=f"Competitor undercuts us by {gap:.0%} on 「{keyword}」: {_money(now)} against our "
-                      f"{_money(own.price)}",
-                body=f"{rival.title or rival.url} ({rival.shop or 'unknown shop'}, {table.platform}, rank "
-                     f"{rival.rank}) now sells at {_money(now)}"
-                     + (f", down from {_money(history[1].price)}" if len(history) > 1 else "")
-                     + f"; our {own.title or own.url} sells at {_money(own.price)}.\n{rival.url}",
-                evidence={"keyword": keyword, "platform": table.platform, "own_product_id": own.product_id,
-                          "own_url": own.url, "own_price": own.price, "competitor_product_id": rival.product_id,
-                          "competitor_url": rival.url, "competitor_title": rival.title, "competitor_shop": rival.shop,
-                          "new_price": now, "old_price": history[1].price if len(history) > 1 else None,
-                          "below_own": round(gap, 4), "rank": rival.rank},
-                suggestion=SUGGEST_UNDERCUT.format(premium=config.thresholds.opportunity.value_premium_pct)))
+            for history in histories_to_judge(histories.get(rival.product_id, []), judged, depth):
+                if started(history, lambda p, line=line: line - p, rules):
+                    alerts.append(_undercut_alert(config, keyword, table, own, rival, history))
     return alerts
+
+
+def _undercut_alert(config: Config, keyword: str, table, own, rival, history: Sequence[PriceRow]) -> AlertRecord:
+    now = history[0].price
+    gap = 1 - now / own.price
+    return AlertRecord(
+        dedup_key=f"price:undercut:{own.product_id}:{rival.product_id}", kind="competitor_undercut",
+        category="price", severity="warning", subject=str(own.product_id),
+        title=f"Competitor undercuts us by {gap:.0%} on 「{keyword}」: {_money(now)} against our "
+              f"{_money(own.price)}",
+        body=f"{rival.title or rival.url} ({rival.shop or 'unknown shop'}, {table.platform}, rank "
+             f"{rival.rank}) now sells at {_money(now)}"
+             + (f", down from {_money(history[1].price)}" if len(history) > 1 else "")
+             + f"; our {own.title or own.url} sells at {_money(own.price)}.\n{rival.url}",
+        evidence={"keyword": keyword, "platform": table.platform, "own_product_id": own.product_id,
+                  "own_url": own.url, "own_price": own.price, "competitor_product_id": rival.product_id,
+                  "competitor_url": rival.url, "competitor_title": rival.title, "competitor_shop": rival.shop,
+                  "new_price": now, "old_price": history[1].price if len(history) > 1 else None,
+                  "below_own": round(gap, 4), "rank": rival.rank},
+        suggestion=SUGGEST_UNDERCUT.format(premium=config.thresholds.opportunity.value_premium_pct))
 
 
 def _move_alert(product: ProductRow, history: Sequence[PriceRow], rules: PriceThresholds) -> AlertRecord | None:
@@ -135,20 +143,37 @@ def _move_alert(product: ProductRow, history: Sequence[PriceRow], rules: PriceTh
         suggestion=SUGGEST_MOVE)
 
 
+def _band_shift_alerts(store: Store, products: dict[int, ProductRow], platform: str, keyword: str,
+                       rules: PriceThresholds, searched: int | None) -> tuple[list[AlertRecord], int | None]:
+    """Band shifts in the searches stored after the watermark `searched`, and the last search-result id judged.
+
+    Each search is compared with the one before it, not all of them at once with the last one judged: that is
+    what the operator would have heard had no cycle been killed, a shift told once, at the search where it
+    happened. Merging the searches would turn two small moves into one alert no uninterrupted run raises, and
+    silence a shift that reverted within them."""
+    runs = store.search_runs(platform, keyword, after=searched)
+    alerts = []
+    for previous, run, following in zip(runs, runs[1:], [*runs[2:], None]):
+        shift = _band_shift_alert(store, products, platform, keyword, rules, previous, run, following)
+        if shift is not None:
+            alerts.append(shift)
+    return alerts, max((run.last_result_id for run in runs), default=None)
+
+
+def _band(store: Store, products: dict[int, ProductRow], platform: str, keyword: str, run: SearchRun,
+          before: datetime | None) -> PriceBand | None:
+    """The band of the competitors a search listed, priced as known at `before` (None: as known now)."""
+    ids = [hit.product_id for hit in store.search_results(platform, keyword, run_id=run.run_id)]
+    rivals = [pid for pid in ids if not products[pid].own]
+    return PriceBand.of([row.price for row in store.latest_prices(rivals, before=before).values()])
+
+
 def _band_shift_alert(store: Store, products: dict[int, ProductRow], platform: str, keyword: str,
-                      rules: PriceThresholds) -> AlertRecord | None:
-    runs = store.search_runs(platform, keyword, limit=2)
-    if len(runs) < 2:
-        return None
-    (latest_run, latest_at), (previous_run, _) = runs
-    bands = []
-    # The previous band is priced as it stood when the latest search began, before this crawl re-priced it.
-    for run_id, before in ((previous_run, latest_at), (latest_run, None)):
-        ids = [hit.product_id for hit in store.search_results(platform, keyword, run_id=run_id)]
-        rivals = [pid for pid in ids if not products[pid].own]
-        prices = store.latest_prices(rivals, before=before)
-        bands.append(PriceBand.of([row.price for row in prices.values()]))
-    before, after = bands
+                      rules: PriceThresholds, previous: SearchRun, run: SearchRun,
+                      following: SearchRun | None) -> AlertRecord | None:
+    # A search's listings are priced as they stood until the next search began, before that crawl re-priced them.
+    before = _band(store, products, platform, keyword, previous, run.observed_at)
+    after = _band(store, products, platform, keyword, run, None if following is None else following.observed_at)
     if before is None or after is None or before.median <= 0:
         return None
     change = after.median - before.median
@@ -166,26 +191,36 @@ def _band_shift_alert(store: Store, products: dict[int, ProductRow], platform: s
 
 
 def run(store: Store, config: Config, *, now: datetime) -> Findings:
-    """Price alerts from the stored observations (`now` is unused: prices carry their own times)."""
+    """Price alerts from the stored observations and searches, judging each one stored since the watermarks
+    (`now` is unused: prices carry their own times)."""
     rules = config.thresholds.price
     depth = max(rules.debounce_observations, 2) + 1
     findings = Findings()
-    histories = store.recent_prices(limit=depth)
+    judged = store.watermark(MONITOR, OBSERVATIONS)
+    searched = store.watermark(MONITOR, SEARCHES)
+    histories = store.recent_prices(limit=depth, after=judged)
     products = {product.id: product for product in store.products()}
+    last_results = []
     for platform, keyword in store.searched_keywords():
-        findings.alerts += _undercut_alerts(config, keyword, competitor_table(store, platform, keyword), histories)
-        shift = _band_shift_alert(store, products, platform, keyword, rules)
-        if shift is not None:
-            findings.alerts.append(shift)
+        table = competitor_table(store, platform, keyword)
+        findings.alerts += _undercut_alerts(config, keyword, table, histories, judged, depth)
+        shifts, last_result = _band_shift_alerts(store, products, platform, keyword, rules, searched)
+        findings.alerts += shifts
+        last_results += [] if last_result is None else [last_result]
+    if last_results:
+        findings.watermarks[(MONITOR, SEARCHES)] = max(last_results)
     # An undercut alert already tells of that competitor's drop; a second "price moved" notice would be noise.
     undercutters = {alert.evidence["competitor_product_id"] for alert in findings.alerts
                     if alert.kind == "competitor_undercut"}
     for product_id, history in histories.items():
         product = products[product_id]
-        if product.own:
-            findings.alerts += _own_alerts(product, history, rules)
-        elif product_id not in undercutters:
-            move = _move_alert(product, history, rules)
-            if move is not None:
-                findings.alerts.append(move)
-    return findings
+        for seen in histories_to_judge(history, judged, depth):
+            if product.own:
+                findings.alerts += _own_alerts(product, seen, rules)
+            elif product_id not in undercutters:
+                move = _move_alert(product, seen, rules)
+                if move is not None:
+                    findings.alerts.append(move)
+    if histories:
+        findings.watermarks[(MONITOR, OBSERVATIONS)] = max(row.id for rows in histories.values() for row in rows)
+    return findings.first_per_key()

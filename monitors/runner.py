@@ -37,20 +37,24 @@ class MonitorReport:
 
 def record(store: Store, config: Config, findings: Findings, *, now: datetime, report: MonitorReport) -> None:
     """Write one monitor's findings: conditions with the cooldown, events once, insights refreshed (and those of
-    its complete kinds not found again deleted)."""
-    for alerts, once in ((findings.alerts, False), (findings.events, True)):
-        for alert in alerts:
-            alert_id = store.raise_alert(alert, cooldown=config.alerts.cooldown, once=once, now=now)
-            if alert_id is None:
-                report.suppressed += 1
-            else:
-                report.raised.append(alert_id)
-    for insight in findings.insights:
-        store.upsert_insight(insight.kind, insight.subject, dict(insight.detail), platform=insight.platform,
-                             keyword=insight.keyword, product_id=insight.product_id, seen_at=now)
-        report.insights += 1
-    if findings.complete_kinds:
-        report.insights_retired += store.retire_insights(findings.complete_kinds, seen_at=now)
+    its complete kinds not found again deleted), and its watermarks advanced, all in one transaction: killed
+    before the commit, the monitor judges the same facts again next time; after it, it never raises them twice."""
+    with store.transaction():
+        for alerts, once in ((findings.alerts, False), (findings.events, True)):
+            for alert in alerts:
+                alert_id = store.raise_alert(alert, cooldown=config.alerts.cooldown, once=once, now=now)
+                if alert_id is None:
+                    report.suppressed += 1
+                else:
+                    report.raised.append(alert_id)
+        for insight in findings.insights:
+            store.upsert_insight(insight.kind, insight.subject, dict(insight.detail), platform=insight.platform,
+                                 keyword=insight.keyword, product_id=insight.product_id, seen_at=now)
+            report.insights += 1
+        if findings.complete_kinds:
+            report.insights_retired += store.retire_insights(findings.complete_kinds, seen_at=now)
+        for (monitor, facts), evaluated_to in findings.watermarks.items():
+            store.advance_watermark(monitor, facts, evaluated_to)
 
 
 def run_monitors(store: Store, config: Config, *, now: datetime | None = None,

@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from config import Config
-from monitors.findings import Findings
+from monitors.findings import Findings, histories_to_judge
 from store import AlertRecord, PriceRow, ProductRow, Store
 
+MONITOR = "stock"
+OBSERVATIONS = "price_observations"  # the facts it judges, with its watermark
 HISTORY = 200  # observations read per product to find where a sell-out began (100 h at the 30-min default)
 
 SUGGEST_LOW = ("Replenish now (playbook: below 50 % of safety stock triggers replenishment); if the supplier is slow, "
@@ -82,19 +84,28 @@ def _competitor_notice(product: ProductRow, history: Sequence[PriceRow]) -> Aler
 
 
 def run(store: Store, config: Config, *, now: datetime) -> Findings:
+    """Stock alerts at each observation stored since the watermark (`now` is unused: observations carry their
+    own times)."""
     rules = config.thresholds.stock
     findings = Findings()
     products = {product.id: product for product in store.products()}
-    latest = store.latest_prices()
-    for product_id, row in latest.items():
-        if products[product_id].own:
-            alert = _own_alert(products[product_id], row, rules.safety_ratio)
-            if alert is not None:
-                findings.alerts.append(alert)
-    if rules.competitor_stockout:
-        sold = [pid for pid, row in latest.items() if not products[pid].own and sold_out(row)]
-        for product_id, history in store.recent_prices(sold, limit=HISTORY).items():
-            notice = _competitor_notice(products[product_id], history)
-            if notice is not None:
-                findings.events.append(notice)
-    return findings
+    judged = store.watermark(MONITOR, OBSERVATIONS)
+    recent = store.recent_prices(limit=1, after=judged)
+    selling_out = []
+    for product_id, rows in recent.items():
+        for (seen,) in histories_to_judge(rows, judged, 1):
+            if products[product_id].own:
+                alert = _own_alert(products[product_id], seen, rules.safety_ratio)
+                if alert is not None:
+                    findings.alerts.append(alert)
+            elif sold_out(seen) and product_id not in selling_out:
+                selling_out.append(product_id)
+    if rules.competitor_stockout and selling_out:
+        for product_id, history in store.recent_prices(selling_out, limit=HISTORY, after=judged).items():
+            for seen in histories_to_judge(history, judged, HISTORY):
+                notice = _competitor_notice(products[product_id], seen)
+                if notice is not None:
+                    findings.events.append(notice)
+    if recent:
+        findings.watermarks[(MONITOR, OBSERVATIONS)] = max(row.id for rows in recent.values() for row in rows)
+    return findings.first_per_key()

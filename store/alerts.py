@@ -1,4 +1,5 @@
-"""Alerts raised by monitors: the table, raising with dedup and cooldown, and the operator's state changes."""
+"""Alerts raised by monitors: the table, raising with dedup and cooldown, the operator's state changes, and each
+monitor's watermarks (how far it has evaluated the facts, advanced in the transaction that records its alerts)."""
 
 from __future__ import annotations
 
@@ -127,3 +128,21 @@ class AlertsMixin(StoreBase):
             )
             if cursor.rowcount == 0:
                 raise NotFoundError(f"{self.path}: no alert with id {alert_id}")
+
+    def watermark(self, monitor: str, facts: str) -> int | None:
+        """The id of the last row of the `facts` table that `monitor` has evaluated; None before its first run."""
+        rows = self._rows("SELECT evaluated_to FROM monitor_watermarks WHERE monitor = ? AND facts = ?",
+                          (monitor, facts))
+        return int(rows[0]["evaluated_to"]) if rows else None
+
+    def advance_watermark(self, monitor: str, facts: str, evaluated_to: int) -> None:
+        """Record that `monitor` has evaluated the `facts` rows up to id `evaluated_to`. A watermark never moves
+        back: a monitor run that read an older snapshot cannot undo a later run's progress."""
+        with self.transaction():
+            self._execute(
+                "INSERT INTO monitor_watermarks (monitor, facts, evaluated_to, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (monitor, facts) DO UPDATE SET evaluated_to = excluded.evaluated_to,"
+                " updated_at = excluded.updated_at WHERE excluded.evaluated_to > evaluated_to",
+                (monitor, facts, evaluated_to, to_db_time(utc_now())),
+                f"advancing the {monitor} watermark on {facts}",
+            )

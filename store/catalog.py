@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from store.base import StoreBase
 from store.errors import NotFoundError, ProductConflictError
@@ -28,6 +28,14 @@ UPDATE products SET
     last_seen = MAX(last_seen, :seen)
 WHERE id = :id
 """
+
+
+class SearchRun(NamedTuple):
+    """One crawl run's search of a keyword on a platform: when it looked, and the id of its last result row."""
+
+    run_id: int
+    observed_at: datetime
+    last_result_id: int
 
 
 def _product_row(row: dict[str, Any]) -> ProductRow:
@@ -155,15 +163,20 @@ class CatalogMixin(StoreBase):
         rows = self._rows("SELECT DISTINCT platform, keyword FROM search_results ORDER BY platform, keyword")
         return [(row["platform"], row["keyword"]) for row in rows]
 
-    def search_runs(self, platform: str, keyword: str, *, limit: int = 2) -> list[tuple[int, datetime]]:
-        """The latest crawl runs that searched `keyword` on `platform`, newest first, with when each looked."""
+    def search_runs(self, platform: str, keyword: str, *, after: int | None = None) -> list[SearchRun]:
+        """The crawl runs that searched `keyword` on `platform`, oldest first. With `after` (a search-result row id,
+        a monitor's watermark), only the runs that stored a result after it, and the run before the first of them,
+        which they are compared with."""
         rows = self._rows(
-            "SELECT run_id, MAX(observed_at) AS observed_at FROM search_results"
-            " WHERE platform = :platform AND keyword = :keyword AND run_id IS NOT NULL"
-            " GROUP BY run_id ORDER BY MAX(observed_at) DESC, run_id DESC LIMIT :limit",
-            {"platform": platform, "keyword": keyword, "limit": limit},
+            "SELECT run_id, observed_at, last_result_id FROM (SELECT run_id, MAX(observed_at) AS observed_at,"
+            " MAX(id) AS last_result_id, LEAD(MAX(id)) OVER (ORDER BY run_id) AS next_result_id"
+            " FROM search_results WHERE platform = :platform AND keyword = :keyword AND run_id IS NOT NULL"
+            " GROUP BY run_id)"
+            " WHERE :after IS NULL OR last_result_id > :after OR next_result_id > :after ORDER BY run_id",
+            {"platform": platform, "keyword": keyword, "after": after},
         )
-        return [(int(row["run_id"]), from_db_time(row["observed_at"])) for row in rows]
+        return [SearchRun(int(row["run_id"]), from_db_time(row["observed_at"]), int(row["last_result_id"]))
+                for row in rows]
 
     def search_results(self, platform: str, keyword: str, *, run_id: int | None = None) -> list[SearchResultRow]:
         """A keyword's ranking by rank: from run `run_id`, or else the most recently observed page."""

@@ -260,6 +260,32 @@ def _create_job_runs(db: Database) -> None:
     )
 
 
+def _create_monitor_watermarks(db: Database) -> None:
+    # How far each monitor has evaluated one table of facts: the id of the last row it evaluated. Row ids grow in
+    # commit order (writers are serialised), so every row above a watermark is one the monitor has not seen yet.
+    # Facts stored before this step were evaluated by the monitors of the version that stored them, as far as
+    # anything can tell: the watermarks start at the newest of them, so an upgrade does not replay months of
+    # history as alerts about old moves.
+    _run(
+        db,
+        """CREATE TABLE monitor_watermarks (
+            monitor TEXT NOT NULL,
+            facts TEXT NOT NULL,
+            evaluated_to INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (monitor, facts)
+        ) STRICT""",
+    )
+    now = to_db_time(utc_now())
+    for monitor, facts in (("price", "price_observations"), ("price", "search_results"),
+                           ("stock", "price_observations")):
+        db.execute(
+            f"INSERT INTO monitor_watermarks (monitor, facts, evaluated_to, updated_at)"
+            f" SELECT ?, ?, MAX(id), ? FROM {facts} HAVING MAX(id) IS NOT NULL",
+            (monitor, facts, now),
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "crawl runs and products", _create_runs_and_products),
     Migration(2, "price observations", _create_price_observations),
@@ -270,6 +296,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "product descriptions", _add_product_descriptions),
     Migration(8, "alert deliveries (the outbox)", _create_deliveries),
     Migration(9, "daemon job runs", _create_job_runs),
+    Migration(10, "monitor watermarks", _create_monitor_watermarks),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

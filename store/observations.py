@@ -68,18 +68,22 @@ class ObservationsMixin(StoreBase):
         return {pid: rows[0] for pid, rows in self.recent_prices(product_ids, limit=1, before=before).items()}
 
     def recent_prices(self, product_ids: Iterable[int] | None = None, *, limit: int,
-                      before: datetime | None = None) -> dict[int, list[PriceRow]]:
+                      before: datetime | None = None, after: int | None = None) -> dict[int, list[PriceRow]]:
         """Up to `limit` latest observations of each product, newest first (only those observed before `before`
-        when given): what debouncing a price change needs without reading a product's whole history."""
+        when given): what debouncing a price change needs without reading a product's whole history. With
+        `after` (an observation id, a monitor's watermark), a product's history reaches further back: `limit`
+        observations more than it has observations stored after that id, so each of those can be judged with
+        the `limit` observations up to it."""
         ids = None if product_ids is None else to_json(list(product_ids), self.path, "product ids")
         rows = self._rows(
             "SELECT * FROM (SELECT *, ROW_NUMBER() OVER"
-            " (PARTITION BY product_id ORDER BY observed_at DESC, id DESC) AS recency"
+            " (PARTITION BY product_id ORDER BY observed_at DESC, id DESC) AS recency,"
+            " SUM(:after IS NOT NULL AND id > :after) OVER (PARTITION BY product_id) AS unevaluated"
             " FROM price_observations"
             " WHERE (:ids IS NULL OR product_id IN (SELECT value FROM json_each(:ids)))"
             " AND (:before IS NULL OR observed_at < :before))"
-            " WHERE recency <= :limit ORDER BY product_id, recency",
-            {"ids": ids, "limit": limit, "before": _optional_time(before, "before")},
+            " WHERE recency <= :limit + unevaluated ORDER BY product_id, recency",
+            {"ids": ids, "limit": limit, "before": _optional_time(before, "before"), "after": after},
         )
         found: dict[int, list[PriceRow]] = {}
         for row in rows:

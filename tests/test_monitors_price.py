@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from monitors import price
+from monitors import price, runner
 from store import PriceObservation, ProductRecord, SearchHit
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
@@ -118,3 +118,46 @@ def test_band_shift_compares_the_last_two_searches(store, config):
     [alert] = [a for a in price.run(store, config, now=later).alerts if a.kind == "band_shift"]
     assert alert.evidence["before"]["median"] == 90.0 and alert.evidence["after"]["median"] == 70.0
     assert alert.severity == "info" and alert.subject == "露营椅"
+
+
+def judge(store, config, at=T0):
+    """One monitor run as the runner makes it: its findings recorded and its watermarks advanced."""
+    findings = price.run(store, config, now=at)
+    runner.record(store, config, findings, now=at, report=runner.MonitorReport())
+    return findings
+
+
+def test_a_band_shift_in_a_cycle_killed_before_its_monitors_is_still_told(store, config):
+    first, killed, again = (store.begin_run("search") for _ in range(3))
+    ranked(store, "露营椅", [80.0, 90.0, 100.0], run_id=first)
+    assert judge(store, config).alerts == []
+    ranked(store, "露营椅", [60.0, 70.0, 80.0], run_id=killed, at=T0 + timedelta(hours=1))  # no monitors ran
+    ranked(store, "露营椅", [60.0, 70.0, 80.0], run_id=again, at=T0 + timedelta(hours=2))
+    [alert] = [a for a in judge(store, config).alerts if a.kind == "band_shift"]
+    assert alert.evidence["before"]["median"] == 90.0 and alert.evidence["after"]["median"] == 70.0
+    assert judge(store, config).alerts == [], "judged once: the searches after the watermark are gone"
+
+
+def test_a_competitor_move_in_a_cycle_killed_before_its_monitors_is_still_told(store, config):
+    pid = store.upsert_product(ProductRecord(platform="sc", url="http://s/r", title="对手"))
+    observe(store, pid, [100.0])
+    assert judge(store, config).alerts == []
+    observe(store, pid, [80.0, 80.0], start=T0 + timedelta(hours=1))
+    [move] = judge(store, config).alerts
+    assert (move.kind, move.evidence["old_price"], move.evidence["new_price"]) == ("competitor_price_move", 100, 80)
+
+
+def test_an_undercut_over_several_killed_cycles_is_still_told(store, config):
+    ranked(store, "露营椅", [90.0, 120.0], own_price=89.0)
+    assert judge(store, config).alerts == []
+    for hours in (1, 2, 3):  # three crawls, the monitors killed after each of the first two
+        ranked(store, "露营椅", [79.0, 120.0], own_price=89.0, at=T0 + timedelta(hours=hours))
+    [alert] = judge(store, config).alerts
+    assert (alert.kind, alert.evidence["old_price"], alert.evidence["new_price"]) == ("competitor_undercut", 90, 79)
+
+
+def test_a_standing_condition_is_judged_again_without_new_facts(store, config):
+    observe(store, own(store), [79.0, 39.0])
+    assert kinds(judge(store, config)) == ["price_below_cost"]
+    assert kinds(price.run(store, config, now=T0 + timedelta(hours=7))) == ["price_below_cost"], \
+        "no crawl since, still below cost: raised again once the cooldown is over"

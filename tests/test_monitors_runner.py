@@ -75,3 +75,18 @@ def test_a_failing_monitor_is_reported_and_the_others_still_run(store, config, m
     monkeypatch.setattr(runner, "MONITORS", {"broken": broken, "working": working})
     report = runner.run_monitors(store, config, now=NOW)
     assert report.errors == {"broken": "RuntimeError: rule bug"} and len(report.raised) == 1
+
+
+def test_alerts_and_watermarks_commit_together(store, config):
+    from store import InvalidRecordError
+
+    broken = AlertRecord(dedup_key="price:move:2", kind="competitor_price_move", category="price", severity="info",
+                         subject="2", title="moved", evidence={"at": object()})  # fails while being recorded
+    findings = Findings(alerts=[alert(), broken], watermarks={("price", "price_observations"): 9})
+    with pytest.raises(InvalidRecordError):
+        record(store, config, findings, NOW)
+    assert store.alerts() == [] and store.watermark("price", "price_observations") is None, \
+        "nothing of a half-recorded run stays: its facts are judged again, its first alert not raised twice"
+    findings.alerts.remove(broken)
+    assert len(record(store, config, findings, NOW).raised) == 1
+    assert store.watermark("price", "price_observations") == 9

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from monitors import stock
+from monitors import runner, stock
 from store import PriceObservation, ProductRecord
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
@@ -44,18 +44,35 @@ def test_unknown_stock_says_nothing(store, config):
     assert stock.run(store, config, now=T0).alerts == []
 
 
+def judge(store, config):
+    """One monitor run as the runner makes it: its findings recorded and its watermark advanced."""
+    findings = stock.run(store, config, now=T0)
+    runner.record(store, config, findings, now=T0, report=runner.MonitorReport())
+    return findings
+
+
 def test_a_competitor_sell_out_is_one_notice_per_episode(store, config):
     pid = listing(store, own=False)
     observe(store, pid, [30, 0, 0])
-    [first] = stock.run(store, config, now=T0).events
+    [first] = judge(store, config).events
     assert (first.kind, first.severity) == ("competitor_out_of_stock", "info")
     assert first.evidence["since"] == (T0 + timedelta(hours=1)).isoformat() and first.evidence["last_stock"] == 30
     observe(store, pid, [0], start=T0 + timedelta(hours=3))
-    [again] = stock.run(store, config, now=T0).events
+    [again] = judge(store, config).events
     assert again.dedup_key == first.dedup_key, "the same sell-out keeps its key, so it is told once"
     observe(store, pid, [12, 0], start=T0 + timedelta(hours=4))
-    [second] = stock.run(store, config, now=T0).events
+    [second] = judge(store, config).events
     assert second.dedup_key != first.dedup_key, "a new sell-out after a restock is news again"
+
+
+def test_a_sell_out_over_before_the_monitors_ran_is_still_told(store, config):
+    pid = listing(store, own=False)
+    observe(store, pid, [30])
+    assert judge(store, config).events == []
+    observe(store, pid, [0, 25], start=T0 + timedelta(hours=1))  # a cycle killed before its monitors, then one more
+    [notice] = judge(store, config).events
+    assert notice.evidence["since"] == (T0 + timedelta(hours=1)).isoformat(), "the killed cycle's sell-out"
+    assert judge(store, config).events == [], "judged once: the next run starts after it"
 
 
 def test_competitor_notices_can_be_switched_off(store, config):

@@ -1,6 +1,6 @@
 """Soak test: one long-lived `agent.py daemon` against the demo marketplace with an accelerated scenario clock,
 faults on for several cycles (429 storms with Retry-After, 500s, malformed pages), the SMTP server down for part
-of the time, and one SIGKILL mid-crawl followed by a restart.
+of the time, one SIGKILL mid-crawl and one between a crawl and its monitors, each followed by a restart.
 
 Afterwards every alert the scenario's scripted step-1 events should cause has been delivered exactly once per
 recipient, the store holds no duplicate rows, SQLite's integrity check passes, and the surviving daemon's
@@ -97,14 +97,26 @@ def children_rss_kib(pid: int) -> int:
 
 
 class Daemon:
-    def __init__(self, config: Path) -> None:
+    def __init__(self, config: Path, *, log: int = subprocess.DEVNULL) -> None:
         self.process = subprocess.Popen([sys.executable, str(ROOT / "agent.py"), "--config", str(config), "daemon"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                        stdout=subprocess.DEVNULL, stderr=log, text=True)
 
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+    def kill_between_crawl_and_monitors(self, job: str) -> None:
+        """SIGKILL when a run of `job` has crawled and committed, before its monitors: the daemon's log (stderr, a
+        Daemon started with log=PIPE) names each job as it starts and each stage of its cycle."""
+        current = None
+        for line in self.process.stderr:
+            if ": started" in line and "job " in line:
+                current = line.split("job ", 1)[1].split(":", 1)[0]
+            elif current == job and "stage: analysing reviews" in line:
+                self.kill()
+                return
+        raise AssertionError(f"the daemon exited with {self.process.wait()} before a {job} job reached its monitors")
 
 
 def finished_prices_runs(store_path: Path) -> int:
@@ -186,6 +198,7 @@ def test_soak(tmp_path, fresh_marketplace):
 
     sink.start()
     first = Daemon(config_path)
+    killed: Daemon | None = None
     second: Daemon | None = None
     memory: list[tuple[int, int]] = []  # (daemon, its crawl children) RSS in KiB after each cycle of `second`
     try:
@@ -195,6 +208,8 @@ def test_soak(tmp_path, fresh_marketplace):
         market.advance()                                                   # step 1: the incidents happen
         stepped = datetime.now(timezone.utc)
         sink.stop()                                                        # ... while the mail server is down
+        killed = Daemon(config_path, log=subprocess.PIPE)
+        killed.kill_between_crawl_and_monitors("prices")                   # SIGKILL: step 1 crawled, not judged
         fault(kind="status", status=429, retry_after=1, platform="shangcheng", times=8)
         fault(kind="status", status=500, platform="laodian", times=4)
         second = Daemon(config_path)
@@ -216,8 +231,9 @@ def test_soak(tmp_path, fresh_marketplace):
         assert second.process.wait(120) == 0
     finally:
         first.kill()
-        if second is not None:
-            second.kill()
+        for daemon in (killed, second):
+            if daemon is not None:
+                daemon.kill()
         sink.stop()
 
     with open_store(store_path) as store:
@@ -234,6 +250,11 @@ def test_soak(tmp_path, fresh_marketplace):
                     and product_id in (a.subject, str(a.evidence.get("competitor_product_id")))]
         assert matching, f"no alert for {event['kind']} on {event['item_id']}: {[(a.kind, a.title) for a in alerts]}"
         expected += matching
+    # Three listings: the undercut moves the keyword's median past band_shift_pct. That search was crawled by the
+    # daemon killed before its monitors, and the next one finds the same band: only the watermark still tells it.
+    shifts = [a for a in alerts if a.kind == "band_shift" and a.subject == keyword]
+    assert shifts, f"no band shift for {keyword}: {[(a.kind, a.title) for a in alerts]}"
+    expected += shifts
 
     received = Counter((message_id, rcpt) for message_id, rcpt, _ in sink.received)
     assert all(count == 1 for count in received.values()), [k for k, c in received.items() if c > 1]

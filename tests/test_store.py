@@ -59,6 +59,7 @@ ALL_TABLES = {
     "insights",
     "deliveries",
     "job_runs",
+    "monitor_watermarks",
 }
 
 
@@ -92,7 +93,7 @@ def count(path: Path, table: str) -> int:
 
 def test_fresh_database_is_created_with_latest_schema_in_wal_mode(store: Store, db_path: Path) -> None:
     assert db_path.is_file()
-    assert store.schema_version == LATEST_VERSION == 9
+    assert store.schema_version == LATEST_VERSION == 10
     with raw(db_path) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
@@ -621,3 +622,58 @@ def test_a_sentiment_outside_zero_to_one_is_refused(store: Store) -> None:
     with pytest.raises(StoreError):
         store.set_sentiments([(review_id, 1.5)], "m1")
     assert store.reviews_needing_sentiment("m1") == [(review_id, "还行")]
+
+
+# --- monitor watermarks ---------------------------------------------------------------------------------
+
+
+def test_a_watermark_starts_unset_and_only_moves_forward(store: Store) -> None:
+    assert store.watermark("price", "price_observations") is None
+    store.advance_watermark("price", "price_observations", 7)
+    store.advance_watermark("price", "price_observations", 5)  # a run that read an older snapshot
+    assert store.watermark("price", "price_observations") == 7
+    assert store.watermark("stock", "price_observations") is None, "each monitor has its own"
+
+
+def test_an_upgraded_store_starts_its_watermarks_at_the_facts_it_has(db_path: Path, tmp_path: Path) -> None:
+    """Facts stored before watermarks existed were judged by the monitors of their day: judging them again would
+    raise alerts about long-past moves."""
+    db = open_database(db_path)
+    migrate(db, db_path, target=9)
+    when = "2025-01-01T00:00:00.000000+00:00"
+    db["crawl_runs"].insert({"id": 1, "kind": "search", "started_at": when, "status": "ok"})
+    db["products"].insert({"id": 1, "platform": "laodian", "url": "https://old.test/77", "first_seen": when,
+                           "last_seen": when})
+    db["price_observations"].insert_all([{"product_id": 1, "run_id": 1, "observed_at": when, "price": p}
+                                         for p in (88.0, 79.0)])
+    db["search_results"].insert({"run_id": 1, "platform": "laodian", "keyword": "露营椅", "rank": 1, "product_id": 1,
+                                 "observed_at": when})
+    db.close()
+    with open_store(db_path) as store:
+        assert store.watermark("price", "price_observations") == 2
+        assert store.watermark("stock", "price_observations") == 2
+        assert store.watermark("price", "search_results") == 1
+    with open_store(tmp_path / "new.db") as fresh:
+        assert fresh.watermark("price", "price_observations") is None, "no facts yet: nothing judged"
+
+
+def test_recent_prices_after_a_watermark_reach_behind_the_unjudged(store: Store) -> None:
+    product_id = store.upsert_product(chair())
+    ids = [store.add_price_observation(product_id, PriceObservation(price=p, observed_at=T0 + timedelta(hours=i)))
+           for i, p in enumerate([10.0, 11.0, 12.0, 13.0, 14.0])]
+    assert [r.price for r in store.recent_prices(limit=2)[product_id]] == [14.0, 13.0]
+    assert [r.price for r in store.recent_prices(limit=2, after=ids[1])[product_id]] == [14.0, 13.0, 12.0, 11.0, 10.0]
+    assert [r.price for r in store.recent_prices(limit=1, after=ids[4])[product_id]] == [14.0]
+
+
+def test_search_runs_after_a_watermark_start_at_the_run_they_are_compared_with(store: Store) -> None:
+    product_id = store.upsert_product(chair())
+    runs = [store.begin_run("search") for _ in range(4)]
+    for i, run_id in enumerate(runs):
+        store.add_search_results("shangcheng", "露营椅", [SearchHit(rank=1, product_id=product_id)], run_id=run_id,
+                                 observed_at=T0 + timedelta(hours=i))
+    every = store.search_runs("shangcheng", "露营椅")
+    assert [run.run_id for run in every] == runs and every[0].observed_at == T0
+    judged = every[1].last_result_id
+    assert [run.run_id for run in store.search_runs("shangcheng", "露营椅", after=judged)] == runs[1:]
+    assert store.search_runs("shangcheng", "露营椅", after=every[-1].last_result_id) == []
