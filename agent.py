@@ -593,7 +593,7 @@ def daemon(
     Jobs (the schedule table of config.toml): hot terms, prices, competitors' reviews and own reviews, each
     followed by analysis, monitors and immediate alerts, and the daily digest. Logs go to stderr and
     var/logs/daemon.log. A database locked by another process (a backup) is waited for, with growing pauses, up to
-    SHOPSENTINEL_BUSY_WAIT_S seconds (default 300). Exit code 75 when it stays locked or another daemon runs on the
+    store.busy_wait of config.toml (5 minutes by default). Exit code 75 when it stays locked or another daemon runs on the
     same database (systemd restarts it later); 4 when the database is broken or var/ cannot be written; with
     --once, 1 when a job failed."""
     from daemon.lock import DaemonAlreadyRunning

@@ -343,6 +343,7 @@ class _Model(BaseModel):
 
 class StoreSettings(_Model):
     path: ConfigPath = "var/shopsentinel.db"
+    busy_wait: Duration = "5m"  # the daemon's wait, in all, for a database another process keeps locked (a backup)
 
 
 class PathSettings(_Model):

@@ -2,47 +2,27 @@
 write lock for longer than SQLite's busy timeout is a temporary state, not a fault.
 
 The daemon tries again after pauses that double from FIRST_PAUSE_S up to LONGEST_PAUSE_S, for at most the busy
-wait in all: SHOPSENTINEL_BUSY_WAIT_S seconds from the environment (the systemd unit's EnvironmentFile, say), by
-default DEFAULT_BUSY_WAIT_S; 0 tries once. Past it the StoreBusyError stands: at start the daemon exits 75
-(EX_TEMPFAIL) and systemd starts it again later; in a job, the job fails and runs again at its next time.
+wait in all (`store.busy_wait` in config.toml; 0 tries once). Past it the StoreBusyError stands: at start the
+daemon exits 75 (EX_TEMPFAIL) and systemd starts it again later; in a job, the job fails and runs again at its next
+time.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TypeVar
 
-from config import ConfigError
 from store.db import DEFAULT_BUSY_TIMEOUT
 from store.errors import StoreBusyError
 
 log = logging.getLogger(__name__)
 
-BUSY_WAIT_ENV = "SHOPSENTINEL_BUSY_WAIT_S"
-DEFAULT_BUSY_WAIT_S = 300.0  # a backup copying a large database holds the lock for minutes
 FIRST_PAUSE_S = 1.0
 LONGEST_PAUSE_S = 30.0
 
 T = TypeVar("T")
-
-
-def busy_wait_budget(environ: Mapping[str, str] = os.environ) -> float:
-    """Seconds to wait for a busy database in all, from SHOPSENTINEL_BUSY_WAIT_S; a bad value is a ConfigError."""
-    raw = environ.get(BUSY_WAIT_ENV, "").strip()
-    if not raw:
-        return DEFAULT_BUSY_WAIT_S
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and seconds >= 0):
-        raise ConfigError(f"environment variable {BUSY_WAIT_ENV}: expected the seconds to wait for a busy database "
-                          f"(a number, 0 or more), got {raw!r}")
-    return seconds
 
 
 def while_busy(action: Callable[[float], T], budget_s: float, what: str, *,

@@ -25,7 +25,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from config import Config
-from daemon.busy import busy_wait_budget, while_busy
+from daemon.busy import while_busy
 from daemon.jobs import JobOutcome, JobRunner, StopJob
 from daemon.lock import DaemonLock, lock_path_for
 from daemon.schedule import DIGEST_JOB, JOBS, first_start, trigger_for
@@ -45,7 +45,7 @@ class Daemon:
         self._in_job = False
         self._crawl_interrupted = False
         self._scheduler: BlockingScheduler | None = None
-        self.busy_wait_s = busy_wait_budget()
+        self.busy_wait_s = config.store.busy_wait.total_seconds()
         self.runner = JobRunner(config_path, config, on_stage=self._set_stage, stop_requested=lambda: self.stopping,
                                 busy_wait_s=self.busy_wait_s)
 

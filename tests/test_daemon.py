@@ -230,18 +230,18 @@ def test_a_stop_request_ends_the_wait_for_a_busy_store(monkeypatch):
     assert clock.sleeps == []
 
 
-def test_the_busy_wait_comes_from_the_environment_and_is_checked(monkeypatch):
-    from config import ConfigError
-    from daemon.busy import BUSY_WAIT_ENV, DEFAULT_BUSY_WAIT_S, busy_wait_budget
+def test_the_busy_wait_comes_from_the_config_and_is_checked(tmp_path):
+    from config import ConfigError, config_from_dict
+    from daemon.service import Daemon
 
-    monkeypatch.delenv(BUSY_WAIT_ENV, raising=False)
-    assert busy_wait_budget() == DEFAULT_BUSY_WAIT_S
-    monkeypatch.setenv(BUSY_WAIT_ENV, "2.5")
-    assert busy_wait_budget() == 2.5
-    for bad in ("soon", "-1", "nan"):
-        monkeypatch.setenv(BUSY_WAIT_ENV, bad)
-        with pytest.raises(ConfigError, match=f"{BUSY_WAIT_ENV}: expected"):
-            busy_wait_budget()
+    config = load_config(daemon_config(tmp_path))
+    assert Daemon(tmp_path / "config.toml", config).busy_wait_s == 300, "5 minutes unless configured"
+    platforms = {"p": {"name": "p", "base_url": "https://shop.example.com"}}
+    given = config_from_dict({"store": {"busy_wait": "1m30s"}, "platforms": platforms}, base_dir=tmp_path)
+    assert given.store.busy_wait.total_seconds() == 90
+    for bad in ("soon", "-1m", 5):
+        with pytest.raises(ConfigError, match="store.busy_wait: expected a duration"):
+            config_from_dict({"store": {"busy_wait": bad}, "platforms": platforms}, base_dir=tmp_path)
 
 
 def test_a_job_facing_a_busy_store_fails_and_the_daemon_goes_on(tmp_path):
@@ -262,15 +262,17 @@ def test_a_job_facing_a_busy_store_fails_and_the_daemon_goes_on(tmp_path):
 @pytest.mark.integration
 def test_daemon_waits_for_a_locked_database_then_exits_75(tmp_path):
     from faults import database_locked, one_error_line
-    from daemon.busy import BUSY_WAIT_ENV
 
     config = daemon_config(tmp_path)
+    text = config.read_text(encoding="utf-8")
+    assert 'busy_wait = "5m"' in text
+    config.write_text(text.replace('busy_wait = "5m"', 'busy_wait = "3s"'), encoding="utf-8")
     database = load_config(config).store.path
     open_store(database).close()
     with database_locked(database):
         started = time.monotonic()
         result = subprocess.run([sys.executable, str(ROOT / "agent.py"), "--config", str(config), "daemon", "--once"],
-                                capture_output=True, text=True, timeout=120, env={**os.environ, BUSY_WAIT_ENV: "3"})
+                                capture_output=True, text=True, timeout=120)
         took = time.monotonic() - started
     assert result.returncode == ExitCode.BUSY == 75, result.stderr
     assert 3 <= took < 10, "waited the busy wait given, not SQLite's 10 s busy timeout"
