@@ -2,8 +2,8 @@
 
 It starts the marketplace, runs a first cycle (the baseline: prices, reviews and listings as they are), moves the
 scenario clock one step (a competitor undercuts us, one of our prices falls below cost, a burst of negative
-reviews, stock runs low), runs a second cycle, and checks the alerts raised against the marketplace's ground
-truth of what happened. Alerts go through the real outbox to the local SMTP capture, which saves `.eml` files.
+reviews, stock runs low, one of our titles gains a word the Advertising Law bans), runs a second cycle, and checks
+the alerts raised against the marketplace's ground truth of what happened. Alerts go through the real outbox to the local SMTP capture, which saves `.eml` files.
 
 The demo keeps its own store (var/demo/shopsentinel.db, fresh each run, so the first cycle is a real baseline)
 and crawls without politeness delays: the marketplace is ours and on loopback. The demo marketplace package is
@@ -35,6 +35,7 @@ EXPECTED_ALERTS: dict[str, tuple[str, ...]] = {
     "own_negative_review": ("negative_review",),
     "own_low_stock": ("own_low_stock", "own_out_of_stock"),
     "stock_out": ("competitor_out_of_stock",),
+    "own_title_violation": ("compliance_violation",),
 }
 
 
@@ -67,6 +68,17 @@ def _item_of(alert: AlertRow, products: dict[int, tuple[str, str | None]]) -> se
     return {products[i] for i in ids if isinstance(i, int) and i in products}
 
 
+def _answers(event: dict[str, Any], alert: AlertRow) -> bool:
+    """Whether an alert of an expected kind on the event's product is about the event itself: a compliance alert
+    answers a title edit only when one of its violations is the planted breach, in the planted category (the
+    engine may report a longer or shorter span around it)."""
+    if event["kind"] != "own_title_violation":
+        return True
+    planted, category = event["detail"]["match"], event["detail"]["category"]
+    return any(isinstance(v, dict) and isinstance(v.get("match"), str) and v.get("category") == category
+               and (v["match"] in planted or planted in v["match"]) for v in alert.evidence.get("violations", []))
+
+
 def check_events(events: Sequence[dict[str, Any]], alerts: Sequence[AlertRow],
                  products: dict[int, tuple[str, str | None]]) -> tuple[list[EventCheck], list[dict[str, Any]]]:
     """Each scripted event with the alerts that answer it; events on products the crawl never stored are set
@@ -81,7 +93,8 @@ def check_events(events: Sequence[dict[str, Any]], alerts: Sequence[AlertRow],
         if item not in known:
             untracked.append(event)
             continue
-        checks.append(EventCheck(event, [a for a in alerts if a.kind in kinds and item in _item_of(a, products)]))
+        checks.append(EventCheck(event, [a for a in alerts
+                                         if a.kind in kinds and item in _item_of(a, products) and _answers(event, a)]))
     return checks, untracked
 
 

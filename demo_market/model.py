@@ -119,8 +119,9 @@ class Event:
     """A scripted scenario change that monitors are expected to notice."""
 
     step: int
-    kind: str                  # "competitor_undercut" | "below_cost" | "negative_burst" | "stock_out" |
-                               # "own_low_stock" | "hot_term_new" | "hot_term_dropped" | "price_jitter"
+    kind: str                  # "competitor_undercut" | "below_cost" | "price_restored" | "negative_burst" |
+                               # "own_negative_review" | "stock_out" | "restocked" | "own_low_stock" |
+                               # "own_title_violation" | "hot_term_new" | "hot_term_dropped" | "price_jitter"
     platform: str
     item_id: str | None
     detail: dict = field(default_factory=dict)

@@ -38,6 +38,7 @@ from demo_market.content import (
     OPENERS_NEG,
     OPENERS_PLATFORM,
     OPENERS_POS,
+    OWN_BRAND,
     OWN_PRODUCT_SPECS,
     OWN_SHOP,
     PET_WORDS,
@@ -88,6 +89,11 @@ BELOW_COST_PRICE = 39.9
 LOW_STOCK_AFTER = 86        # SC10002 stock from step 1 (safety stock 200)
 LOW_STOCK_FLOOR = 30        # SC10002 is never replenished but keeps this reserve
 LOW_STOCK_ITEM, BELOW_COST_ITEM, BURST_ITEM = "SC10002", "880002", "7100000001"
+# At step 1 one of our own clean listings gets a banned word written into its title, right after the brand, as a
+# seller chasing clicks would; the edit stands (fixing it is the operator's job, not the marketplace's).
+# 880001 has no other scripted incident, so its compliance alert is the only news about it.
+TITLE_EDIT_ITEM = "880001"
+TITLE_EDIT_UNIT = ("国家级品质", "国家级", "absolute")   # (inserted text, the breach in it, its category)
 BURST_THEMES: tuple[tuple[str, ...], ...] = (
     ("安全",), ("安全",), ("安全",), ("安全",), ("安全",), ("噪音",), ("噪音",), ("安全", "噪音"))
 OWN_NEGATIVE_SHARE = 0.05   # own products are good: few negative reviews, before and during the scenario
@@ -128,6 +134,15 @@ def clock(step: int) -> datetime:
 
 
 @dataclass(frozen=True)
+class _TitleEdit:
+    """From `step` on, the listing's title reads `title`, which carries the planted `violations`."""
+
+    step: int
+    title: str
+    violations: tuple[Violation, ...]
+
+
+@dataclass(frozen=True)
 class _Plan:
     """How one product behaves over the scenario: the listing plus the parameters its history is drawn from."""
 
@@ -145,11 +160,24 @@ class _Plan:
     restock_qty: int
     restock_prob: float
     max_sku_delta: float                        # price_max - price
-    search_text: str                            # lower-cased title
+    search_title: str                           # lower-cased title as generated (step 0)
     stock_floor: int = 0
     price_script: dict[int, float] = field(default_factory=dict)
     stock_script: dict[int, int] = field(default_factory=dict)
     burst_step: int | None = None               # step of a scripted negative-review burst
+    title_edit: _TitleEdit | None = None        # a scripted edit of the listing's title
+
+    def listing(self, step: int) -> Product:
+        """The product as its shop lists it at `step`: as generated, or with the title edit from its step on."""
+        edit = self.title_edit
+        if edit is None or step < edit.step:
+            return self.product
+        return replace(self.product, title=edit.title, violations=self.product.violations + edit.violations)
+
+    def search_text(self, step: int) -> str:
+        """The lower-cased title at `step`, what search looks for keywords in."""
+        edit = self.title_edit
+        return self.search_title if edit is None or step < edit.step else edit.title.lower()
 
 
 class _Timeline:
@@ -523,13 +551,23 @@ def _own_plan(seed: int, index: int, spec: OwnProductSpec) -> tuple[_Plan, list[
         sales_rate=spec.monthly_sales / 120, review_rate=0.3, price_mode="fixed", price_style="int",
         # Restocked before the 50 % warning line can be reached, except for the scripted low-stock product.
         restock_point=0 if low_stock else int(spec.safety_stock * 0.8), restock_qty=spec.base_stock,
-        restock_prob=1.0, max_sku_delta=max(s.price_delta for s in skus), search_text=spec.title.lower(),
+        restock_prob=1.0, max_sku_delta=max(s.price_delta for s in skus), search_title=spec.title.lower(),
         stock_floor=LOW_STOCK_FLOOR if low_stock else 0,
         stock_script={1: LOW_STOCK_AFTER} if low_stock else {},
         price_script={1: BELOW_COST_PRICE, 2: spec.base_price} if spec.item_id == BELOW_COST_ITEM else {},
         burst_step=1 if spec.item_id == BURST_ITEM else None,
+        title_edit=_title_edit(spec.title) if spec.item_id == TITLE_EDIT_ITEM else None,
     )
     return plan, _history(seed, plan, spec.review_count)
+
+
+def _title_edit(title: str) -> _TitleEdit:
+    """The step-1 edit of an own title: TITLE_EDIT_UNIT written in right after the brand."""
+    if not title.startswith(OWN_BRAND):
+        raise ValueError(f"own title {title!r} does not start with the brand {OWN_BRAND!r}")
+    unit, match, category = TITLE_EDIT_UNIT
+    edited, violations = _join("title", [(OWN_BRAND, None), (unit, (match, category)), (title[len(OWN_BRAND):], None)])
+    return _TitleEdit(1, edited, violations)
 
 
 def _competitor_plans(seed: int, scale: float, platform: str, first_index: int,
@@ -642,7 +680,7 @@ def _competitor(rng: random.Random, platform: str, content: CategoryContent, ind
         sales_rate=monthly / 120 * rng.uniform(1.0, 1.3), review_rate=review_count / 240 + 0.03,
         price_mode=mode, price_style=style, restock_point=max(5, int(stock * 0.2)),
         restock_qty=max(50, int(stock * rng.uniform(0.8, 1.5))), restock_prob=0.35,
-        max_sku_delta=max(s.price_delta for s in skus), search_text=title.lower(),
+        max_sku_delta=max(s.price_delta for s in skus), search_title=title.lower(),
         price_script=price_script, stock_script=stock_script,
     )
 
@@ -732,11 +770,13 @@ class World:
 
     # --- lookups -------------------------------------------------------------------------------------------
 
-    def product(self, platform: str, item_id: str) -> Product | None:
+    def product(self, platform: str, item_id: str, step: int = 0) -> Product | None:
+        """The listing as it reads at `step` (a scripted edit changes its title), None when there is none."""
         plan = self._plans.get((platform, item_id))
-        return plan.product if plan else None
+        return plan.listing(step) if plan else None
 
     def products_on(self, platform: str) -> list[Product]:
+        """The platform's listings as generated (step 0)."""
         return [p.product for p in self._by_platform.get(platform, [])]
 
     def clock(self, step: int) -> datetime:
@@ -768,7 +808,7 @@ class World:
 
     def search(self, platform: str, keyword: str, step: int) -> list[Product]:
         """综合排序: listings whose title contains the keyword first, then listings of a category the keyword
-        names (露营椅 also finds 月亮椅 listings); each group by monthly sales."""
+        names (露营椅 also finds 月亮椅 listings); each group by monthly sales. Listings as they read at `step`."""
         _check_step(step)
         needle = keyword.strip().lower()
         if not needle:
@@ -776,10 +816,10 @@ class World:
         named = {key for key, c in self.categories.items() if any(k.lower() in needle for k in c.keywords)}
         hits = []
         for plan in self._by_platform.get(platform, []):
-            in_title = needle in plan.search_text
+            in_title = needle in plan.search_text(step)
             if in_title or plan.product.category in named:
                 sales = self._timeline(plan, step).monthly[step]
-                hits.append((0 if in_title else 1, -sales, plan.product.item_id, plan.product))
+                hits.append((0 if in_title else 1, -sales, plan.product.item_id, plan.listing(step)))
         hits.sort(key=lambda h: h[:3])
         return [h[3] for h in hits]
 
@@ -802,7 +842,7 @@ class World:
         totals = dict.fromkeys(PLATFORMS, 0)
         for platform in PLATFORMS:
             for plan in self._by_platform[platform]:
-                product = plan.product
+                product = plan.listing(step)
                 state = self.state(product, step)
                 visible = self._timelines[(platform, product.item_id)].reviews[:state.review_count]
                 negative = [r for r in visible if r.sentiment == "neg"]
@@ -990,6 +1030,10 @@ class World:
                         themes[theme] = themes.get(theme, 0) + 1
                 events.append(Event(step, "negative_burst", platform, item_id, {
                     "count": len(burst), "review_ids": [r.review_id for r in burst], "themes": themes}))
+            if plan.title_edit is not None and plan.title_edit.step == step:
+                events += [Event(step, "own_title_violation", platform, item_id, {
+                    "old_title": product.title, "title": plan.title_edit.title, "field": v.field, "match": v.match,
+                    "start": v.start, "end": v.end, "category": v.category}) for v in plan.title_edit.violations]
         if step == 1:
             for platform in PLATFORMS:
                 jitter = [p.product.item_id for p in self._by_platform[platform] if p.price_mode == "jitter"]

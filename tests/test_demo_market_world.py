@@ -14,6 +14,7 @@ import re
 import statistics
 import subprocess
 import sys
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -343,6 +344,22 @@ def test_own_low_stock_at_step_one(world):
     assert _event(world, 1, "own_low_stock").item_id == "SC10002"
 
 
+def test_own_title_gains_a_banned_word_at_step_one_and_keeps_it(world):
+    before, after = world.product("laodian", "880001"), world.product("laodian", "880001", 1)
+    assert before.own and before.violations == () and not any(term in before.title for term in BANNED)
+    [planted] = after.violations
+    assert (planted.field, planted.match, planted.category) == ("title", "国家级", "absolute") and "国家级" in BANNED
+    assert after.title[planted.start:planted.end] == planted.match
+    assert after.title.replace("国家级品质", "", 1) == before.title, "the word is added, the rest of the title kept"
+    assert replace(after, title=before.title, violations=()) == before, "only the title changes"
+    assert world.product("laodian", "880001", 9) == after, "the edit stands"
+    event = _event(world, 1, "own_title_violation")
+    assert (event.platform, event.item_id) == ("laodian", "880001")
+    assert event.detail == {"old_title": before.title, "title": after.title, **asdict(planted)}
+    assert not [e for step in (0, 2, 3) for e in world.events(step) if e.kind == "own_title_violation"]
+    assert before in world.search("laodian", "露营椅", 0) and after in world.search("laodian", "露营椅", 1)
+
+
 def test_price_jitter_is_exactly_one_fen(world):
     for platform in PLATFORMS:
         listed = _event(world, 1, "price_jitter", platform).detail["item_ids"]
@@ -415,7 +432,7 @@ def test_search_orders_title_matches_first_then_by_sales(world):
 
 def test_own_products_are_found_by_their_category_keywords(world):
     for platform, item_id in OWN_PRODUCTS:
-        product = world.product(platform, item_id)
+        product = world.product(platform, item_id, 2)
         for keyword in world.categories[product.category].keywords:
             assert product in world.search(platform, keyword, 2), (item_id, keyword)
 
@@ -432,11 +449,15 @@ def test_ground_truth_is_json_and_agrees_with_the_views(world):
     assert truth["keywords"]["camping_chair"][0] == "露营椅"
     assert {e["kind"] for e in truth["events"]} >= {
         "competitor_undercut", "below_cost", "negative_burst", "stock_out", "own_low_stock", "hot_term_new",
-        "hot_term_dropped", "price_jitter", "price_restored", "restocked"}
+        "hot_term_dropped", "price_jitter", "price_restored", "restocked", "own_title_violation"}
     for platform in PLATFORMS:
         assert [h["term"] for h in truth["hot_terms"][platform]] == [h.term for h in world.hot_terms(platform, 2)]
     entry = next(p for p in truth["products"] if p["item_id"] == "880002")
     assert entry["own"] and entry["cost"] == 45.0 and entry["band"] == [69.0, 99.0]
+    edited = next(p for p in truth["products"] if p["item_id"] == "880001")
+    listing = world.product("laodian", "880001", 2)
+    assert edited["title"] == listing.title and edited["violations"] == [asdict(v) for v in listing.violations] != []
+    assert [e["detail"]["match"] for e in truth["events"] if e["kind"] == "own_title_violation"] == ["国家级"]
     assert entry["price"] == world.state(world.product("laodian", "880002"), 2).price
     assert entry["currency"] == "CNY" and entry["availability"] == "InStock"
 

@@ -39,6 +39,10 @@ class ShopContext:
     def step(self) -> int:
         return self.clock.step
 
+    def product(self, item_id: str) -> Product | None:
+        """The listing as it reads now (the scenario may have edited it)."""
+        return self.world.product(self.platform, item_id, self.step)
+
     def search_page(self, keyword: str, page: int, size: int) -> tuple[list[Product], int, int]:
         """One page of the keyword's results: the products, the number of pages and the number of results."""
         found = self.world.search(self.platform, keyword, self.step) if keyword else []

@@ -77,7 +77,7 @@ async def api_search(request: web.Request) -> web.Response:
 
 def find_product(request: web.Request) -> tuple[ShopContext, Product]:
     shop = request.app[SHOP]
-    product = shop.world.product(shop.platform, request.match_info["item_id"])
+    product = shop.product(request.match_info["item_id"])
     if product is None:
         raise web.HTTPNotFound(text='{"code":40401,"msg":"商品不存在","data":null}', content_type="application/json")
     return shop, product

@@ -107,7 +107,7 @@ async def search(request: web.Request) -> web.Response:
 
 def find_product(request: web.Request) -> tuple[ShopContext, Product]:
     shop = request.app[SHOP]
-    product = shop.world.product(shop.platform, request.query.get("id", ""))
+    product = shop.product(request.query.get("id", ""))
     if product is None:
         raise web.HTTPNotFound(body=render("laodian/404.html").encode(ENCODING), headers={"Content-Type": "text/html"})
     return shop, product

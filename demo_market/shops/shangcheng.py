@@ -82,7 +82,7 @@ def card(shop: ShopContext, product: Product, rank: int) -> dict:
 
 def find_product(request: web.Request) -> tuple[ShopContext, Product]:
     shop = request.app[SHOP]
-    product = shop.world.product(shop.platform, request.match_info["item_id"])
+    product = shop.product(request.match_info["item_id"])
     if product is None:
         raise web.HTTPNotFound(text=render("shangcheng/404.html"), content_type="text/html")
     return shop, product
