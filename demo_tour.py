@@ -3,7 +3,8 @@
 It starts the marketplace, runs a first cycle (the baseline: prices, reviews and listings as they are), moves the
 scenario clock one step (a competitor undercuts us, one of our prices falls below cost, a burst of negative
 reviews, stock runs low, one of our titles gains a word the Advertising Law bans), runs a second cycle, and checks
-the alerts raised against the marketplace's ground truth of what happened. Alerts go through the real outbox to the local SMTP capture, which saves `.eml` files.
+the alerts raised against the marketplace's ground truth of what happened. Alerts go through the real outbox to
+the local SMTP capture, which saves `.eml` files.
 
 The demo keeps its own store (var/demo/shopsentinel.db, fresh each run, so the first cycle is a real baseline)
 and crawls without politeness delays: the marketplace is ours and on loopback. The demo marketplace package is

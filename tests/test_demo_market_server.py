@@ -310,6 +310,14 @@ def test_scenario_clock_changes_what_scans_see(fresh_marketplace):
     gone = product(after, stock_out["platform"], stock_out["item_id"])
     assert gone["availability"] == "OutOfStock" and "缺货" in fetch(gone["url"]).body.decode("gbk")
 
+    edit = next(e for e in after["events"] if e["kind"] == "own_title_violation")
+    retitled = product(after, edit["platform"], edit["item_id"])
+    assert product(before, edit["platform"], edit["item_id"])["title"] == edit["detail"]["old_title"]
+    assert retitled["title"] == edit["detail"]["title"] and edit["detail"]["match"] in retitled["title"]
+    assert gbk_page(retitled["url"]).css("h3::text").get() == retitled["title"], "the shop serves the edited title"
+    listed = gbk_page(f"{fresh_marketplace.sites['laodian']}/list.php?kw={quote('露营椅')}")
+    assert retitled["title"] in listed.css("table.goodslist a::text").getall(), "... in search results too"
+
     assert Selector(text=fetch(sc_base + "/hot").text()).css(".hot-term::text").getall() != hot_before
     fresh_marketplace.set_step(0)
     assert fresh_marketplace.ground_truth()["step"] == 0

@@ -28,7 +28,8 @@ def test_two_cycles_catch_every_scripted_incident_and_mail_them(tmp_path):
     first, second = tour.cycles
     assert not first.failed_platforms and not second.failed_platforms
     caught = {check.event["kind"]: [a.kind for a in check.caught_by] for check in tour.checks}
-    assert set(caught) >= {"competitor_undercut", "below_cost", "negative_burst", "own_low_stock"}
+    assert set(caught) >= {"competitor_undercut", "below_cost", "negative_burst", "own_low_stock",
+                           "own_title_violation"}
     assert all(caught.values()), f"every incident is caught: {caught}"
     assert caught["negative_burst"].count("negative_review") == 8, "each review of the burst alerts once"
     assert not [a for a in first.alerts if a.kind in ("negative_review", "competitor_undercut")], \
@@ -42,6 +43,13 @@ def test_two_cycles_catch_every_scripted_incident_and_mail_them(tmp_path):
         "a critical alert goes out on its own, once to each recipient its routes name"
     assert below_cost.title in alone[0].get_body(("plain",)).get_content()
 
+    [edit] = [check for check in tour.checks if check.event["kind"] == "own_title_violation"]
+    [breach] = edit.caught_by
+    assert breach.category == "compliance" and breach.evidence["url"].endswith("/goods.php?id=880001")
+    assert not [a for a in first.alerts if a.kind == "compliance_violation" and a.subject == breach.subject], \
+        "the listing was clean in the first cycle: the breach is news of the second"
+    assert any(breach.title in mail.get_body(("plain",)).get_content() for mail in mails), "the breach is e-mailed"
+
 
 def alert(alert_id, kind, subject, **evidence):
     from datetime import datetime, timezone
@@ -51,15 +59,27 @@ def alert(alert_id, kind, subject, **evidence):
                     next_attempt_at=None, delivered_at=None, last_error=None)
 
 
+def breach(alert_id, product_id, match, category):
+    return alert(alert_id, "compliance_violation", product_id, product_id=int(product_id),
+                 violations=[{"field": "title", "match": match, "category": category}])
+
+
 def test_events_are_matched_to_alerts_by_product_and_kind():
     products = {1: ("sc", "A1"), 2: ("sc", "B2"), 3: ("ld", "C3")}
     events = [{"kind": "competitor_undercut", "platform": "sc", "item_id": "B2"},
               {"kind": "below_cost", "platform": "ld", "item_id": "C3"},
               {"kind": "stock_out", "platform": "kg", "item_id": "Z9"},
-              {"kind": "price_jitter", "platform": "sc", "item_id": None}]
+              {"kind": "price_jitter", "platform": "sc", "item_id": None},
+              {"kind": "own_title_violation", "platform": "sc", "item_id": "A1",
+               "detail": {"match": "国家级", "category": "absolute"}}]
     alerts = [alert(10, "competitor_undercut", "1", competitor_product_id=2),
-              alert(11, "price_out_of_band", "3")]
+              alert(11, "price_out_of_band", "3"),
+              breach(12, "1", "国家级品质", "absolute"),   # the engine may report a longer span
+              breach(13, "1", "根治", "medical"),          # another breach of the same listing
+              breach(14, "1", "国家级", "medical"),        # the word, but not in the planted category
+              breach(15, "3", "国家级", "absolute")]       # another listing
     checks, untracked = check_events(events, alerts, products)
     assert [(c.event["kind"], [a.id for a in c.caught_by]) for c in checks] == [
-        ("competitor_undercut", [10]), ("below_cost", [])], "a band alert does not count as the below-cost one"
+        ("competitor_undercut", [10]), ("below_cost", []), ("own_title_violation", [12])], \
+        "a band alert is not the below-cost one; a title edit is caught by the breach it planted, on its product"
     assert untracked == [events[2]] and "price_jitter" not in EXPECTED_ALERTS
