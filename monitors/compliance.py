@@ -7,15 +7,13 @@ id, tier on the listing's product category, legal basis and a suggested rewrite.
   as 最*佳, zui好, NO.1 and ① folded back) with a map from matching-form offsets to the original's, so a span
   always marks what the seller wrote.
 - All literal terms of the lexicon, rules and exceptions alike, are in one Aho-Corasick automaton (pyahocorasick,
-  C), which reports every occurrence, overlapping ones included, in one pass. The patterns (最 + adjective,
-  N天瘦N斤 …) of the rules that apply to a product category are joined into one compiled regex per category;
-  exceptions come first in it, so at a position where an ordinary word (最大承重) and a rule (最大) both start,
-  the regex reports the ordinary word.
-- Python's regex engine tries every alternative at every position, which costs more than everything else put
-  together; so the regex runs only where a pattern can start: the possible first characters of all patterns,
-  read from the parsed regex, form one character class whose hits are the only positions tried. Should that
-  reading fail (a construct it does not know, a Python without `re._parser`), every position is tried: slower,
-  same result.
+  C), which reports every occurrence, overlapping ones included, in one pass.
+- Patterns (最 + adjective, N天瘦N斤 …) are compiled once per product category (only the rules that apply to it)
+  and indexed by the characters a match can start with, read from the parsed regex: one character class finds
+  the positions where some pattern can start, and only the patterns starting with that character are tried
+  there. Every pattern that matches at a position is a candidate, so which of two overlapping patterns wins does
+  not depend on their order in the files. A pattern whose start characters are unknown (a construct the reading
+  does not know, a Python without `re._parser`) or too many is tried at every position: slower, same result.
 - Overlaps are resolved by length: the longest candidate wins (全网最低价 over 最低价); at equal length an
   exception beats a rule (最近 is not 最 + adjective) and a listed term beats a pattern (its rewrite is more
   specific). An exception shields only the families it names. Exceptions are dropped from the result.
@@ -108,19 +106,54 @@ def _first_of(items: list) -> tuple[list[tuple[int, int]], bool]:
     return ranges, True
 
 
-def _first_characters(pattern: str) -> re.Pattern[str] | None:
-    """A character class of every character a match of `pattern` can start with; None when unknown."""
+MAX_START_CHARACTERS = 4096
+"""A pattern that can start with more characters than this (a whole script) is tried at every position instead."""
+
+
+def _first_characters(pattern: str) -> frozenset[str] | None:
+    """Every character a match of `pattern` can start with; None when unknown or too many to index."""
     if sre_parser is None:
         return None
     try:
         ranges, nullable = _first_of(sre_parser.parse(pattern).data)
     except (_UnknownStart, AttributeError, TypeError, ValueError):
         return None
-    if nullable:
+    if nullable or sum(high - low + 1 for low, high in ranges) > MAX_START_CHARACTERS:
         return None
-    members = (re.escape(chr(low)) if low == high else f"{re.escape(chr(low))}-{re.escape(chr(high))}"
-               for low, high in sorted(set(ranges)))
-    return re.compile(f"[{''.join(members)}]")
+    return frozenset(chr(code) for low, high in ranges for code in range(low, high + 1))
+
+
+class _Patterns:
+    """The patterns of the rules and exceptions that apply to one product category, indexed by the characters
+    their matches can start with. At each position where some pattern can start, every such pattern is tried, so
+    overlapping candidates from different rules all reach the resolution (longest wins) whatever their order."""
+
+    def __init__(self, entries: list[tuple[str, Rule | frozenset[str]]], *, index: bool = True) -> None:
+        self.by_start: dict[str, list[tuple[re.Pattern[str], Rule | frozenset[str]]]] = {}
+        self.anywhere: list[tuple[re.Pattern[str], Rule | frozenset[str]]] = []
+        for pattern, owner in entries:
+            compiled = re.compile(pattern)
+            starts = _first_characters(pattern) if index else None
+            if starts is None:
+                self.anywhere.append((compiled, owner))
+            for char in starts or ():
+                self.by_start.setdefault(char, []).append((compiled, owner))
+        members = "".join(map(re.escape, sorted(self.by_start)))
+        self.starts = re.compile(f"[{members}]") if members else None
+
+    def matches(self, folded: str) -> Iterator[tuple[re.Match[str], Rule | frozenset[str]]]:
+        """Each pattern's match at each position it matches at, overlapping ones included."""
+        if self.starts is not None:
+            for start in self.starts.finditer(folded):
+                for compiled, owner in self.by_start[start.group()]:
+                    match = compiled.match(folded, start.start())
+                    if match is not None:
+                        yield match, owner
+        for compiled, owner in self.anywhere:
+            match = compiled.search(folded)
+            while match is not None:
+                yield match, owner
+                match = compiled.search(folded, match.start() + 1)
 
 
 # Tie-breaks at equal length: an exception shields, a listed term (specific rewrite) beats a pattern.
@@ -132,8 +165,8 @@ _Candidate = tuple[int, int, int, "Rule | frozenset[str]"]
 
 
 class _Matcher:
-    """The lexicon (plus a user dictionary) compiled: one automaton for the terms, one regex per product category
-    for the patterns (a rule that does not apply to a category must not hide, at its position, one that does)."""
+    """The lexicon (plus a user dictionary) compiled: one automaton for the terms, the patterns indexed by their
+    start characters once per product category."""
 
     def __init__(self, lexicon: Lexicon, added: tuple[Rule, ...] = (),
                  allowed: ContextException | None = None) -> None:
@@ -155,21 +188,18 @@ class _Matcher:
             self.automaton.add_word(term, (len(term), kind, entries))
         if owners:
             self.automaton.make_automaton()
-        self._patterns: dict[str, tuple[re.Pattern[str] | None, dict, re.Pattern[str] | None]] = {}
+        self._patterns: dict[str, _Patterns] = {}
+        self.index_starts = True
 
-    def patterns(self, category: str) -> tuple[re.Pattern[str] | None, dict, re.Pattern[str] | None]:
-        """(the joined regex, group name -> owner, its start-character class) for listings of `category`."""
+    def patterns(self, category: str) -> _Patterns:
+        """The patterns of the exceptions and of the rules that apply to listings of `category`."""
         if category not in self._patterns:
-            owner: dict[str, Rule | frozenset[str]] = {}
-            alternatives = []
             applicable = [rule for rule in self.lexicon.rules if rule.severity_on(category)]
-            for entry in (*self.lexicon.exceptions, *applicable):   # exceptions first: see the module docstring
-                if entry.pattern is not None:
-                    name = f"p{len(alternatives)}"
-                    owner[name] = entry if isinstance(entry, Rule) else entry.families
-                    alternatives.append(f"(?P<{name}>{entry.pattern})")
-            joined = re.compile("|".join(alternatives)) if alternatives else None
-            self._patterns[category] = (joined, owner, _first_characters(joined.pattern) if joined else None)
+            self._patterns[category] = _Patterns(
+                [(exception.pattern, exception.families) for exception in self.lexicon.exceptions
+                 if exception.pattern is not None]
+                + [(rule.pattern, rule) for rule in applicable if rule.pattern is not None],
+                index=self.index_starts)
         return self._patterns[category]
 
     def candidates(self, folded: str, category: str) -> list[_Candidate]:
@@ -183,29 +213,9 @@ class _Matcher:
                 rule = next((rule for rule in entries if rule.severity_on(category)), None)
                 if rule is not None:
                     found.append((end + 1 - length, end + 1, kind, rule))
-        joined, owners, starts = self.patterns(category)
-        for match in _pattern_matches(folded, joined, starts):
-            owner = owners[match.lastgroup]
+        for match, owner in self.patterns(category).matches(folded):
             found.append((match.start(), match.end(), _PATTERN if isinstance(owner, Rule) else _EXCEPTION, owner))
         return found
-
-
-def _pattern_matches(folded: str, joined: re.Pattern[str] | None,
-                     starts: re.Pattern[str] | None) -> Iterator[re.Match[str]]:
-    """At most one match per start position, overlapping ones included (a longer candidate may start inside a
-    match)."""
-    if joined is None:
-        return
-    if starts is not None:
-        for start in starts.finditer(folded):
-            match = joined.match(folded, start.start())
-            if match is not None:
-                yield match
-        return
-    match = joined.search(folded)
-    while match is not None:
-        yield match
-        match = joined.search(folded, match.start() + 1)
 
 
 def _user_entries(settings: ComplianceSettings) -> tuple[tuple[Rule, ...], ContextException | None]:

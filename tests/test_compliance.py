@@ -445,15 +445,20 @@ def test_min_severity_filters_and_sets_the_exit_code_in_the_real_cli():
     assert wrong.returncode == 2 and "--min-severity must be one of critical, warning, info" in wrong.stderr
 
 
-def test_the_start_character_prefilter_finds_what_a_full_search_finds():
+def test_the_start_character_index_finds_what_a_full_search_finds():
     fast = compliance._matcher(ComplianceSettings())
     full = compliance._Matcher(load_lexicon())
-    texts = [text for text, _ in fixture_rows()] + ["棉 100%", "成分：100%", "含量100%", "top 1", "no. 1"]
+    full.index_starts = False
+    texts = [text for text, _ in fixture_rows()] + ["棉 100%", "成分：100%", "含量100%", "top 1", "no. 1", "100%防蚊"]
     for category in ("general", "food", "drug"):
-        joined, owners, starts = fast.patterns(category)
-        assert starts is not None, "every shipped pattern's first characters are known (else the check is slow)"
-        full._patterns[category] = (joined, owners, None)
+        assert fast.patterns(category).anywhere == [], (
+            "every shipped pattern's first characters are known (else the check is slow)")
         for text in texts:
             folded = matching_form(text)
             assert (sorted(fast.candidates(folded, category), key=repr)
                     == sorted(full.candidates(folded, category), key=repr)), text
+
+
+def test_overlapping_patterns_of_different_rules_all_compete_by_length():
+    [violation] = find_violations("驱蚊手环 100%防蚊")
+    assert (violation.match, violation.rule) == ("100%防蚊", "efficacy.hundred_percent_effect")
