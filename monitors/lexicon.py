@@ -138,7 +138,8 @@ def _check_keys(entry: object, allowed: set[str], where: str) -> dict:
         raise LexiconError(f"{where}: expected a table")
     unknown = sorted(set(entry) - allowed)
     if unknown:
-        raise LexiconError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+        named = f"{where} ({entry['id']})" if isinstance(entry.get("id"), str) else where
+        raise LexiconError(f"{named}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
     return entry
 
 
