@@ -54,13 +54,14 @@ _Step = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 
 @dataclass(frozen=True)
 class _Folds:
-    characters: Mapping[int, str]
+    characters: Mapping[int, int | str]   # a str.translate table
     steps: tuple[_Step, ...]
 
 
 def _load(path: Path) -> _Folds:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    characters = {ord(key): value for key, value in data["characters"].items()}
+    characters: dict[int, int | str] = dict(_WIDTH_AND_CASE)
+    characters |= {ord(key): value for key, value in data["characters"].items()}
     replacements: dict[str, str] = dict(data["sequences"])
     for forms in data["digits"]["circled"]:
         replacements.update({form: str(number) for number, form in enumerate(forms, start=1)})
@@ -97,13 +98,13 @@ def _folds() -> _Folds:
 
 
 def _one_for_one(text: str) -> str:
-    folded = text.translate(_WIDTH_AND_CASE)
+    folded = text.translate(_folds().characters)   # width, case and look-alikes, all one for one
     simplified = _t2s.convert(folded)
-    if len(simplified) != len(folded):
-        # OpenCC converted a phrase into one of another length: convert character by character instead, keeping
-        # any character whose conversion is not a single character.
-        simplified = "".join(single if len(single := _t2s.convert(char)) == 1 else char for char in folded)
-    return simplified.translate(_folds().characters)
+    if len(simplified) == len(folded):
+        return simplified
+    # OpenCC converted a phrase into one of another length: convert character by character instead, keeping any
+    # character whose conversion is not a single character.
+    return "".join(single if len(single := _t2s.convert(char)) == 1 else char for char in folded)
 
 
 def _apply(step: _Step, folded: Folded) -> Folded:

@@ -281,6 +281,45 @@ def test_own_breaches_alert_once_per_product_and_competitors_become_insights(sto
     assert findings.alerts == []
 
 
+def test_only_breaches_at_or_above_alert_severity_are_reported(store, config):
+    own = listing(store, own=True, url="http://s/1", title="极致体验 露营椅")   # info only
+    rival = listing(store, own=False, url="http://s/2", title="极致 露营椅")
+    assert config.thresholds.compliance.alert_severity == "warning"
+    quiet = compliance.run(store, config, now=NOW)
+    assert quiet.events == [] and quiet.insights == []
+    loud = compliance.run(store, with_compliance(config, alert_severity="info"), now=NOW)
+    assert [(e.subject, e.severity) for e in loud.events] == [(str(own), "info")]
+    assert [i.product_id for i in loud.insights] == [rival]
+
+
+def test_own_products_are_checked_as_their_configured_category(store, config):
+    [shake] = [p for p in config.own_products if p.name == "代餐奶昔"]
+    assert shake.category == "food"
+    url = config.own_product_url(shake)
+    store.upsert_product(ProductRecord(platform=shake.platform, url=url, title="代餐奶昔 美白 饱腹", own=True))
+    store.upsert_product(ProductRecord(platform=shake.platform, url="http://s/9", title="美白 面霜", own=True))
+    [alert] = compliance.run(store, config, now=NOW).events
+    assert alert.evidence["url"] == url
+    assert [(v["match"], v["category"], v["severity"]) for v in alert.evidence["violations"]] == [
+        ("美白", "efficacy", "critical")]
+
+
+def test_a_competitor_is_checked_as_the_stores_category_when_it_is_a_product_category(store, config):
+    store.upsert_product(ProductRecord(platform="sc", url="http://s/5", title="美白 软糖", own=False, category="food"))
+    store.upsert_product(ProductRecord(platform="sc", url="http://s/6", title="美白 软糖", own=False,
+                                       category="露营装备"))
+    [insight] = compliance.run(store, config, now=NOW).insights
+    assert insight.detail["url"] == "http://s/5"
+
+
+def test_the_monitor_uses_the_configs_user_dictionary(store, config):
+    listing(store, own=True, url="http://s/1", title="最江南 茶馆 秒回本")
+    settings = ComplianceSettings(allow=("最江南",), add=(UserTerm(term="秒回本", family="investment",
+                                                                   severity="warning", suggestion="删除"),))
+    [alert] = compliance.run(store, config.model_copy(update={"compliance": settings}), now=NOW).events
+    assert [v["match"] for v in alert.evidence["violations"]] == ["秒回本"]
+
+
 def test_a_competitor_that_cleans_up_its_listing_loses_its_insight(store, config):
     from monitors.runner import run_monitors
 
