@@ -69,27 +69,25 @@ def _load(path: Path) -> _Folds:
     single = {key: value for key, value in replacements.items() if len(key) == 1 and len(value) == 1}
     characters |= {ord(key): value for key, value in single.items()}
     multi = {key: value for key, value in replacements.items() if key not in single}
-    words = {key: value for key, value in data["words"].items()}
-    by_pattern = [(re.compile(entry["pattern"]), entry["to"]) for entry in data.get("pattern", [])]
-
-    def alternation(keys) -> str:
-        return "|".join(map(re.escape, sorted(keys, key=len, reverse=True)))
-
-    spellings = re.compile(
-        "|".join([f"(?<![a-z])(?:{alternation(words)})(?![a-z])", alternation(multi),
-                  *(f"(?:{pattern.pattern})" for pattern, _ in by_pattern)]))
+    words = dict(data["words"])
+    replacements_to = {"words": words, "multi": multi}
+    alternatives = [f"(?P<words>(?<![a-z])(?:{_alternation(words)})(?![a-z]))", f"(?P<multi>{_alternation(multi)})"]
+    for i, entry in enumerate(data.get("pattern", [])):
+        alternatives.append(f"(?P<p{i}>{entry['pattern']})")
+        replacements_to[f"p{i}"] = entry["to"]
+    spellings = re.compile("|".join(alternatives))
 
     def spelled(match: re.Match[str]) -> str:
-        found = match.group()
-        if found in words:
-            return words[found]
-        if found in multi:
-            return multi[found]
-        return next(to for pattern, to in by_pattern if pattern.fullmatch(found))
+        to = replacements_to[match.lastgroup]
+        return to if isinstance(to, str) else to[match.group()]
 
     separators, invisible = re.escape(data["separators"]), re.escape(data["invisible"])
     gaps = re.compile(f"(?<=[{CJK}])[{separators}{invisible}]+(?=[{CJK}])|[{invisible}]+")
     return _Folds(characters=characters, steps=((spellings, spelled), (gaps, lambda match: "")))
+
+
+def _alternation(keys) -> str:
+    return "|".join(map(re.escape, sorted(keys, key=len, reverse=True)))
 
 
 @cache

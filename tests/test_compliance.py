@@ -490,8 +490,8 @@ def test_the_start_character_index_finds_what_a_full_search_finds():
     full.index_starts = False
     texts = [text for text, _ in fixture_rows()] + ["棉 100%", "成分：100%", "含量100%", "top 1", "no. 1", "100%防蚊"]
     for category in ("general", "food", "drug"):
-        assert fast.patterns(category).anywhere == [], (
-            "every shipped pattern's first characters are known (else the check is slow)")
+        assert len(fast.patterns(category).anywhere) <= 1, (
+            "only the registered-brand exception (any Chinese character before ®) is tried everywhere")
         for text in texts:
             folded = matching_form(text)
             assert (sorted(fast.candidates(folded, category), key=repr)
