@@ -123,6 +123,40 @@ def _first_characters(pattern: str) -> frozenset[str] | None:
     return frozenset(chr(code) for low, high in ranges for code in range(low, high + 1))
 
 
+def _character_class(ranges: list[tuple[int, int]]) -> re.Pattern[str]:
+    members = (re.escape(chr(low)) if low == high else f"{re.escape(chr(low))}-{re.escape(chr(high))}"
+               for low, high in sorted(set(ranges)))
+    return re.compile(f"[{''.join(members)}]")
+
+
+def _required_characters(pattern: str) -> re.Pattern[str] | None:
+    """A character class one of whose characters every text matching `pattern` holds (the fewest found among the
+    pattern's top-level items that cannot be skipped, lookarounds included: [®™] for '…(?=[®™])'); None when no
+    such item is known. A text without any is not searched with the pattern at all."""
+    if sre_parser is None:
+        return None
+    try:
+        items = sre_parser.parse(pattern).data
+    except (AttributeError, TypeError, ValueError):
+        return None
+    best: list[tuple[int, int]] | None = None
+    for op, arg in items:
+        if op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT, sre_constants.AT):
+            if op is not sre_constants.ASSERT:
+                continue
+            item = arg[1].data
+        else:
+            item = [(op, arg)]
+        try:
+            ranges, nullable = _first_of(item)
+        except (_UnknownStart, AttributeError, TypeError, ValueError):
+            continue
+        size = sum(high - low + 1 for low, high in ranges)
+        if not nullable and (best is None or size < sum(high - low + 1 for low, high in best)):
+            best = ranges
+    return _character_class(best) if best else None
+
+
 class _Patterns:
     """The patterns of the rules and exceptions that apply to one product category, indexed by the characters
     their matches can start with. At each position where some pattern can start, every such pattern is tried, so
@@ -130,12 +164,13 @@ class _Patterns:
 
     def __init__(self, entries: list[tuple[str, Rule | frozenset[str]]], *, index: bool = True) -> None:
         self.by_start: dict[str, list[tuple[re.Pattern[str], Rule | frozenset[str]]]] = {}
-        self.anywhere: list[tuple[re.Pattern[str], Rule | frozenset[str]]] = []
+        # (pattern, owner, a class of characters every match needs or None): tried at every position
+        self.anywhere: list[tuple[re.Pattern[str], Rule | frozenset[str], re.Pattern[str] | None]] = []
         for pattern, owner in entries:
             compiled = re.compile(pattern)
             starts = _first_characters(pattern) if index else None
             if starts is None:
-                self.anywhere.append((compiled, owner))
+                self.anywhere.append((compiled, owner, _required_characters(pattern)))
             for char in starts or ():
                 self.by_start.setdefault(char, []).append((compiled, owner))
         members = "".join(map(re.escape, sorted(self.by_start)))
@@ -149,7 +184,9 @@ class _Patterns:
                     match = compiled.match(folded, start.start())
                     if match is not None:
                         yield match, owner
-        for compiled, owner in self.anywhere:
+        for compiled, owner, required in self.anywhere:
+            if required is not None and required.search(folded) is None:
+                continue
             match = compiled.search(folded)
             while match is not None:
                 yield match, owner

@@ -212,6 +212,8 @@ def test_product_categories_switch_rules_and_tiers():
 @pytest.mark.parametrize("text", [
     "第一批 新疆长绒棉", "第一届 露营节 纪念款", "最后一公里 配送", "每件唯一编码 可溯源", "不是最好的，但很耐用",
     "我们不说第一，只说实在", "比上一代续航长2倍", "至尊版 手机壳", "电商特供款", "防碾压 线槽",
+    "最江湖® 茶具套装", "羊毛衫 最好手洗 平铺晾干", "2024年京东销量第一（数据来源：京东年度榜单）",
+    "优秀员工 销售冠军 奖杯 定制", "本系列最轻的一款 碳纤维鱼竿", "最高座高55cm 办公椅", "低频治疗仪",
 ])
 def test_context_exemptions_of_the_samr_guide(text):
     assert find_violations(text) == []
@@ -490,12 +492,23 @@ def test_the_start_character_index_finds_what_a_full_search_finds():
     full.index_starts = False
     texts = [text for text, _ in fixture_rows()] + ["棉 100%", "成分：100%", "含量100%", "top 1", "no. 1", "100%防蚊"]
     for category in ("general", "food", "drug"):
-        assert len(fast.patterns(category).anywhere) <= 1, (
-            "only the registered-brand exception (any Chinese character before ®) is tried everywhere")
+        assert len(fast.patterns(category).anywhere) <= 2, (
+            "only the exceptions that may start on any Chinese character (a brand before ®, a ranking before its "
+            "source) are tried everywhere, and only in texts with ® or a bracket")
         for text in texts:
             folded = matching_form(text)
             assert (sorted(fast.candidates(folded, category), key=repr)
                     == sorted(full.candidates(folded, category), key=repr)), text
+
+
+def test_patterns_tried_everywhere_are_searched_only_in_texts_holding_a_character_they_need():
+    assert compliance._required_characters("[\u4e00-\u9fff]{1,10}(?=[®™])").pattern == "[®™]"
+    assert compliance._required_characters("(?:经|由)?[^。]{0,20}?(?:检测|测试)").pattern == "[检测]"
+    assert compliance._required_characters("[^。]*") is None
+    patterns = compliance._Patterns([("[\u4e00-\u9fff]{1,3}(?=®)", frozenset({"absolute"}))])
+    assert patterns.starts is None and [m.group() for m, _ in patterns.matches("新款最江湖®")] == [
+        "最江湖", "江湖", "湖"]
+    assert list(patterns.matches("新款最江湖")) == []
 
 
 def test_overlapping_patterns_of_different_rules_all_compete_by_length():
