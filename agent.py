@@ -689,18 +689,29 @@ def check(
     source: Annotated[Optional[str], typer.Argument(
         help="File of titles (one per line, or a CSV with a text or title column), or - for stdin.")] = None,
     text: Annotated[Optional[list[str]], typer.Option("--text", "-t", help="Check this text (repeatable).")] = None,
+    category: Annotated[str, typer.Option(help="Product category of the listings (general, food, cosmetics, "
+                                               "medical_device, …): switches rules and tiers.")] = "general",
+    min_severity: Annotated[str, typer.Option(help="Show violations at or above this tier: critical, warning or "
+                                                   "info; exit 1 when any is found.")] = "info",
     as_json: JsonOption = False,
 ) -> None:
-    """Check listing titles and descriptions against the Advertising Law; exit 1 when anything is found.
+    """Check listing titles and descriptions against the Advertising Law and its sister rules; exit 1 when a
+    violation at or above --min-severity is found.
 
-    Prints each text with the offending spans highlighted, their category, severity, rule, legal basis and a
-    suggested rewrite. Severities come from [thresholds.compliance.severity] of the config when the config file
-    exists, else from the defaults. With --json: one line per text, {"text", "violations": [...]}.
+    Prints each text with the offending spans highlighted, their rule family, tier, rule, legal basis and a
+    suggested rewrite. The config's [compliance] dictionary (terms added and allowed) applies when the config file
+    exists. With --json: one line per text, {"text", "violations": [...]}.
     """
     from dataclasses import asdict
 
+    from config import PRODUCT_CATEGORIES, SEVERITIES
     from monitors.compliance import find_violations
 
+    if category not in PRODUCT_CATEGORIES:
+        fail(f"--category must be one of {', '.join(PRODUCT_CATEGORIES)}, got {category!r}", ExitCode.USAGE)
+    if min_severity not in SEVERITIES:
+        fail(f"--min-severity must be one of {', '.join(reversed(SEVERITIES))}, got {min_severity!r}",
+             ExitCode.USAGE)
     if source is None and not text:
         fail("give --text TEXT, a FILE of titles, or - to read stdin", ExitCode.USAGE)
     texts = list(text or []) + (check_inputs(source) if source is not None else [])
@@ -708,9 +719,11 @@ def check(
         from text_input import source_name
 
         fail(f"{source_name(source)} holds no text to check", ExitCode.USAGE)
-    config_path = ctx.obj["config_path"]
-    severities = config_from(ctx).thresholds.compliance.severity if Path(config_path).exists() else None
-    results = [(item, find_violations(item, severities=severities)) for item in texts]
+    settings = config_from(ctx).compliance if Path(ctx.obj["config_path"]).exists() else None
+    lowest = SEVERITIES.index(min_severity)
+    results = [(item, [v for v in find_violations(item, category=category, settings=settings)
+                       if SEVERITIES.index(v.severity) >= lowest])
+               for item in texts]
     if as_json:
         for item, violations in results:
             print(json.dumps({"text": item, "violations": [asdict(v) for v in violations]}, ensure_ascii=False))

@@ -327,6 +327,17 @@ Severity = Literal["info", "warning", "critical"]
 SEVERITIES: tuple[Severity, ...] = ("info", "warning", "critical")
 """Severities in rising order."""
 
+Family = Literal["absolute", "qualification", "medical", "efficacy", "comparison", "national_symbols", "superstition",
+                 "discrimination", "data_source", "patent", "health_food", "agri", "tobacco", "alcohol", "education",
+                 "investment", "real_estate", "price_fraud", "urgency", "food_claim", "cosmetic_claim", "misleading"]
+FAMILIES: tuple[Family, ...] = get_args(Family)
+"""Compliance rule families (a violation's `category`; one lexicon file each): ISSUE14 spec."""
+
+ProductCategory = Literal["general", "food", "health_food", "cosmetics", "drug", "medical_device", "education",
+                          "finance", "real_estate", "alcohol", "tobacco", "agri"]
+PRODUCT_CATEGORIES: tuple[ProductCategory, ...] = get_args(ProductCategory)
+"""A listing's product category, which switches compliance rules on and off (美白 on food, not on cosmetics)."""
+
 AlertCategory = Literal["price", "review", "compliance", "stock", "system"]
 RouteCategory = Literal[AlertCategory, "*"]  # "*" = every category
 
@@ -568,6 +579,7 @@ class OwnProduct(_Model):
     band: Band           # allowed selling price [min, max], yuan
     safety_stock: _number(ge=0, integer=True)
     name: Text | None = None
+    category: ProductCategory = "general"  # which compliance rules apply (美白 is lawful wording on cosmetics only)
 
 
 class Competitor(_Model):
@@ -631,19 +643,38 @@ class TrendThresholds(_Model):
     heat_growth_pct: _number(gt=0) = 50.0  # hot-term heat growth between two crawls
 
 
-class ComplianceSeverity(_Model):
-    absolute: Severity = "critical"       # 最, 第一, 国家级
-    medical: Severity = "critical"        # 治疗, 药到病除 on non-medical goods
-    efficacy: Severity = "critical"       # 三天瘦5斤
-    comparison: Severity = "warning"      # false comparison with other brands
-    qualification: Severity = "warning"   # claims that need a filing or certificate
+def _replaced_severity_table(value: Any) -> None:
+    if value is not None:
+        raise _expected("no [thresholds.compliance.severity] table",
+                        note="replaced: every lexicon rule now carries its own tier; set thresholds.compliance."
+                             "alert_severity to the lowest tier that raises an own-listing alert")
+    return None
 
 
 class ComplianceThresholds(_Model):
     scan_own: StrictBool = True
     scan_competitors: StrictBool = True
+    alert_severity: Severity = "warning"    # the lowest tier that raises an own-listing alert (or a competitor insight)
     competitor_severity: Severity = "info"  # competitors' violations are intelligence, not the operator's risk
-    severity: ComplianceSeverity = Field(default_factory=dict)
+    # The per-category table of earlier versions; kept only to say what replaced it.
+    severity: Annotated[None, BeforeValidator(_replaced_severity_table)] = None
+
+
+class UserTerm(_Model):
+    """A term the operator adds to the lexicon ([compliance] add)."""
+
+    term: Text
+    family: Family
+    severity: Severity
+    suggestion: Text
+    categories: tuple[ProductCategory, ...] = ()   # () = every product category
+
+
+class ComplianceSettings(_Model):
+    """The operator's dictionary over the shipped lexicon: terms added, and terms allowed (a brand name with 最)."""
+
+    add: tuple[UserTerm, ...] = ()
+    allow: tuple[Text, ...] = ()
 
 
 class Thresholds(_Model):
@@ -721,6 +752,7 @@ class Config(_Model):
     thresholds: Thresholds = Field(default_factory=dict)
     alerts: AlertSettings = Field(default_factory=dict)
     smtp: SmtpSettings = Field(default_factory=dict)
+    compliance: ComplianceSettings = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -766,6 +798,7 @@ def _cross_problems(config: Config) -> Iterator[Problem]:
     yield from _listing_problems(config, "own_products", config.own_products)
     yield from _listing_problems(config, "competitors", config.competitors)
     yield from _own_product_problems(config)
+    yield from _compliance_problems(config)
     yield from _schedule_problems(config)
     yield from _route_problems(config)
 
@@ -828,6 +861,21 @@ def _own_product_problems(config: Config) -> Iterator[Problem]:
         if product.cost >= product.band[1]:
             yield ("own_products", i, "cost"), \
                 f"expected a cost below the band's max ({product.band[1]:g}), got {product.cost:g}"
+
+
+def _compliance_problems(config: Config) -> Iterator[Problem]:
+    added: set[str] = set()
+    for i, entry in enumerate(config.compliance.add):
+        if entry.term in added:
+            yield ("compliance", "add", i, "term"), f"expected each term once, got {_render(entry.term)} again"
+        added.add(entry.term)
+    allowed: set[str] = set()
+    for i, term in enumerate(config.compliance.allow):
+        if term in allowed:
+            yield ("compliance", "allow", i), f"expected each term once, got {_render(term)} again"
+        elif term in added:
+            yield ("compliance", "allow", i), f"expected a term not also in compliance.add, got {_render(term)}"
+        allowed.add(term)
 
 
 def _schedule_problems(config: Config) -> Iterator[Problem]:

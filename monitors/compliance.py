@@ -1,28 +1,32 @@
 """Advertising-Law compliance: find banned wording in listing titles and descriptions, and the monitor over the store.
 
-`find_violations(text)` returns every breach with its span in the ORIGINAL text, category, rule id, severity,
-legal basis and a suggested rewrite. How it works, once per process:
+`find_violations(text, category=...)` returns every breach with its span in the ORIGINAL text, rule family, rule
+id, tier on the listing's product category, legal basis and a suggested rewrite. How it works, once per process:
 
-- The text is put in matching form (`monitors.lexicon.matching_form`: half-width, lower-case, Simplified), which
-  keeps every offset, so Traditional or full-width listings match and spans still index the original.
+- The text is put in matching form (`monitors.normalise.fold`: half-width, lower-case, Simplified, evasions such
+  as 最*佳, zui好, NO.1 and ① folded back) with a map from matching-form offsets to the original's, so a span
+  always marks what the seller wrote.
 - All literal terms of the lexicon, rules and exceptions alike, are in one Aho-Corasick automaton (pyahocorasick,
-  C), which reports every occurrence, overlapping ones included, in one pass. All patterns (最 + adjective,
-  N天瘦N斤 …) are joined into one compiled regex; exceptions come first in it, so at a position where an ordinary
-  word (最大承重) and a rule (最大) both start, the regex reports the ordinary word.
-- Python's regex engine tries every alternative at every position, which costs more than everything else put
-  together; so the regex runs only where a pattern can start: the possible first characters of all patterns,
-  read from the parsed regex, form one character class whose hits are the only positions tried. Should that
-  reading fail (a construct it does not know, a Python without `re._parser`), every position is tried: slower,
-  same result.
+  C), which reports every occurrence, overlapping ones included, in one pass.
+- Patterns (最 + adjective, N天瘦N斤 …) are compiled once per product category (only the rules that apply to it)
+  and indexed by the characters a match can start with, read from the parsed regex: one character class finds
+  the positions where some pattern can start, and only the patterns starting with that character are tried
+  there. Every pattern that matches at a position is a candidate, so which of two overlapping patterns wins does
+  not depend on their order in the files. A pattern whose start characters are unknown (a construct the reading
+  does not know, a Python without `re._parser`) or too many is tried at every position: slower, same result.
 - Overlaps are resolved by length: the longest candidate wins (全网最低价 over 最低价); at equal length an
   exception beats a rule (最近 is not 最 + adjective) and a listed term beats a pattern (its rewrite is more
-  specific). Winning exceptions are dropped from the result.
+  specific). An exception shields only the families it names. Exceptions are dropped from the result.
+- The operator's [compliance] dictionary (terms added with family and tier, terms allowed) is compiled into the
+  same automaton, once per distinct dictionary.
 
 Offsets are Python string indexes (code points), as in the demo marketplace's ground truth.
 
 The monitor `run(store, config, now=...)` scans every stored product's title and description: an own listing with
-breaches becomes one alert (an event, raised once per distinct set of breaches, so an edited listing alerts again
-and an unchanged one does not); a competitor's becomes a `competitor_compliance` insight.
+breaches at or above `thresholds.compliance.alert_severity` becomes one alert (an event, raised once per distinct set
+of breaches, so an edited listing alerts again and an unchanged one does not); a competitor's becomes a
+`competitor_compliance` insight. Own products are checked as their configured `category`; competitors as the
+store's category when it is a product category, else `general`.
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ try:   # the parser behind re.compile: private, hence the fallback in _first_cha
 except ImportError:   # pragma: no cover (Python 3.11+ has them)
     sre_constants = sre_parser = None
 
-from config import SEVERITIES, ComplianceSeverity, Config
+from config import PRODUCT_CATEGORIES, SEVERITIES, ComplianceSettings, Config
 from monitors.findings import Findings, Insight
-from monitors.lexicon import Lexicon, Rule, load_lexicon, matching_form
+from monitors.lexicon import EVERY_CATEGORY, ContextException, Lexicon, Rule, load_lexicon
+from monitors.normalise import fold, matching_form
 from store import AlertRecord, ProductRow, Store
 
 FIELDS = ("title", "description")
@@ -56,9 +61,9 @@ class Violation:
     match: str          # the offending text as written in the listing
     start: int          # span in the original text: text[start:end] == match
     end: int
-    category: str       # absolute | medical | efficacy | comparison | qualification
+    category: str       # the rule family: absolute | medical | … (config.FAMILIES)
     rule: str           # lexicon rule id, e.g. "absolute.superlative"
-    severity: str       # info | warning | critical, from the category
+    severity: str       # info | warning | critical: the rule's tier on the listing's product category
     law: str            # legal basis, e.g. "《广告法》第九条第三项 …"
     suggestion: str     # suggested rewrite
 
@@ -101,130 +106,245 @@ def _first_of(items: list) -> tuple[list[tuple[int, int]], bool]:
     return ranges, True
 
 
-def _first_characters(pattern: str) -> re.Pattern[str] | None:
-    """A character class of every character a match of `pattern` can start with; None when unknown."""
+MAX_START_CHARACTERS = 4096
+"""A pattern that can start with more characters than this (a whole script) is tried at every position instead."""
+
+
+def _first_characters(pattern: str) -> frozenset[str] | None:
+    """Every character a match of `pattern` can start with; None when unknown or too many to index."""
     if sre_parser is None:
         return None
     try:
         ranges, nullable = _first_of(sre_parser.parse(pattern).data)
     except (_UnknownStart, AttributeError, TypeError, ValueError):
         return None
-    if nullable:
+    if nullable or sum(high - low + 1 for low, high in ranges) > MAX_START_CHARACTERS:
         return None
+    return frozenset(chr(code) for low, high in ranges for code in range(low, high + 1))
+
+
+def _character_class(ranges: list[tuple[int, int]]) -> re.Pattern[str]:
     members = (re.escape(chr(low)) if low == high else f"{re.escape(chr(low))}-{re.escape(chr(high))}"
                for low, high in sorted(set(ranges)))
     return re.compile(f"[{''.join(members)}]")
 
 
+def _required_characters(pattern: str) -> re.Pattern[str] | None:
+    """A character class one of whose characters every text matching `pattern` holds (the fewest found among the
+    pattern's top-level items that cannot be skipped, lookarounds included: [®™] for '…(?=[®™])'); None when no
+    such item is known. A text without any is not searched with the pattern at all."""
+    if sre_parser is None:
+        return None
+    try:
+        items = sre_parser.parse(pattern).data
+    except (AttributeError, TypeError, ValueError):
+        return None
+    best: list[tuple[int, int]] | None = None
+    for op, arg in items:
+        if op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT, sre_constants.AT):
+            if op is not sre_constants.ASSERT:
+                continue
+            item = arg[1].data
+        else:
+            item = [(op, arg)]
+        try:
+            ranges, nullable = _first_of(item)
+        except (_UnknownStart, AttributeError, TypeError, ValueError):
+            continue
+        size = sum(high - low + 1 for low, high in ranges)
+        if not nullable and (best is None or size < sum(high - low + 1 for low, high in best)):
+            best = ranges
+    return _character_class(best) if best else None
+
+
+class _Patterns:
+    """The patterns of the rules and exceptions that apply to one product category, indexed by the characters
+    their matches can start with. At each position where some pattern can start, every such pattern is tried, so
+    overlapping candidates from different rules all reach the resolution (longest wins) whatever their order."""
+
+    def __init__(self, entries: list[tuple[str, Rule | frozenset[str]]], *, index: bool = True) -> None:
+        self.by_start: dict[str, list[tuple[re.Pattern[str], Rule | frozenset[str]]]] = {}
+        # (pattern, owner, a class of characters every match needs or None): tried at every position
+        self.anywhere: list[tuple[re.Pattern[str], Rule | frozenset[str], re.Pattern[str] | None]] = []
+        for pattern, owner in entries:
+            compiled = re.compile(pattern)
+            starts = _first_characters(pattern) if index else None
+            if starts is None:
+                self.anywhere.append((compiled, owner, _required_characters(pattern)))
+            for char in starts or ():
+                self.by_start.setdefault(char, []).append((compiled, owner))
+        members = "".join(map(re.escape, sorted(self.by_start)))
+        self.starts = re.compile(f"[{members}]") if members else None
+
+    def matches(self, folded: str) -> Iterator[tuple[re.Match[str], Rule | frozenset[str]]]:
+        """Each pattern's match at each position it matches at, overlapping ones included."""
+        if self.starts is not None:
+            for start in self.starts.finditer(folded):
+                for compiled, owner in self.by_start[start.group()]:
+                    match = compiled.match(folded, start.start())
+                    if match is not None:
+                        yield match, owner
+        for compiled, owner, required in self.anywhere:
+            if required is not None and required.search(folded) is None:
+                continue
+            match = compiled.search(folded)
+            while match is not None:
+                yield match, owner
+                match = compiled.search(folded, match.start() + 1)
+
+
 # Tie-breaks at equal length: an exception shields, a listed term (specific rewrite) beats a pattern.
 _EXCEPTION, _TERM, _PATTERN = 0, 1, 2
 
+# A candidate: (start, end, kind, owner) in matching-form offsets; owner is the Rule, or for an exception the
+# families it shields.
+_Candidate = tuple[int, int, int, "Rule | frozenset[str]"]
+
 
 class _Matcher:
-    """The lexicon compiled: one automaton for the terms, one regex for the patterns."""
+    """The lexicon (plus a user dictionary) compiled: one automaton for the terms, the patterns indexed by their
+    start characters once per product category."""
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(self, lexicon: Lexicon, added: tuple[Rule, ...] = (),
+                 allowed: ContextException | None = None) -> None:
+        self.lexicon = Lexicon(rules=lexicon.rules + added, exceptions=lexicon.exceptions)
         self.automaton = ahocorasick.Automaton()
-        for entry in (*lexicon.exceptions, *lexicon.rules):
-            kind = _TERM if isinstance(entry, Rule) else _EXCEPTION
-            for term in entry.terms:
-                self.automaton.add_word(term, (len(term), kind, entry if kind == _TERM else None))
-        self.automaton.make_automaton()
-        self.pattern_owner: dict[str, Rule | None] = {}
-        alternatives = []
-        for entry in (*lexicon.exceptions, *lexicon.rules):   # exceptions first: see the module docstring
-            if entry.pattern is not None:
-                name = f"p{len(alternatives)}"
-                self.pattern_owner[name] = entry if isinstance(entry, Rule) else None
-                alternatives.append(f"(?P<{name}>{entry.pattern})")
-        self.patterns = re.compile("|".join(alternatives)) if alternatives else None
-        self.starts = _first_characters(self.patterns.pattern) if self.patterns else None
+        owners: dict[str, tuple[int, tuple]] = {}
+        for exception in lexicon.exceptions:
+            for term in exception.terms:
+                owners[term] = (_EXCEPTION, (exception.families,))
+        for rule in lexicon.rules:   # the loader allows a term in several rules on disjoint product categories
+            for term in rule.terms:
+                owners[term] = (_TERM, owners.get(term, (_TERM, ()))[1] + (rule,))
+        # The operator's word is last: an added term replaces the lexicon's entry, an allowed term any entry.
+        for rule in added:
+            owners[rule.terms[0]] = (_TERM, (rule,))
+        for term in allowed.terms if allowed else ():
+            owners[term] = (_EXCEPTION, (allowed.families,))
+        for term, (kind, entries) in owners.items():
+            self.automaton.add_word(term, (len(term), kind, entries))
+        if owners:
+            self.automaton.make_automaton()
+        self._patterns: dict[str, _Patterns] = {}
+        self.index_starts = True
 
-    def candidates(self, folded: str) -> list[tuple[int, int, int, Rule | None]]:
-        """(start, end, kind, rule) of every term occurrence and every pattern match start; rule None = exception."""
-        found = [(end + 1 - length, end + 1, kind, rule)
-                 for end, (length, kind, rule) in self.automaton.iter(folded)]
-        for match in self._pattern_matches(folded):
-            rule = self.pattern_owner[match.lastgroup]
-            found.append((match.start(), match.end(), _PATTERN if rule else _EXCEPTION, rule))
+    def patterns(self, category: str) -> _Patterns:
+        """The patterns of the exceptions and of the rules that apply to listings of `category`."""
+        if category not in self._patterns:
+            applicable = [rule for rule in self.lexicon.rules if rule.severity_on(category)]
+            self._patterns[category] = _Patterns(
+                [(exception.pattern, exception.families) for exception in self.lexicon.exceptions
+                 if exception.pattern is not None]
+                + [(rule.pattern, rule) for rule in applicable if rule.pattern is not None],
+                index=self.index_starts)
+        return self._patterns[category]
+
+    def candidates(self, folded: str, category: str) -> list[_Candidate]:
+        """Every term occurrence and every pattern match start that applies to a listing of `category`."""
+        found: list[_Candidate] = []
+        if len(self.automaton):
+            for end, (length, kind, entries) in self.automaton.iter(folded):
+                if kind == _EXCEPTION:
+                    found.append((end + 1 - length, end + 1, kind, entries[0]))
+                    continue
+                rule = next((rule for rule in entries if rule.severity_on(category)), None)
+                if rule is not None:
+                    found.append((end + 1 - length, end + 1, kind, rule))
+        for match, owner in self.patterns(category).matches(folded):
+            found.append((match.start(), match.end(), _PATTERN if isinstance(owner, Rule) else _EXCEPTION, owner))
         return found
 
-    def _pattern_matches(self, folded: str) -> Iterator[re.Match[str]]:
-        """At most one match per start position, overlapping ones included (a longer candidate may start
-        inside a match)."""
-        if self.patterns is None:
-            return
-        if self.starts is not None:
-            for start in self.starts.finditer(folded):
-                match = self.patterns.match(folded, start.start())
-                if match is not None:
-                    yield match
-            return
-        match = self.patterns.search(folded)
-        while match is not None:
-            yield match
-            match = self.patterns.search(folded, match.start() + 1)
+
+def _user_entries(settings: ComplianceSettings) -> tuple[tuple[Rule, ...], ContextException | None]:
+    """The operator's [compliance] dictionary as lexicon entries: added terms are rules, allowed terms shield every
+    family."""
+    added = tuple(
+        Rule(id=f"{entry.family}.user_dictionary", family=entry.family, severity=entry.severity,
+             law=f"用户词典（config [compliance] add，{entry.family}）", suggestion=entry.suggestion,
+             terms=(matching_form(entry.term),),
+             categories=frozenset(entry.categories) if entry.categories else EVERY_CATEGORY)
+        for entry in settings.add)
+    allowed = ContextException(id="user.allow", reason="config [compliance] allow",
+                               terms=tuple(dict.fromkeys(matching_form(term) for term in settings.allow)))
+    return added, allowed if settings.allow else None
 
 
 @cache
-def _default_matcher() -> _Matcher:
-    return _Matcher(load_lexicon())
+def _matcher(settings: ComplianceSettings) -> _Matcher:
+    return _Matcher(load_lexicon(), *_user_entries(settings))
 
 
-def _resolve(candidates: list[tuple[int, int, int, Rule | None]], length: int) -> list[tuple[int, int, Rule]]:
-    """Longest first, exceptions before terms before patterns at equal length; keep what overlaps nothing kept."""
+def _resolve(candidates: list[_Candidate], length: int) -> list[tuple[int, int, Rule]]:
+    """Longest first, exceptions before terms before patterns at equal length. A rule is kept unless it overlaps a
+    kept rule or an exception shielding its family that is at least as long; an exception is dropped when it
+    overlaps a kept (longer) rule."""
     taken = bytearray(length)
+    shields: dict[int, set[str]] = {}
     kept = []
-    for start, end, _, rule in sorted(candidates, key=lambda c: (c[0] - c[1], c[2], c[0])):
+    for start, end, kind, owner in sorted(candidates, key=lambda c: (c[0] - c[1], c[2], c[0])):
         if any(taken[start:end]):
             continue
+        if kind == _EXCEPTION:
+            for position in range(start, end):
+                shields.setdefault(position, set()).update(owner)
+            continue
+        if shields and any(owner.family in shields.get(position, ()) for position in range(start, end)):
+            continue
         taken[start:end] = b"\x01" * (end - start)
-        if rule is not None:
-            kept.append((start, end, rule))
+        kept.append((start, end, owner))
     kept.sort(key=lambda span: span[0])
     return kept
 
 
-_DEFAULT_SEVERITIES = ComplianceSeverity().model_dump()
+_NO_SETTINGS = ComplianceSettings()
 
 
-def _severity_table(severities: Mapping[str, str] | ComplianceSeverity | None) -> Mapping[str, str]:
-    if severities is None:
-        return _DEFAULT_SEVERITIES
-    table = severities.model_dump() if isinstance(severities, ComplianceSeverity) else severities
-    for category in ComplianceSeverity.model_fields:
-        if table.get(category) not in SEVERITIES:
-            raise ValueError(f"severities[{category!r}] must be one of {', '.join(SEVERITIES)}, "
-                             f"got {table.get(category)!r}")
-    return table
+def find_violations(text: str | None, *, category: str = "general",
+                    settings: ComplianceSettings | None = None) -> list[Violation]:
+    """Advertising-Law breaches in `text` on a listing of product `category`, in order of position.
 
-
-def find_violations(text: str | None, *,
-                    severities: Mapping[str, str] | ComplianceSeverity | None = None) -> list[Violation]:
-    """Advertising-Law breaches in `text`, in order of position.
-
-    `severities` maps each category to info/warning/critical (config.thresholds.compliance.severity; default:
-    the config's defaults). Empty or None text has none."""
-    table = _severity_table(severities)
+    `settings` is the config's [compliance] dictionary (terms added, terms allowed); None: the shipped lexicon
+    only. Each violation's severity is its rule's tier on `category`. Empty or None text has none."""
+    if category not in EVERY_CATEGORY:
+        raise ValueError(f"category must be one of {', '.join(PRODUCT_CATEGORIES)}, got {category!r}")
     if not text:
         return []
-    folded = matching_form(text)
-    matcher = _default_matcher()
-    return [Violation(match=text[start:end], start=start, end=end, category=rule.category, rule=rule.id,
-                      severity=table[rule.category], law=rule.law,
-                      suggestion=rule.suggestion_for(folded[start:end]))
-            for start, end, rule in _resolve(matcher.candidates(folded), len(folded))]
+    folded = fold(text)
+    found = []
+    for start, end, rule in _resolve(_matcher(settings or _NO_SETTINGS).candidates(folded.text, category),
+                                     len(folded.text)):
+        first, last = folded.span(start, end)
+        found.append(Violation(match=text[first:last], start=first, end=last, category=rule.family, rule=rule.id,
+                               severity=rule.severity_on(category), law=rule.law,
+                               suggestion=rule.suggestion_for(folded.text[start:end])))
+    return found
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # The monitor
 
 
-def _listing_violations(product: ProductRow, severities: Mapping[str, str]) -> list[dict]:
-    """Every breach in the product's title and description, each as evidence with the field it is in."""
+def _listing_violations(product: ProductRow, category: str, config: Config) -> list[dict]:
+    """Every breach at or above the alerting tier in the product's title and description, each as evidence with
+    the field it is in."""
+    lowest = SEVERITIES.index(config.thresholds.compliance.alert_severity)
     return [{"field": name, **asdict(violation)}
             for name in FIELDS
-            for violation in find_violations(getattr(product, name), severities=severities)]
+            for violation in find_violations(getattr(product, name), category=category, settings=config.compliance)
+            if SEVERITIES.index(violation.severity) >= lowest]
+
+
+def _categories_of_own(config: Config) -> dict[tuple[str, str], str]:
+    """(platform, URL) of each configured own product -> its product category."""
+    return {(product.platform, config.own_product_url(product)): product.category for product in config.own_products}
+
+
+def _category(product: ProductRow, own_categories: Mapping[tuple[str, str], str]) -> str:
+    """The config's category for an own product; else the store's when it is a product category; else general."""
+    configured = own_categories.get((product.platform, product.url)) if product.own else None
+    if configured is not None:
+        return configured
+    return product.category if product.category in EVERY_CATEGORY else "general"
 
 
 def _fingerprint(found: list[dict]) -> str:
@@ -263,7 +383,7 @@ def _competitor_insight(product: ProductRow, found: list[dict], severity: str, n
 
 def run(store: Store, config: Config, *, now: datetime) -> Findings:
     settings = config.thresholds.compliance
-    severities = settings.severity.model_dump()
+    own_categories = _categories_of_own(config)
     findings = Findings()
     if not (settings.scan_own or settings.scan_competitors):
         return findings
@@ -272,7 +392,7 @@ def run(store: Store, config: Config, *, now: datetime) -> Findings:
     for product in store.products():
         if not (settings.scan_own if product.own else settings.scan_competitors):
             continue
-        found = _listing_violations(product, severities)
+        found = _listing_violations(product, _category(product, own_categories), config)
         if not found:
             continue
         if product.own:

@@ -94,7 +94,9 @@ def test_shipped_thresholds_are_the_playbook_numbers(shipped: Config) -> None:
     assert t.opportunity.theme_share == 0.30
     assert t.stock.safety_ratio == 0.5
     assert t.compliance.scan_competitors is True
-    assert t.compliance.severity.absolute == "critical"
+    assert (t.compliance.alert_severity, t.compliance.competitor_severity) == ("warning", "info")
+    assert shipped.compliance.add == () and shipped.compliance.allow == ()
+    assert [p.category for p in shipped.own_products if p.name == "代餐奶昔"] == ["food"]
 
 
 def test_shipped_schedule_alerts_and_smtp(shipped: Config) -> None:
@@ -290,7 +292,7 @@ def test_every_problem_is_reported_one_per_line(tmp_path: Path) -> None:
 def test_unknown_key_without_a_close_match_lists_the_valid_keys(tmp_path: Path) -> None:
     path, message = error_of(tmp_path, replaced("safety_stock = 5", "safety_stock = 5\nsku = 1"))
     assert message == (f"{path}: own_products[0].sku: unknown key, expected one of: "
-                       f"platform, url, cost, band, safety_stock, name")
+                       f"platform, url, cost, band, safety_stock, name, category")
 
 
 def test_keywords_default_to_platforms_that_can_search(tmp_path: Path) -> None:
@@ -411,3 +413,41 @@ def test_credentials_in_the_smtp_host_are_refused_without_echoing_them(tmp_path:
                        f"the environment variable named by smtp.password_env")
     assert "hunter2" not in message and "bot" not in message
 
+
+
+# --- compliance ---------------------------------------------------------------------------------------------------
+
+def test_the_old_compliance_severity_table_says_what_replaced_it(tmp_path: Path) -> None:
+    path, message = error_of(tmp_path, MINIMAL + '\n[thresholds.compliance.severity]\nabsolute = "critical"\n')
+    assert f"{path}: thresholds.compliance.severity: expected no [thresholds.compliance.severity] table" in message
+    assert "alert_severity" in message and "its own tier" in message
+
+
+def test_compliance_user_dictionary_is_validated_naming_the_key(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MINIMAL + '\n[compliance]\nallow = ["最江南"]\n'
+                               'add = [{ term = "秒回本", family = "investment", severity = "critical", '
+                               'suggestion = "删除", categories = ["finance"] }]\n'))
+    assert config.compliance.allow == ("最江南",)
+    assert (config.compliance.add[0].family, config.compliance.add[0].categories) == ("investment", ("finance",))
+    _, message = error_of(tmp_path, MINIMAL + '\n[compliance]\nadd = [{ term = "x", family = "absolut", '
+                                              'severity = "high", suggestion = "s", categories = ["shoes"] }]\n')
+    assert "compliance.add[0].family: expected one of" in message and '"absolut"' in message
+    assert "compliance.add[0].severity: expected one of" in message
+    assert "compliance.add[0].categories[0]: expected one of" in message
+    _, message = error_of(tmp_path, MINIMAL + '\n[compliance]\nallow = ["最江南", "最江南", ""]\n'
+                                              'add = [{ term = "最江南", family = "absolute", severity = "info", '
+                                              'suggestion = "s" }, { term = "a" }]\n')
+    assert "compliance.allow[2]: expected a non-empty string" in message
+    assert "compliance.add[1].family: missing required key" in message
+    _, message = error_of(tmp_path, MINIMAL + '\n[compliance]\nallow = ["最江南", "最江南"]\n'
+                                              'add = [{ term = "最江南", family = "absolute", severity = "info", '
+                                              'suggestion = "s" }]\n')
+    assert 'compliance.allow[0]: expected a term not also in compliance.add, got "最江南"' in message
+    assert 'compliance.allow[1]: expected each term once, got "最江南" again' in message
+    _, message = error_of(tmp_path, MINIMAL + '\n[compliance]\nblock = ["x"]\n')
+    assert "compliance.block: unknown key" in message
+
+
+def test_own_product_category_is_a_product_category(tmp_path: Path) -> None:
+    _, message = error_of(tmp_path, replaced("safety_stock = 5", 'safety_stock = 5\ncategory = "shoes"'))
+    assert 'own_products[0].category: expected one of "general", "food"' in message
