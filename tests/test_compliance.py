@@ -197,10 +197,10 @@ def test_product_categories_switch_rules_and_tiers():
     def tiers(text, category):
         return [(v.match, v.category, v.severity) for v in find_violations(text, category=category)]
 
-    assert tiers("美白 软糖", "food") == [("美白", "efficacy", "critical")]
-    assert tiers("美白 面霜", "cosmetics") == [("美白", "efficacy", "info")]
+    assert tiers("美白 软糖", "food") == [("美白", "food_claim", "warning")]
+    assert tiers("美白 面霜", "cosmetics") == [("美白", "cosmetic_claim", "info")]
     assert tiers("美白 台灯", "general") == [], "美白 is a cosmetic or food claim, not checked on general goods"
-    assert tiers("降血糖 苦瓜茶", "food") == [("降血糖", "medical", "critical")]
+    assert tiers("降血糖 苦瓜茶", "general") == [("降血糖", "medical", "critical")]
     assert tiers("降血糖 理疗仪", "medical_device") == [("降血糖", "medical", "warning")]
     assert tiers("降血糖 片", "drug") == []
     assert tiers("治愈率95%", "drug") == [("治愈率", "medical", "critical")], "第十六条 bans cure rates in drug ads too"
@@ -209,11 +209,31 @@ def test_product_categories_switch_rules_and_tiers():
         find_violations("最好", category="shoes")
 
 
+@pytest.mark.parametrize(("text", "category", "owner"), [
+    ("苦瓜茶 降血糖", "food", "food_claim"), ("酸枣仁茶 治失眠", "food", "food_claim"),
+    ("益生菌 增强免疫力", "food", "food_claim"), ("代餐奶昔 燃脂", "food", "food_claim"),
+    ("身体精油 溶脂 瘦身", "cosmetics", "cosmetic_claim"), ("面霜 消炎", "cosmetics", "cosmetic_claim"),
+    ("生发液 防脱", "cosmetics", "cosmetic_claim"),
+])
+def test_medical_and_efficacy_step_aside_where_a_category_family_owns_the_claim(text, category, owner):
+    families = {v.category for v in find_violations(text, category=category)}
+    assert owner in families and not families & {"medical", "efficacy"}
+    on_general = {v.category for v in find_violations(text, category="general")}
+    assert on_general & {"medical", "efficacy"}, "the same claim stays medical/efficacy on general goods"
+
+
+def test_timed_results_and_refunds_stay_efficacy_on_food_and_cosmetics():
+    assert {v.category for v in find_violations("代餐奶昔 7天瘦10斤", category="food")} == {"efficacy"}
+    assert "efficacy" in {v.category for v in find_violations("祛斑霜 7天见效", category="cosmetics")}
+
+
 @pytest.mark.parametrize("text", [
     "第一批 新疆长绒棉", "第一届 露营节 纪念款", "最后一公里 配送", "每件唯一编码 可溯源", "不是最好的，但很耐用",
     "我们不说第一，只说实在", "比上一代续航长2倍", "至尊版 手机壳", "电商特供款", "防碾压 线槽",
     "最江湖® 茶具套装", "羊毛衫 最好手洗 平铺晾干", "2024年京东销量第一（数据来源：京东年度榜单）",
     "优秀员工 销售冠军 奖杯 定制", "本系列最轻的一款 碳纤维鱼竿", "最高座高55cm 办公椅", "低频治疗仪",
+    "《第一滴血》 蓝光碟", "《最好的我们》 小说 实体书", "第一滴血 电影海报 装饰画", "唯一真相 名侦探柯南 周边 手办",
+    "划线价为前7日最低成交价",
 ])
 def test_context_exemptions_of_the_samr_guide(text):
     assert find_violations(text) == []
@@ -303,7 +323,7 @@ def test_own_products_are_checked_as_their_configured_category(store, config):
     [alert] = compliance.run(store, config, now=NOW).events
     assert alert.evidence["url"] == url
     assert [(v["match"], v["category"], v["severity"]) for v in alert.evidence["violations"]] == [
-        ("美白", "efficacy", "critical")]
+        ("美白", "food_claim", "warning")]
 
 
 def test_a_competitor_is_checked_as_the_stores_category_when_it_is_a_product_category(store, config):
@@ -516,3 +536,20 @@ def test_patterns_tried_everywhere_are_searched_only_in_texts_holding_a_characte
 def test_overlapping_patterns_of_different_rules_all_compete_by_length():
     [violation] = find_violations("驱蚊手环 100%防蚊")
     assert (violation.match, violation.rule) == ("100%防蚊", "efficacy.hundred_percent_effect")
+
+
+@pytest.mark.parametrize(("text", "category", "match"), [
+    ("全网第一 手办", "general", "全网第一"), ("电影海报 销量第一", "general", "销量第一"),
+    ("买房首选 满五唯一", "real_estate", "首选"), ("治疗肺癌 理疗贴", "general", "治疗肺癌"),
+])
+def test_exemptions_are_narrow(text, category, match):
+    assert match in {v.match for v in find_violations(text, category=category)}
+
+
+def test_sole_home_is_a_tax_status_on_real_estate():
+    assert find_violations("二手房 满五唯一 中间楼层", category="real_estate") == []
+
+
+def test_a_slur_with_a_cancer_word_is_not_a_disease_claim():
+    assert "medical" not in {v.category for v in find_violations("工装裤 穿上告别直男癌")}
+    assert [v.category for v in find_violations("告别肝癌 理疗贴")] == ["medical"]
