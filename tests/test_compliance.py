@@ -553,3 +553,37 @@ def test_sole_home_is_a_tax_status_on_real_estate():
 def test_a_slur_with_a_cancer_word_is_not_a_disease_claim():
     assert "medical" not in {v.category for v in find_violations("工装裤 穿上告别直男癌")}
     assert [v.category for v in find_violations("告别肝癌 理疗贴")] == ["medical"]
+
+
+@pytest.mark.parametrize(("text", "category", "match", "family"), [
+    ("噻虫嗪 wu残留 农药", "agri", "wu残留", "agri"), ("Wu残留 杀虫剂", "agri", "Wu残留", "agri"),
+    ("电子烟 jieyan神器", "tobacco", "jieyan神器", "tobacco"), ("Jian害 电子烟", "tobacco", "Jian害", "tobacco"),
+    ("会计证 baoguo班", "education", "baoguo班", "education"), ("面霜 xiao炎", "cosmetics", "xiao炎", "cosmetic_claim"),
+    ("理财 稳zhuan不赔", "finance", "稳zhuan不赔", "investment"), ("０风险 理财", "finance", "０风险", "investment"),
+    ("⓪风险 理财", "finance", "⓪风险", "investment"), ("电子烟 戒-烟神器", "tobacco", "戒-烟神器", "tobacco"),
+    ("zuihao的椅子", "general", "zuihao", "absolute"),
+])
+def test_words_spelled_in_pinyin_or_digits_are_found_with_spans_into_the_original(text, category, match, family):
+    found = [(v.match, v.category) for v in find_violations(text, category=category)]
+    assert (match, family) in found
+    assert all(text[v.start:v.end] == v.match for v in find_violations(text, category=category))
+
+
+def test_a_spelled_character_maps_back_to_its_own_syllable():
+    from monitors.normalise import Spellings, fold
+    folded = fold("噻虫嗪 wu残留", Spellings(["无残留"]))
+    assert folded.text == "噻虫嗪 无残留"
+    assert folded.span(4, 5) == (4, 6), "无 is the seller's wu"
+    assert folded.span(5, 7) == (6, 8), "残留 is still 残留"
+
+
+@pytest.mark.parametrize("text", ["10风险 测评", "wukong 手办", "1.0风险 等级", "kwu残留", "残liuzhi"])
+def test_spellings_do_not_reach_into_longer_words_or_numbers(text):
+    from monitors.normalise import Spellings, fold
+    spellings = Spellings(["零风险", "无残留", "残留"])
+    assert fold(text, spellings).text == fold(text).text
+
+
+def test_a_shared_spelling_stands_for_the_word_the_lexicon_uses_most():
+    from monitors.normalise import Spellings, fold
+    assert fold("baoguo", Spellings(["爆果", "保过", "保过", "包过"])).text == "保过"
