@@ -587,3 +587,17 @@ def test_spellings_do_not_reach_into_longer_words_or_numbers(text):
 def test_a_shared_spelling_stands_for_the_word_the_lexicon_uses_most():
     from monitors.normalise import Spellings, fold
     assert fold("baoguo", Spellings(["爆果", "保过", "保过", "包过"])).text == "保过"
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("史诗级 音质 耳机", "absolute.grade_pattern"), ("教科书级 做工", "absolute.grade_pattern"),
+    ("按摩仪 不会有副作用", "medical.safety_pattern"), ("理疗贴 绝无毒副作用", "medical.safety_pattern"),
+    ("增高鞋垫 保证长高", "efficacy.promise_outcome"), ("祛痘贴 一定能根除", "efficacy.promise_outcome"),
+])
+def test_the_laws_shapes_not_only_listed_sentences(text, rule):
+    assert rule in {v.rule for v in find_violations(text)}
+
+
+@pytest.mark.parametrize("text", ["面包有效期3天", "保证金 可退", "等级：一级"])
+def test_the_shapes_stay_narrow(text):
+    assert find_violations(text) == []
