@@ -4,8 +4,10 @@
 id, tier on the listing's product category, legal basis and a suggested rewrite. How it works, once per process:
 
 - The text is put in matching form (`monitors.normalise.fold`: half-width, lower-case, Simplified, evasions such
-  as 最*佳, zui好, NO.1 and ① folded back) with a map from matching-form offsets to the original's, so a span
-  always marks what the seller wrote.
+  as 最*佳, zui好, NO.1 and ① folded back, and the lexicon's own words spelled in pinyin or digits: wu残留,
+  稳zhuan, baoguo, 0风险) with a map from matching-form offsets to the original's, so a span always marks what
+  the seller wrote. The words are the terms and the strings the small finite stretches of the
+  patterns match (保过班, 包过班 in '(?:保过|包过)班').
 - All literal terms of the lexicon, rules and exceptions alike, are in one Aho-Corasick automaton (pyahocorasick,
   C), which reports every occurrence, overlapping ones included, in one pass.
 - Patterns (最 + adjective, N天瘦N斤 …) are compiled once per product category (only the rules that apply to it)
@@ -49,7 +51,7 @@ except ImportError:   # pragma: no cover (Python 3.11+ has them)
 from config import PRODUCT_CATEGORIES, SEVERITIES, ComplianceSettings, Config
 from monitors.findings import Findings, Insight
 from monitors.lexicon import EVERY_CATEGORY, ContextException, Lexicon, Rule, load_lexicon
-from monitors.normalise import fold, matching_form
+from monitors.normalise import Spellings, fold, matching_form
 from store import AlertRecord, ProductRow, Store
 
 FIELDS = ("title", "description")
@@ -104,6 +106,71 @@ def _first_of(items: list) -> tuple[list[tuple[int, int]], bool]:
         if not nullable:
             return ranges, False
     return ranges, True
+
+
+MAX_EXPANSIONS = 64
+"""A stretch of a pattern that spells more strings than this is cut there (its parts are still read)."""
+
+
+def _finite(items) -> set[str] | None:
+    """Every string the parsed regex `items` matches, when it is a small finite set of literals; else None."""
+    strings = {""}
+    for op, arg in items:
+        if op is sre_constants.LITERAL:
+            options = {chr(arg)}
+        elif op is sre_constants.SUBPATTERN:
+            options = _finite(arg[-1].data)
+        elif op is sre_constants.BRANCH:
+            branches = [_finite(branch.data) for branch in arg[1]]
+            options = None if None in branches else set().union(*branches)
+        elif op is sre_constants.IN and all(kind is sre_constants.LITERAL for kind, _ in arg):
+            options = {chr(value) for _, value in arg}
+        elif op is sre_constants.MAX_REPEAT and arg[0] == 0 and arg[1] == 1:
+            inner = _finite(arg[2].data)
+            options = None if inner is None else inner | {""}
+        elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT, sre_constants.AT):
+            continue
+        else:
+            options = None
+        if options is None or len(strings) * len(options) > MAX_EXPANSIONS:
+            return None
+        strings = {prefix + option for prefix in strings for option in options}
+    return strings
+
+
+def _literal_words(items) -> Iterator[str]:
+    """The strings of two or more characters that the finite stretches of the parsed regex `items` match:
+    '(?:绝对)?(?:无|零)(?:毒|残留)[\\u4e00-\\u9fff]' gives 无毒, 无残留, 零毒, 零残留, 绝对无毒 …"""
+    stretch: list = []   # consecutive items whose strings, together, stay few
+
+    def flush() -> Iterator[str]:
+        yield from (string for string in _finite(stretch) or () if len(string) > 1)
+        stretch.clear()
+
+    for op, arg in items:
+        single = _finite([(op, arg)])
+        if single is not None and (not stretch or _finite([*stretch, (op, arg)]) is not None):
+            stretch.append((op, arg))
+            continue
+        yield from flush()
+        if single is not None:
+            stretch.append((op, arg))
+        elif op is sre_constants.SUBPATTERN:
+            yield from _literal_words(arg[-1].data)
+        elif op is sre_constants.BRANCH:
+            for branch in arg[1]:
+                yield from _literal_words(branch.data)
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT):
+            yield from _literal_words(arg[2].data)
+    yield from flush()
+
+
+def _words(lexicon: Lexicon) -> Iterator[str]:
+    """The lexicon's words, for folding their pinyin spellings: every term, and the literal runs of the patterns."""
+    for entry in (*lexicon.rules, *lexicon.exceptions):
+        yield from entry.terms
+        if entry.pattern is not None and sre_parser is not None:
+            yield from _literal_words(sre_parser.parse(entry.pattern).data)
 
 
 MAX_START_CHARACTERS = 4096
@@ -227,6 +294,7 @@ class _Matcher:
             self.automaton.make_automaton()
         self._patterns: dict[str, _Patterns] = {}
         self.index_starts = True
+        self.spellings = Spellings(_words(self.lexicon))
 
     def patterns(self, category: str) -> _Patterns:
         """The patterns of the exceptions and of the rules that apply to listings of `category`."""
@@ -309,10 +377,10 @@ def find_violations(text: str | None, *, category: str = "general",
         raise ValueError(f"category must be one of {', '.join(PRODUCT_CATEGORIES)}, got {category!r}")
     if not text:
         return []
-    folded = fold(text)
+    matcher = _matcher(settings or _NO_SETTINGS)
+    folded = fold(text, matcher.spellings)
     found = []
-    for start, end, rule in _resolve(_matcher(settings or _NO_SETTINGS).candidates(folded.text, category),
-                                     len(folded.text)):
+    for start, end, rule in _resolve(matcher.candidates(folded.text, category), len(folded.text)):
         first, last = folded.span(start, end)
         found.append(Violation(match=text[first:last], start=first, end=last, category=rule.family, rule=rule.id,
                                severity=rule.severity_on(category), law=rule.law,

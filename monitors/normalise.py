@@ -7,24 +7,32 @@ Three steps, the evasion data in `monitors/data/evasions.toml`:
 2. Spellings that change length: pinyin words (zui → 最, diyi → 第一), NO.1/TOP1/第1 → 第一, ⑩ → 10, homophone
    sequences (醉好 → 最好).
 3. Separators between two Chinese characters dropped (最*佳, 最 佳), invisible characters dropped everywhere.
+4. Only with a `Spellings` (built by the compliance engine from the lexicon's words): a word written partly or
+   wholly in pinyin or digits (wu残留, jieyan神器, 稳zhuan, baoguo, 0风险) folded back to the word. Which
+   characters a syllable stands for is read from the words themselves (zhuan is 赚 next to 稳 because 稳赚 is a
+   lexicon word), with each character's readings from `monitors/data/pinyin.tsv` (scripts/pinyin_table.py).
 
-Steps 2 and 3 run only when their regex finds something (most titles need neither), and then record, for every
-character of their output, the span of input it came from; the maps compose, so `Folded.span` turns a span of the
-matching form into the span of the ORIGINAL text that produced it (zui好 for 最好).
+Steps 2 to 4 run only when they find something (most titles need none), and then record, for every character of
+their output, the span of input it came from; the maps compose, so `Folded.span` turns a span of the matching
+form into the span of the ORIGINAL text that produced it (zui好 for 最好, wu for 无 in wu残留).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import ahocorasick
 import opencc
 
 EVASIONS_FILE = Path(__file__).resolve().parent / "data" / "evasions.toml"
+PINYIN_FILE = Path(__file__).resolve().parent / "data" / "pinyin.tsv"
 CJK = "\u4e00-\u9fff"
 
 _WIDTH_AND_CASE = ({code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
@@ -105,26 +113,41 @@ def _one_for_one(text: str) -> str:
     return "".join(single if len(single := _t2s.convert(char)) == 1 else char for char in folded)
 
 
-def _apply(step: _Step, folded: Folded) -> Folded:
+# A replacement: (start, end, output, where each output character came from relative to start, or None: the
+# whole start:end).
+_Replacement = tuple[int, int, str, tuple[tuple[int, int], ...] | None]
+
+
+def _regex_step(step: _Step) -> Callable[[str], Iterator[_Replacement]]:
     pattern, replace = step
+
+    def replacements(text: str) -> Iterator[_Replacement]:
+        for match in pattern.finditer(text):
+            yield match.start(), match.end(), replace(match), None
+    return replacements
+
+
+def _apply(replacements: Iterable[_Replacement], folded: Folded) -> Folded:
+    """`folded` with the non-overlapping `replacements` (in order) made, its map composed with theirs."""
     text = folded.text
-    match = pattern.search(text)
-    if match is None:
-        return folded
     pieces: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     position = 0
-    while match is not None:
-        pieces.append(text[position:match.start()])
-        starts += range(position, match.start())
-        ends += range(position + 1, match.start() + 1)
-        replacement = replace(match)
+    for start, end, replacement, sources in replacements:
+        pieces.append(text[position:start])
+        starts += range(position, start)
+        ends += range(position + 1, start + 1)
         pieces.append(replacement)
-        starts += [match.start()] * len(replacement)
-        ends += [match.end()] * len(replacement)
-        position = match.end()
-        match = pattern.search(text, position)
+        if sources is None:
+            starts += [start] * len(replacement)
+            ends += [end] * len(replacement)
+        else:
+            starts += [start + first for first, _ in sources]
+            ends += [start + last for _, last in sources]
+        position = end
+    if not pieces:
+        return folded
     pieces.append(text[position:])
     starts += range(position, len(text))
     ends += range(position + 1, len(text) + 1)
@@ -134,11 +157,96 @@ def _apply(step: _Step, folded: Folded) -> Folded:
     return Folded("".join(pieces), tuple(starts), tuple(ends))
 
 
-def fold(text: str) -> Folded:
-    """`text` in matching form, with the map back to `text`."""
+@cache
+def _readings() -> Mapping[str, tuple[str, ...]]:
+    """Each character's toneless pinyin readings, and the digit sellers write for each numeral (零 → 0)."""
+    readings: dict[str, tuple[str, ...]] = {}
+    for line in PINYIN_FILE.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            char, spelled = line.split("\t")
+            readings[char] = tuple(spelled.split())
+    for digit, numeral in enumerate(tomllib.loads(EVASIONS_FILE.read_text(encoding="utf-8"))["spelled"]["digits"]):
+        readings[numeral] = readings.get(numeral, ()) + (str(digit),)
+    return readings
+
+
+MAX_SPELLED = 2
+"""Sellers spell out one or two characters of a word (wu残留, 稳zhuan, jieyan神器) or a whole short word
+(baoguo, up to MAX_WHOLLY_SPELLED characters); spelling every subset of every word would cost seconds at start-up
+for spellings no one writes."""
+MAX_WHOLLY_SPELLED = 4
+
+
+def _spellings(word: str, readings: Mapping[str, tuple[str, ...]]) -> Iterator[tuple[str, ...]]:
+    """`word` with one or two of its characters, or all of a short word's, written as one of their readings."""
+    positions = range(len(word))
+    chosen = [subset for size in range(1, MAX_SPELLED + 1) for subset in itertools.combinations(positions, size)]
+    if MAX_SPELLED < len(word) <= MAX_WHOLLY_SPELLED:
+        chosen.append(tuple(positions))
+    for subset in chosen:
+        options = [readings.get(char, ()) if at in subset else (char,) for at, char in enumerate(word)]
+        yield from itertools.product(*options)
+
+_SPELLED_WORD = re.compile(f"[{CJK}]{{2,8}}")
+_ALPHANUMERIC = re.compile("[a-z0-9]")
+
+
+class Spellings:
+    """Words written partly or wholly in pinyin or digits (wu残留, jieyan, 稳zhuan, baoguo, 0风险), folded back to
+    the words (`words` may repeat a word: how often it does decides shared spellings): every spelling of every word with at least one character spelled out, in one Aho-Corasick
+    automaton. A spelled end must not run on into more letters or digits (wukong is not 无 + kong, 10风险 is not
+    零风险), and a word wholly in digits is not folded (12 is not 一二)."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        readings = _readings()
+        uses = Counter(word for word in words if _SPELLED_WORD.fullmatch(word))
+        # Where two words share a spelling (baoguo: 保过 and 爆果), it stands for the one the lexicon uses most.
+        spelled: dict[str, tuple[int, str, tuple[tuple[int, int], ...]]] = {}
+        for word, count in uses.items():
+            for spelling in _spellings(word, readings):
+                if all(piece.isdigit() for piece in spelling):
+                    continue
+                written = "".join(spelling)
+                if written not in spelled or spelled[written][0] < count:
+                    offsets = tuple(itertools.accumulate(map(len, spelling), initial=0))
+                    spelled[written] = (count, word, tuple(zip(offsets, offsets[1:])))
+        self.automaton = ahocorasick.Automaton()
+        for written, (_, word, sources) in spelled.items():
+            self.automaton.add_word(written, (word, sources))
+        if spelled:
+            self.automaton.make_automaton()
+
+    def replacements(self, text: str) -> Iterator[_Replacement]:
+        """The spelled words in `text`, longest first where they overlap, left to right."""
+        if not len(self.automaton) or _ALPHANUMERIC.search(text) is None:
+            return
+        found = []
+        for last, (word, sources) in self.automaton.iter(text):
+            end = last + 1
+            start = end - sources[-1][1]
+            if (start and text[start].isascii() and text[start - 1] in _RUNS_ON) or (
+                    end < len(text) and text[end - 1].isascii() and text[end] in _RUNS_ON):
+                continue
+            found.append((start, end, word, sources))
+        taken = -1
+        for start, end, word, sources in sorted(found, key=lambda item: (item[0], item[0] - item[1])):
+            if start >= taken:
+                taken = end
+                yield start, end, word, sources
+
+
+_RUNS_ON = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.%")
+
+
+def fold(text: str, spellings: Spellings | None = None) -> Folded:
+    """`text` in matching form, with the map back to `text`; with `spellings`, its words written in pinyin or
+    digits folded back too."""
     folded = Folded(_one_for_one(text))
     for step in _folds().steps:
-        folded = _apply(step, folded)
+        if step[0].search(folded.text) is not None:
+            folded = _apply(_regex_step(step)(folded.text), folded)
+    if spellings is not None:
+        folded = _apply(spellings.replacements(folded.text), folded)
     return folded
 
 

@@ -197,10 +197,10 @@ def test_product_categories_switch_rules_and_tiers():
     def tiers(text, category):
         return [(v.match, v.category, v.severity) for v in find_violations(text, category=category)]
 
-    assert tiers("美白 软糖", "food") == [("美白", "efficacy", "critical")]
-    assert tiers("美白 面霜", "cosmetics") == [("美白", "efficacy", "info")]
+    assert tiers("美白 软糖", "food") == [("美白", "food_claim", "warning")]
+    assert tiers("美白 面霜", "cosmetics") == [("美白", "cosmetic_claim", "info")]
     assert tiers("美白 台灯", "general") == [], "美白 is a cosmetic or food claim, not checked on general goods"
-    assert tiers("降血糖 苦瓜茶", "food") == [("降血糖", "medical", "critical")]
+    assert tiers("降血糖 苦瓜茶", "general") == [("降血糖", "medical", "critical")]
     assert tiers("降血糖 理疗仪", "medical_device") == [("降血糖", "medical", "warning")]
     assert tiers("降血糖 片", "drug") == []
     assert tiers("治愈率95%", "drug") == [("治愈率", "medical", "critical")], "第十六条 bans cure rates in drug ads too"
@@ -209,11 +209,31 @@ def test_product_categories_switch_rules_and_tiers():
         find_violations("最好", category="shoes")
 
 
+@pytest.mark.parametrize(("text", "category", "owner"), [
+    ("苦瓜茶 降血糖", "food", "food_claim"), ("酸枣仁茶 治失眠", "food", "food_claim"),
+    ("益生菌 增强免疫力", "food", "food_claim"), ("代餐奶昔 燃脂", "food", "food_claim"),
+    ("身体精油 溶脂 瘦身", "cosmetics", "cosmetic_claim"), ("面霜 消炎", "cosmetics", "cosmetic_claim"),
+    ("生发液 防脱", "cosmetics", "cosmetic_claim"),
+])
+def test_medical_and_efficacy_step_aside_where_a_category_family_owns_the_claim(text, category, owner):
+    families = {v.category for v in find_violations(text, category=category)}
+    assert owner in families and not families & {"medical", "efficacy"}
+    on_general = {v.category for v in find_violations(text, category="general")}
+    assert on_general & {"medical", "efficacy"}, "the same claim stays medical/efficacy on general goods"
+
+
+def test_timed_results_and_refunds_stay_efficacy_on_food_and_cosmetics():
+    assert {v.category for v in find_violations("代餐奶昔 7天瘦10斤", category="food")} == {"efficacy"}
+    assert "efficacy" in {v.category for v in find_violations("祛斑霜 7天见效", category="cosmetics")}
+
+
 @pytest.mark.parametrize("text", [
     "第一批 新疆长绒棉", "第一届 露营节 纪念款", "最后一公里 配送", "每件唯一编码 可溯源", "不是最好的，但很耐用",
     "我们不说第一，只说实在", "比上一代续航长2倍", "至尊版 手机壳", "电商特供款", "防碾压 线槽",
     "最江湖® 茶具套装", "羊毛衫 最好手洗 平铺晾干", "2024年京东销量第一（数据来源：京东年度榜单）",
     "优秀员工 销售冠军 奖杯 定制", "本系列最轻的一款 碳纤维鱼竿", "最高座高55cm 办公椅", "低频治疗仪",
+    "《第一滴血》 蓝光碟", "《最好的我们》 小说 实体书", "第一滴血 电影海报 装饰画", "唯一真相 名侦探柯南 周边 手办",
+    "划线价为前7日最低成交价",
 ])
 def test_context_exemptions_of_the_samr_guide(text):
     assert find_violations(text) == []
@@ -303,7 +323,7 @@ def test_own_products_are_checked_as_their_configured_category(store, config):
     [alert] = compliance.run(store, config, now=NOW).events
     assert alert.evidence["url"] == url
     assert [(v["match"], v["category"], v["severity"]) for v in alert.evidence["violations"]] == [
-        ("美白", "efficacy", "critical")]
+        ("美白", "food_claim", "warning")]
 
 
 def test_a_competitor_is_checked_as_the_stores_category_when_it_is_a_product_category(store, config):
@@ -516,3 +536,68 @@ def test_patterns_tried_everywhere_are_searched_only_in_texts_holding_a_characte
 def test_overlapping_patterns_of_different_rules_all_compete_by_length():
     [violation] = find_violations("驱蚊手环 100%防蚊")
     assert (violation.match, violation.rule) == ("100%防蚊", "efficacy.hundred_percent_effect")
+
+
+@pytest.mark.parametrize(("text", "category", "match"), [
+    ("全网第一 手办", "general", "全网第一"), ("电影海报 销量第一", "general", "销量第一"),
+    ("买房首选 满五唯一", "real_estate", "首选"), ("治疗肺癌 理疗贴", "general", "治疗肺癌"),
+])
+def test_exemptions_are_narrow(text, category, match):
+    assert match in {v.match for v in find_violations(text, category=category)}
+
+
+def test_sole_home_is_a_tax_status_on_real_estate():
+    assert find_violations("二手房 满五唯一 中间楼层", category="real_estate") == []
+
+
+def test_a_slur_with_a_cancer_word_is_not_a_disease_claim():
+    assert "medical" not in {v.category for v in find_violations("工装裤 穿上告别直男癌")}
+    assert [v.category for v in find_violations("告别肝癌 理疗贴")] == ["medical"]
+
+
+@pytest.mark.parametrize(("text", "category", "match", "family"), [
+    ("噻虫嗪 wu残留 农药", "agri", "wu残留", "agri"), ("Wu残留 杀虫剂", "agri", "Wu残留", "agri"),
+    ("电子烟 jieyan神器", "tobacco", "jieyan神器", "tobacco"), ("Jian害 电子烟", "tobacco", "Jian害", "tobacco"),
+    ("会计证 baoguo班", "education", "baoguo班", "education"), ("面霜 xiao炎", "cosmetics", "xiao炎", "cosmetic_claim"),
+    ("理财 稳zhuan不赔", "finance", "稳zhuan不赔", "investment"), ("０风险 理财", "finance", "０风险", "investment"),
+    ("⓪风险 理财", "finance", "⓪风险", "investment"), ("电子烟 戒-烟神器", "tobacco", "戒-烟神器", "tobacco"),
+    ("zuihao的椅子", "general", "zuihao", "absolute"),
+])
+def test_words_spelled_in_pinyin_or_digits_are_found_with_spans_into_the_original(text, category, match, family):
+    found = [(v.match, v.category) for v in find_violations(text, category=category)]
+    assert (match, family) in found
+    assert all(text[v.start:v.end] == v.match for v in find_violations(text, category=category))
+
+
+def test_a_spelled_character_maps_back_to_its_own_syllable():
+    from monitors.normalise import Spellings, fold
+    folded = fold("噻虫嗪 wu残留", Spellings(["无残留"]))
+    assert folded.text == "噻虫嗪 无残留"
+    assert folded.span(4, 5) == (4, 6), "无 is the seller's wu"
+    assert folded.span(5, 7) == (6, 8), "残留 is still 残留"
+
+
+@pytest.mark.parametrize("text", ["10风险 测评", "wukong 手办", "1.0风险 等级", "kwu残留", "残liuzhi"])
+def test_spellings_do_not_reach_into_longer_words_or_numbers(text):
+    from monitors.normalise import Spellings, fold
+    spellings = Spellings(["零风险", "无残留", "残留"])
+    assert fold(text, spellings).text == fold(text).text
+
+
+def test_a_shared_spelling_stands_for_the_word_the_lexicon_uses_most():
+    from monitors.normalise import Spellings, fold
+    assert fold("baoguo", Spellings(["爆果", "保过", "保过", "包过"])).text == "保过"
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("史诗级 音质 耳机", "absolute.grade_pattern"), ("教科书级 做工", "absolute.grade_pattern"),
+    ("按摩仪 不会有副作用", "medical.safety_pattern"), ("理疗贴 绝无毒副作用", "medical.safety_pattern"),
+    ("增高鞋垫 保证长高", "efficacy.promise_outcome"), ("祛痘贴 一定能根除", "efficacy.promise_outcome"),
+])
+def test_the_laws_shapes_not_only_listed_sentences(text, rule):
+    assert rule in {v.rule for v in find_violations(text)}
+
+
+@pytest.mark.parametrize("text", ["面包有效期3天", "保证金 可退", "等级：一级"])
+def test_the_shapes_stay_narrow(text):
+    assert find_violations(text) == []
