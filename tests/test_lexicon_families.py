@@ -29,6 +29,7 @@ BREACHES = [
     ("education", "education", "法考冲刺 名师押题", "名师押题"),
     ("education", "education", "小学奥数 稳拿一等奖", "稳拿一等奖"),
     ("education", "education", "日语N2 一次拿证", "一次拿证"),
+    ("education", "education", "零基础 轻松拿证", "轻松拿证"),
     # 《广告法》第二十五条: returns promised, principal protected, no risk; franchising
     ("investment", "finance", "稳健理财 年化8% 稳赢不亏", "稳赢"),
     ("investment", "finance", "本金无忧 收益有保障", "收益有保障"),
@@ -60,6 +61,7 @@ BREACHES = [
     ("price_fraud", "general", "厂价直销 内部员工价", "员工价"),
     ("price_fraud", "general", "以前卖299 现在只要99", "以前卖299"),
     ("price_fraud", "general", "低于进价处理", "低于进价"),
+    ("price_fraud", "general", "京东卖599 这里99", "京东卖599"),
     # 《明码标价和禁止价格欺诈规定》第十九条(四): invented urgency and scarcity
     ("urgency", "general", "库存仅余5件 速抢", "仅余5件"),
     ("urgency", "general", "今天是最后一天", "最后一天"),
@@ -71,6 +73,8 @@ BREACHES = [
     ("urgency", "general", "货不多了 要买赶紧", "货不多了"),
     ("urgency", "general", "只限今晚 过了零点恢复原价", "只限今晚"),
     ("urgency", "general", "仅限前100名下单", "仅限前100名"),
+    ("urgency", "general", "只有3件了", "只有3件了"),
+    ("urgency", "general", "2小时后恢复原价", "小时后恢复"),
     # 《食品安全法》第七十一条、第七十三条: ordinary food claiming disease treatment or health functions
     ("food_claim", "food", "黑芝麻丸 乌发生发", "生发"),
     ("food_claim", "food", "蜂蜜 润肠通便", "通便"),
@@ -112,6 +116,8 @@ BREACHES = [
     ("agri", "agri", "猪饲料 一个月长30斤", "长30斤"),
     ("agri", "agri", "叶面肥 亩产翻番", "亩产翻番"),
     ("agri", "agri", "除草剂 增产三成", "增产三成"),
+    ("agri", "agri", "杀虫剂 喷完当天就能采摘", "当天就能采摘"),
+    ("agri", "agri", "兽药 农业部推荐", "农业部推荐"),
     # 《广告法》第二十三条: alcohol
     ("alcohol", "alcohol", "啤酒 喝了更健康", "更健康"),
     ("alcohol", "alcohol", "白酒 一杯解千愁", "解千愁"),
@@ -120,6 +126,8 @@ BREACHES = [
     ("alcohol", "alcohol", "黄酒 喝出健康", "喝出健康"),
     ("alcohol", "alcohol", "果酒 开车也能喝", "开车也能喝"),
     ("alcohol", "alcohol", "药酒 解除疲劳", "解除疲劳"),
+    ("alcohol", "alcohol", "鹿鞭酒 喝了身体好", "喝了身体好"),
+    ("alcohol", "alcohol", "开车前来一杯", "开车前来一杯"),
     # 《广告法》第二十二条: tobacco, e-cigarettes, harm reduction
     ("tobacco", "tobacco", "电子烟 危害更小", "危害更小"),
     ("tobacco", "tobacco", "低焦油 更健康", "更健康"),
@@ -133,15 +141,21 @@ BREACHES = [
     ("misleading", "general", "销售额破亿", "销售额破亿"),
     ("misleading", "general", "每天卖出3000单", "卖出3000单"),
     ("misleading", "general", "好评送红包", "好评送红包"),
+    ("misleading", "general", "10万人已购", "万人已购"),
+    ("misleading", "general", "斩获国际大奖", "国际大奖"),
     # 《广告法》第十一条: data and quotations without a source
     ("data_source", "general", "科学证明 每天喝水更健康", "科学证明"),
     ("data_source", "general", "八成消费者都选它", "八成消费者"),
     ("data_source", "general", "医生都说好", "医生都说"),
     ("data_source", "general", "经测试 续航提升50%", "经测试"),
+    ("data_source", "general", "国外学者指出 午睡更长寿", "学者指出"),
+    ("data_source", "general", "内裤 抑菌率99% 透气", "抑菌率99%"),
     # 《广告法》第九条第九项: discrimination
     ("discrimination", "general", "外国人勿拍", "外国人勿拍"),
     ("discrimination", "general", "女人天生爱慕虚荣", "女人天生"),
     ("discrimination", "general", "白人才高贵", "白人才高贵"),
+    ("discrimination", "general", "女生学不会编程", "学不会"),
+    ("discrimination", "general", "穆斯林一律勿拍", "勿拍"),
     # 《广告法》第九条第八项: superstition
     ("superstition", "general", "貔貅手串 保平安 旺运", "保平安"),
     ("superstition", "general", "佛祖加持 好运连连", "加持"),
@@ -179,6 +193,10 @@ LAWFUL = [
     ("general", "男士专用洗面奶"),
     ("general", "专利号ZL201920123456.7 折叠收纳"),
     ("general", "国旗杆 不锈钢 3米"),
+    ("real_estate", "洋房 容积率1.8 绿化率35%"),
+    ("general", "第三方检测抑菌率99%，报告编号AB20240012"),
+    ("finance", "基金管理人不保证基金一定盈利"),
+    ("general", "店铺公告：12月31日停止营业，库存按标价八折出售"),
 ]
 
 
