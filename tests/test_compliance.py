@@ -632,6 +632,10 @@ def test_the_shapes_stay_narrow(text):
     ("吹风机 吊打戴森", "general", "comparison.named_brand"),
     ("猫砂 比别家结团快", "general", "comparison.than_others"),
     ("吸尘器 媲美大牌", "general", "comparison.dupe"),
+    ("面膜 大牌都比不上", "general", "comparison.crush"),
+    ("蜂蜜 市面上90%的蜂蜜都是糖浆勾兑", "food", "comparison.others_all_bad"),
+    ("台灯 专注力提升一倍", "general", "efficacy.effect_figure"),
+    ("健身环 燃烧1000卡", "general", "efficacy.effect_figure"),
 ])
 def test_the_engine_families_by_the_shapes_of_their_articles(text, category, rule):
     assert rule in {v.rule for v in find_violations(text, category=category)}
@@ -642,7 +646,7 @@ def test_the_engine_families_by_the_shapes_of_their_articles(text, category, rul
     ("封神演义 小说 精装", "general"), ("手机壳 散热 防发热", "general"), ("面包 有效期30天", "food"),
     ("钱包 白色 真皮", "general"), ("不满意包退 七天无理由", "general"), ("一次性手套 100只", "general"),
     ("拖把 一用好几年", "general"), ("耳机 比上一代续航长2倍", "general"), ("白大褂 医生用 护士服", "general"),
-    ("爱国礼品 抱枕", "general"), ("限时秒杀 超过同级", "general"),
+    ("爱国礼品 抱枕", "general"), ("限时秒杀 超过同级", "general"), ("耳机 续航较前代提升30%", "general"),
 ])
 def test_the_engine_families_shapes_stay_off_lawful_wording(text, category):
     assert [v for v in find_violations(text, category=category) if v.category in ENGINE_FAMILIES
