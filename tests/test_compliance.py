@@ -636,6 +636,7 @@ def test_the_shapes_stay_narrow(text):
     ("蜂蜜 市面上90%的蜂蜜都是糖浆勾兑", "food", "comparison.others_all_bad"),
     ("台灯 专注力提升一倍", "general", "efficacy.effect_figure"),
     ("健身环 燃烧1000卡", "general", "efficacy.effect_figure"),
+    ("低频治疗仪 三天根治腰痛", "medical_device", "medical.timed_cure"),
 ])
 def test_the_engine_families_by_the_shapes_of_their_articles(text, category, rule):
     assert rule in {v.rule for v in find_violations(text, category=category)}
