@@ -601,3 +601,53 @@ def test_the_laws_shapes_not_only_listed_sentences(text, rule):
 @pytest.mark.parametrize("text", ["面包有效期3天", "保证金 可退", "等级：一级"])
 def test_the_shapes_stay_narrow(text):
     assert find_violations(text) == []
+
+
+@pytest.mark.parametrize(("text", "category", "rule"), [
+    ("行业领导者 蓝牙耳机", "general", "absolute.rank_pattern"),
+    ("同类产品首选 电热水壶", "general", "absolute.rank_pattern"),
+    ("称霸全网 销量 榨汁机", "general", "absolute.rank_verb"),
+    ("领先全国 技术 空气炸锅", "general", "absolute.leading_pattern"),
+    ("国宝级工艺 茶具", "general", "absolute.grade"),
+    ("前所未有的舒适 床垫", "general", "absolute.unmatched_idiom"),
+    ("这款是耳机界的天花板", "general", "absolute.ceiling_slang"),
+    ("按摩仪 缓解肩颈疼痛", "general", "medical.disease_claim"),
+    ("护眼台灯 防近视", "general", "medical.disease_claim"),
+    ("护腰带 腰间盘突出克星", "general", "medical.disease_outcome"),
+    ("艾灸贴 一贴就不痛", "general", "medical.instant_relief"),
+    ("理疗仪 95%的患者有效", "general", "medical.cure_rate_figure"),
+    ("枕头 医院同款 临床验证", "general", "medical.clinical_claim"),
+    ("药膏 皮肤科医生推荐", "drug", "medical.professional_pattern"),
+    ("牙刷 牙医都在用", "general", "qualification.professional_pattern"),
+    ("保温杯 央视2套报道", "general", "qualification.media_endorsement"),
+    ("茶叶 中国茶叶研究院指定", "general", "qualification.institution_endorsement"),
+    ("增高鞋垫 包你长高 绝对有效", "general", "efficacy.promise_outcome"),
+    ("祛斑仪 效果不满意全额退款", "general", "efficacy.guarantee_pattern"),
+    ("脱毛仪 永久脱毛", "general", "efficacy.forever"),
+    ("美容仪 28天告别细纹", "general", "efficacy.results_in_time"),
+    ("增高鞋垫 长高只需一个月", "general", "efficacy.results_in_time"),
+    ("吸尘器 完爆千元机", "general", "comparison.crush"),
+    ("蚕丝被 外面卖的基本都是化纤冒充", "general", "comparison.others_all_bad"),
+    ("枕头 不像某些品牌的产品", "general", "comparison.unlike_others"),
+    ("吹风机 吊打戴森", "general", "comparison.named_brand"),
+    ("猫砂 比别家结团快", "general", "comparison.than_others"),
+    ("吸尘器 媲美大牌", "general", "comparison.dupe"),
+    ("面膜 大牌都比不上", "general", "comparison.crush"),
+    ("蜂蜜 市面上90%的蜂蜜都是糖浆勾兑", "food", "comparison.others_all_bad"),
+    ("台灯 专注力提升一倍", "general", "efficacy.effect_figure"),
+    ("健身环 燃烧1000卡", "general", "efficacy.effect_figure"),
+])
+def test_the_engine_families_by_the_shapes_of_their_articles(text, category, rule):
+    assert rule in {v.rule for v in find_violations(text, category=category)}
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("全国包邮 唯一指定收货", "general"), ("国货之光 行业标杆", "general"), ("吸顶灯 安装在天花板上", "general"),
+    ("封神演义 小说 精装", "general"), ("手机壳 散热 防发热", "general"), ("面包 有效期30天", "food"),
+    ("钱包 白色 真皮", "general"), ("不满意包退 七天无理由", "general"), ("一次性手套 100只", "general"),
+    ("拖把 一用好几年", "general"), ("耳机 比上一代续航长2倍", "general"), ("白大褂 医生用 护士服", "general"),
+    ("爱国礼品 抱枕", "general"), ("限时秒杀 超过同级", "general"), ("耳机 续航较前代提升30%", "general"),
+])
+def test_the_engine_families_shapes_stay_off_lawful_wording(text, category):
+    assert [v for v in find_violations(text, category=category) if v.category in ENGINE_FAMILIES
+            and v.severity != "info"] == []
