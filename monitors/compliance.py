@@ -242,13 +242,27 @@ class _Patterns:
                 self.by_start.setdefault(char, []).append((compiled, owner))
         members = "".join(map(re.escape, sorted(self.by_start)))
         self.starts = re.compile(f"[{members}]") if members else None
+        # Most positions where a pattern can start hold no match of any: one alternation of a character's
+        # patterns rules out the position in one try instead of one try per pattern. A pattern matches at a
+        # position only if the alternation does, so nothing is lost.
+        self.any_at: dict[str, re.Pattern[str]] = {}
+        for char, candidates in self.by_start.items():
+            if len(candidates) > 1:
+                try:
+                    self.any_at[char] = re.compile("|".join(f"(?:{compiled.pattern})" for compiled, _ in candidates))
+                except re.error:   # e.g. a pattern with global inline flags: try its patterns one by one
+                    continue
 
     def matches(self, folded: str) -> Iterator[tuple[re.Match[str], Rule | frozenset[str]]]:
         """Each pattern's match at each position it matches at, overlapping ones included."""
         if self.starts is not None:
             for start in self.starts.finditer(folded):
-                for compiled, owner in self.by_start[start.group()]:
-                    match = compiled.match(folded, start.start())
+                char, at = start.group(), start.start()
+                screen = self.any_at.get(char)
+                if screen is not None and screen.match(folded, at) is None:
+                    continue
+                for compiled, owner in self.by_start[char]:
+                    match = compiled.match(folded, at)
                     if match is not None:
                         yield match, owner
         for compiled, owner, required in self.anywhere:
