@@ -1,8 +1,8 @@
 """Decoding product pages, including the legacy Chinese ones that declare GBK or Big5 only in a <meta> tag, declare the
 wrong charset, or declare none.
 
-w3lib's html_to_unicode does the browser-like part (BOM, HTTP header, <meta> / XML declaration, gbk and gb2312 read
-as gb18030, big5 as big5hkscs). On top of it: a page declared in a legacy charset that is valid UTF-8 is UTF-8
+w3lib reads the declarations (BOM, HTTP header, <meta> / XML declaration); the order is ours, and so is reading gbk
+and gb2312 as gb18030 and big5 as big5hkscs, their supersets, as browsers do (w3lib 2.6 stopped doing it). On top of it: a page declared in a legacy charset that is valid UTF-8 is UTF-8
 (templates get converted, their <meta> does not), and a page that decodes with many replacement characters is
 retried in UTF-8, GB18030 and Big5-HKSCS, keeping the decoding that is clean and reads like Chinese.
 """
@@ -15,10 +15,12 @@ import zlib
 from itertools import islice
 from pathlib import Path
 
-from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom, resolve_encoding, to_unicode
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding, to_unicode
 
 UTF8 = "utf-8"
 CANDIDATES = ("utf-8", "gb18030", "big5hkscs")
+# Pages declaring a legacy Chinese charset use characters only its superset has; browsers decode with the superset.
+SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "big5": "big5hkscs"}
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_PAGE_BYTES = 32 * 2**20   # a saved page, decompressed: real product pages are under 5 MiB; a 190 MB one took
                               # 224 s to extract
@@ -87,12 +89,18 @@ def _detect(body: bytes) -> str:
     return UTF8 if _is_utf8(body) else _best_decoding(body)[0]
 
 
+def _codec(name: str | None) -> str | None:
+    """The Python codec to decode a declared charset with (its superset for gbk, gb2312, big5); None when unknown."""
+    resolved = resolve_encoding(name) if name else None
+    return SUPERSETS.get(resolved, resolved) if resolved else None
+
+
 def _declared_charset(declared: str | None) -> str | None:
-    """Accepts a Content-Type header value (`text/html; charset=GBK`) or a bare charset name (`gbk`)."""
+    """The codec of a Content-Type header value (`text/html; charset=GBK`) or a bare charset name (`gbk`)."""
     if not declared:
         return None
     header = declared if "=" in declared else f"text/html; charset={declared}"
-    return header if resolve_encoding(header.rsplit("=", 1)[1].strip(" \"'")) else None
+    return _codec(http_content_type_encoding(header))
 
 
 def decode_html(body: bytes, *, declared: str | None = None, hint: str | None = None) -> tuple[str, str]:
@@ -102,15 +110,13 @@ def decode_html(body: bytes, *, declared: str | None = None, hint: str | None = 
     page declares none (a site profile that knows its site is GBK). Order: BOM, header, <meta>, hint, detection;
     then the sanity checks above, which also catch a wrong header or <meta>.
     """
-    bom_encoding, _ = read_bom(body)
+    bom_encoding, bom = read_bom(body)
     if bom_encoding is not None:
-        encoding, text = html_to_unicode(None, body)
-        return text, encoding
-    header = _declared_charset(declared)
-    hinted = resolve_encoding(hint) if hint else None
-    if header is None and hinted and html_body_declared_encoding(body) is None:
-        header = f"text/html; charset={hinted}"
-    encoding, text = html_to_unicode(header, body, auto_detect_fun=_detect)
+        encoding = _codec(bom_encoding) or bom_encoding
+        return to_unicode(body[len(bom):], encoding), encoding
+    encoding = (_declared_charset(declared) or _codec(html_body_declared_encoding(body)) or _codec(hint)
+                or _detect(body))
+    text = to_unicode(body, encoding)
     if not body.isascii() and _is_utf8(body):
         # Valid UTF-8 beyond ASCII is next to impossible by chance in another charset, so it needs no sanity check.
         return (text, encoding) if encoding == UTF8 else (body.decode(UTF8), UTF8)
