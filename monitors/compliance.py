@@ -359,11 +359,12 @@ def _matcher(settings: ComplianceSettings) -> _Matcher:
 def _resolve(candidates: list[_Candidate], length: int) -> list[tuple[int, int, Rule]]:
     """Longest first, exceptions before terms before patterns at equal length. A rule is kept unless it overlaps a
     kept rule or an exception shielding its family that is at least as long; an exception is dropped when it
-    overlaps a kept (longer) rule."""
+    overlaps a kept (longer) rule. Two rules on the same span: the one written for fewer product categories (the
+    sector's own family) wins, then the rule id, so the result never depends on the order files are read in."""
     taken = bytearray(length)
     shields: dict[int, set[str]] = {}
     kept = []
-    for start, end, kind, owner in sorted(candidates, key=lambda c: (c[0] - c[1], c[2], c[0])):
+    for start, end, kind, owner in sorted(candidates, key=_precedence):
         if any(taken[start:end]):
             continue
         if kind == _EXCEPTION:
@@ -376,6 +377,13 @@ def _resolve(candidates: list[_Candidate], length: int) -> list[tuple[int, int, 
         kept.append((start, end, owner))
     kept.sort(key=lambda span: span[0])
     return kept
+
+
+def _precedence(candidate: _Candidate) -> tuple[int, int, int, int, str]:
+    start, end, kind, owner = candidate
+    if kind == _EXCEPTION:
+        return start - end, kind, start, 0, ""
+    return start - end, kind, start, len(owner.categories), owner.id
 
 
 _NO_SETTINGS = ComplianceSettings()

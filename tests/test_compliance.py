@@ -651,3 +651,16 @@ def test_the_engine_families_by_the_shapes_of_their_articles(text, category, rul
 def test_the_engine_families_shapes_stay_off_lawful_wording(text, category):
     assert [v for v in find_violations(text, category=category) if v.category in ENGINE_FAMILIES
             and v.severity != "info"] == []
+
+
+def test_two_rules_on_the_same_span_the_sectors_own_wins_whatever_the_order():
+    from monitors.compliance import _PATTERN, _resolve
+    from monitors.lexicon import Rule
+
+    general = Rule(id="medical.claim", family="medical", law="l", severity="critical", suggestion="s",
+                   pattern="降血糖")
+    food = Rule(id="food_claim.disease", family="food_claim", law="l", severity="critical", suggestion="s",
+                pattern="降血糖", categories=frozenset({"food"}))
+    for candidates in ([(0, 3, _PATTERN, general), (0, 3, _PATTERN, food)],
+                       [(0, 3, _PATTERN, food), (0, 3, _PATTERN, general)]):
+        assert [rule.id for _, _, rule in _resolve(candidates, 3)] == ["food_claim.disease"]
