@@ -408,24 +408,21 @@ def chosen_platforms(config: Config, wanted: list[str] | None) -> list[str]:
     return list(wanted) if wanted else list(config.platforms)
 
 
-def platform_of_url(config: Config, url: str, *, required: bool = True) -> str | None:
-    """The configured platform whose base_url the URL is under, else the only one whose domains hold the URL's
-    host name (item.jd.com for a base_url on www.jd.com); with `required`, no match is a usage error. Only http(s)
-    URLs are taken."""
+def platform_of_url(config: Config, url: str, *, required: bool = True, policy=None) -> str | None:
+    """The configured platform whose base_url the URL is under, else the one the URL policy says claims its host
+    (`policy`: the config's UrlPolicy when the caller has one); with `required`, no match is a usage error. Only
+    http(s) URLs are taken."""
     from urllib.parse import urlsplit
 
-    from crawlers.url_policy import SCHEMES, UrlPolicy, host_of, literal_address, on_domains
+    from crawlers.url_policy import SCHEMES, UrlPolicy
 
     if urlsplit(url).scheme.lower() not in SCHEMES:
         fail(f"{url}: only http and https URLs can be crawled", ExitCode.USAGE)
     for key, platform in config.platforms.items():
         if platform.base_url and url.startswith(platform.base_url.rstrip("/") + "/"):
             return key
-    host = host_of(url)
-    if literal_address(host) is None:  # an address alone, such as 127.0.0.1 with its many ports, claims nothing
-        claims = [key for key, (_, domains) in UrlPolicy(config).platforms.items() if on_domains(host, domains)]
-        if len(claims) == 1:
-            return claims[0]
+    if claimant := (policy or UrlPolicy(config)).claimant(url):
+        return claimant
     if required:
         fail(f"{url} does not belong to any configured platform (no base_url matches)", ExitCode.USAGE)
     return None
@@ -704,7 +701,7 @@ def check(
     """
     from dataclasses import asdict
 
-    from config import PRODUCT_CATEGORIES, SEVERITIES
+    from config import PRODUCT_CATEGORIES, SEVERITIES, at_least
     from monitors.compliance import find_violations
 
     if category not in PRODUCT_CATEGORIES:
@@ -720,9 +717,8 @@ def check(
 
         fail(f"{source_name(source)} holds no text to check", ExitCode.USAGE)
     settings = config_from(ctx).compliance if Path(ctx.obj["config_path"]).exists() else None
-    lowest = SEVERITIES.index(min_severity)
     results = [(item, [v for v in find_violations(item, category=category, settings=settings)
-                       if SEVERITIES.index(v.severity) >= lowest])
+                       if at_least(v.severity, min_severity)])
                for item in texts]
     if as_json:
         for item, violations in results:
@@ -849,7 +845,7 @@ def extract_urls(ctx: typer.Context, urls: list[str]) -> list[dict]:
     policy = UrlPolicy(config)
     pairs = []
     for url in urls:
-        key = platform_of_url(config, url, required=False) or GENERIC
+        key = platform_of_url(config, url, required=False, policy=policy) or GENERIC
         refusal = policy.refusal(key, url)
         if refusal is not None:
             advice = ("; no configured platform claims it: to read a shop on your own machine or network, configure "

@@ -327,11 +327,16 @@ Severity = Literal["info", "warning", "critical"]
 SEVERITIES: tuple[Severity, ...] = ("info", "warning", "critical")
 """Severities in rising order."""
 
+
+def at_least(severity: str, minimum: str) -> bool:
+    """Whether `severity` is `minimum` or above it."""
+    return SEVERITIES.index(severity) >= SEVERITIES.index(minimum)
+
 Family = Literal["absolute", "qualification", "medical", "efficacy", "comparison", "national_symbols", "superstition",
                  "discrimination", "data_source", "patent", "health_food", "agri", "tobacco", "alcohol", "education",
                  "investment", "real_estate", "price_fraud", "urgency", "food_claim", "cosmetic_claim", "misleading"]
 FAMILIES: tuple[Family, ...] = get_args(Family)
-"""Compliance rule families (a violation's `category`; one lexicon file each): ISSUE14 spec."""
+"""Compliance rule families (a violation's `category`; one lexicon file each): docs/compliance-lexicon.md."""
 
 ProductCategory = Literal["general", "food", "health_food", "cosmetics", "drug", "medical_device", "education",
                           "finance", "real_estate", "alcohol", "tobacco", "agri"]
@@ -709,7 +714,7 @@ class AlertRoute(_Model):
 
     def matches(self, category: str, severity: Severity) -> bool:
         wanted = "*" in self.categories or category in self.categories
-        return wanted and SEVERITIES.index(severity) >= SEVERITIES.index(self.min_severity)
+        return wanted and at_least(severity, self.min_severity)
 
 
 class AlertSettings(_Model):

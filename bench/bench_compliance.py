@@ -36,7 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.compliance_sets import TIERS, Score, read_cases, score  # noqa: E402
+from bench.compliance_sets import Score, read_cases, score  # noqa: E402
+from config import SEVERITIES  # noqa: E402
 from demo_market.world import build_world  # noqa: E402
 from monitors.compliance import find_violations  # noqa: E402
 from monitors.lexicon import load_lexicon  # noqa: E402
@@ -87,7 +88,7 @@ def print_accuracy(split: str, result: Score, *, families: bool) -> None:
     for name, tally in sorted(result.families.items()):
         print(f"      {name:<17} precision {figure(tally.precision)} recall {figure(tally.recall)} "
               f"({tally.found}/{tally.labelled}, {tally.flagged - tally.correct} false alarms)")
-    for name in reversed(TIERS):
+    for name in reversed(SEVERITIES):
         if name in result.tiers:
             tally = result.tiers[name]
             print(f"      tier {name:<12} precision {figure(tally.precision)} recall {figure(tally.recall)}")

@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from config import at_least
+
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT / "tests" / "fixtures" / "compliance"
-TIERS = ("info", "warning", "critical")   # lowest first
 
 
 class Hit(Protocol):
@@ -78,10 +79,6 @@ def _labels(row: dict[str, str]) -> tuple[Label, ...]:
     return tuple(labels)
 
 
-def _at_least(severity: str, minimum: str) -> bool:
-    return TIERS.index(severity) >= TIERS.index(minimum)
-
-
 def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
     return any(start < span_end and span_start < end for span_start, span_end in spans)
 
@@ -126,8 +123,8 @@ def score(check: Check, cases: Sequence[Case], *, minimum: str = "warning") -> S
     """How `check` does on `cases`, counting labels and violations at `minimum` or above."""
     result = Score(minimum)
     for case in cases:
-        labels = [label for label in case.labels if _at_least(label.severity, minimum)]
-        hits = [hit for hit in check(case.text, case.category) if _at_least(hit.severity, minimum)]
+        labels = [label for label in case.labels if at_least(label.severity, minimum)]
+        hits = [hit for hit in check(case.text, case.category) if at_least(hit.severity, minimum)]
         if not case.labels:
             result.lawful_texts += 1
             if hits:

@@ -124,6 +124,16 @@ class UrlPolicy:
         self.local_domains = frozenset(domain for local, domains in self.platforms.values() if local
                                        for domain in domains)
 
+    def claimant(self, url: str) -> str | None:
+        """The one platform whose domains hold the URL's host name (item.jd.com for a base_url on www.jd.com);
+        None when none or several do, or when the host is an address (127.0.0.1 with its many ports claims
+        nothing)."""
+        host = host_of(url)
+        if literal_address(host) is not None:
+            return None
+        claims = [key for key, (_, domains) in self.platforms.items() if on_domains(host, domains)]
+        return claims[0] if len(claims) == 1 else None
+
     def refusal(self, platform: str | None, url: str, *, own_host: str | None = None) -> Refusal | None:
         """Why `url` may not be requested for `platform`, or None. `platform` None is a request of no platform
         (robots.txt): its host may be anywhere public, or on a local platform's domains. A platform not

@@ -48,7 +48,7 @@ try:   # the parser behind re.compile: private, hence the fallback in _first_cha
 except ImportError:   # pragma: no cover (Python 3.11+ has them)
     sre_constants = sre_parser = None
 
-from config import PRODUCT_CATEGORIES, SEVERITIES, ComplianceSettings, Config
+from config import PRODUCT_CATEGORIES, SEVERITIES, ComplianceSettings, Config, at_least
 from monitors.findings import Findings, Insight
 from monitors.lexicon import EVERY_CATEGORY, ContextException, Lexicon, Rule, load_lexicon
 from monitors.normalise import Spellings, fold, matching_form
@@ -417,11 +417,11 @@ def find_violations(text: str | None, *, category: str = "general",
 def _listing_violations(product: ProductRow, category: str, config: Config) -> list[dict]:
     """Every breach at or above the alerting tier in the product's title and description, each as evidence with
     the field it is in."""
-    lowest = SEVERITIES.index(config.thresholds.compliance.alert_severity)
+    lowest = config.thresholds.compliance.alert_severity
     return [{"field": name, **asdict(violation)}
             for name in FIELDS
             for violation in find_violations(getattr(product, name), category=category, settings=config.compliance)
-            if SEVERITIES.index(violation.severity) >= lowest]
+            if at_least(violation.severity, lowest)]
 
 
 def _categories_of_own(config: Config) -> dict[tuple[str, str], str]:

@@ -93,6 +93,17 @@ def test_a_url_of_no_platform_stays_on_its_host_and_is_never_local():
     assert policy.refusal(None, "http://10.0.0.1/robots.txt").reason == "private"
 
 
+def test_a_host_name_under_one_platforms_domains_is_claimed_by_it_and_an_address_by_none():
+    policy = policy_of(jd={"name": "京东", "base_url": "https://www.jd.com"},
+                       tmall={"name": "天猫", "base_url": "https://www.tmall.com", "allowed_domains": ["jd.com"]},
+                       pdd={"name": "拼多多", "base_url": "https://mobile.yangkeduo.com"},
+                       demo={"name": "演示", "base_url": "http://127.0.0.1:8701", "local": True})
+    assert policy.claimant("https://mobile.yangkeduo.com/goods.html?id=1") == "pdd"
+    assert policy.claimant("https://item.jd.com/1.html") is None, "two platforms hold jd.com: neither claims it"
+    assert policy.claimant("https://shop.example.com/p/1") is None
+    assert policy.claimant("http://127.0.0.1:9999/p/1") is None
+
+
 def test_configured_product_urls_on_other_hosts_belong_to_their_platform():
     config = config_from_dict({"platforms": {"shop": {"name": "店", "base_url": "https://www.shop-example.com"}},
                                "competitors": [{"platform": "shop", "url": "https://m.other-cdn.example/p/1"}]},
