@@ -1,7 +1,8 @@
 """Transport concerns, kept out of the spiders: which URLs may be requested, per-platform identity and politeness,
 and retries with backoff.
 
-- `UrlPolicyMiddleware` refuses every request off the URL policy (crawlers/url_policy.py), the targets of
+- `UrlPolicySpiderMiddleware` drops every request a spider yields that the URL policy (crawlers/url_policy.py)
+  refuses, before it is scheduled; `UrlPolicyMiddleware` refuses it again in the downloader, the targets of
   redirects included, before anything else sees it (robots.txt included).
 - `PlatformMiddleware` gives each platform its own download slot (so concurrency, delay and AutoThrottle apply
   per site even when several sites share a host), its configured headers, proxy and cookies, and its robots.txt
@@ -26,6 +27,7 @@ from urllib.parse import urljoin
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.http import Response
 from scrapy.utils.response import response_status_message
 
@@ -87,6 +89,15 @@ class PlatformMiddleware:
         if key not in self._cookies:
             self._cookies[key] = load_cookies(platform.cookies_file)
         return self._cookies[key]
+
+
+class UrlPolicySpiderMiddleware(BaseSpiderMiddleware):
+    """Scrapy's spider-side offsite check, per platform: a request the spider yields (a listing's link, a next
+    page, a start URL) that the policy refuses is counted, logged and dropped here, so it never becomes a page
+    to fetch."""
+
+    def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
+        return None if self.crawler.spider.refused(request.meta.get("platform"), request.url) else request
 
 
 class UrlPolicyMiddleware:

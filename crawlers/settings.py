@@ -55,7 +55,8 @@ def scrapy_settings(config: Config, platforms: list[str], *, log_level: str = "W
             "crawlers.middlewares.BackoffRetryMiddleware": 550,
             "crawlers.middlewares.PlatformMiddleware": 90,  # before robots.txt (100) and cookies (700)
         },
-        "SPIDER_MIDDLEWARES": {"crawlers.middlewares.PlatformErrorsMiddleware": 10},
+        "SPIDER_MIDDLEWARES": {"crawlers.middlewares.PlatformErrorsMiddleware": 10,
+                               "crawlers.middlewares.UrlPolicySpiderMiddleware": 500},
         "ITEM_PIPELINES": {f"crawlers.pipelines.{'StorePipeline' if store else 'EmitPipeline'}": 300},
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,

@@ -35,6 +35,8 @@ def test_the_url_policy_replaces_scrapys_offsite_check_before_robots_txt():
     assert middlewares["scrapy.downloadermiddlewares.offsite.OffsiteMiddleware"] is None
     robots = DOWNLOADER_MIDDLEWARES_BASE["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"]
     assert middlewares["crawlers.middlewares.UrlPolicyMiddleware"] < robots
+    spider_side = scrapy_settings(load_config(ROOT / "config.toml"), ["shangcheng"])["SPIDER_MIDDLEWARES"]
+    assert "crawlers.middlewares.UrlPolicySpiderMiddleware" in spider_side, "what a spider yields is checked too"
 
 
 def test_proxy_credentials_are_split_for_playwright():

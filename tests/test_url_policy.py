@@ -263,3 +263,18 @@ def test_a_browser_page_that_redirects_off_its_platform_is_not_read(shop, tmp_pa
     assert run.stats["browser"]["pages_opened"] == run.stats["browser"]["pages_closed"] == 2
     with open_store(tmp_path / "var" / "shopsentinel.db") as store:
         assert [p.url for p in store.products()] == [shop + "/item/good.html"]
+
+
+def test_the_spider_side_drops_every_request_the_policy_refuses_and_keeps_items():
+    from scrapy import Request
+
+    from crawlers.middlewares import UrlPolicySpiderMiddleware
+
+    asked = []
+    spider = SimpleNamespace(refused=lambda key, url: asked.append((key, url)) or not url.startswith("http"))
+    middleware = UrlPolicySpiderMiddleware(SimpleNamespace(spider=spider))
+    kept = Request("http://127.0.0.1:8701/item/1.html", meta={"platform": "shop"})
+    dropped = Request("file:///etc/hostname", meta={"platform": "shop"})
+    item = {"title": "露营椅"}
+    assert list(middleware.process_spider_output(None, [kept, dropped, item])) == [kept, item]
+    assert asked == [("shop", kept.url), ("shop", dropped.url)]

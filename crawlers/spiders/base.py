@@ -73,20 +73,19 @@ class ShopSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> ShopSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.url_guard = UrlGuard(UrlPolicy(spider.config), crawler)  # UrlPolicyMiddleware enforces it too
+        # UrlPolicySpiderMiddleware applies it to every request the spider yields, UrlPolicyMiddleware again in
+        # the downloader (redirects included)
+        spider.url_guard = UrlGuard(UrlPolicy(spider.config), crawler)
         return spider
 
     # --- requests ------------------------------------------------------------------------------------------
 
     def page_request(self, key: str, url: str, kind: str, callback, *, extra_steps: tuple = (),
-                     meta: dict[str, Any] | None = None, priority: int = 0) -> scrapy.Request | None:
-        """The request for a page, or None when the URL policy refuses the URL (counted and logged)."""
+                     meta: dict[str, Any] | None = None, priority: int = 0) -> scrapy.Request:
         platform = self.config.platforms.get(key)
         meta = {"platform": key, "page_kind": kind, **(meta or {})}
         if platform is None:
             meta["own_host"] = host_of(url)  # a URL no platform claims: its requests stay on its host
-        if self.refused(key, url):
-            return None
         if platform is not None and platform.render == "browser":
             profile = platform.profile.pages()[kind]
             meta.update(playwright=True, playwright_context=key, playwright_include_page=True,
@@ -97,6 +96,7 @@ class ShopSpider(scrapy.Spider):
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, priority=priority)
 
     def refused(self, key: str, url: str) -> bool:
+        """Whether the URL policy refuses `url` for platform `key` (counted, logged, and told as a failed page)."""
         refusal = self.url_guard.check(key, url)
         if refusal is not None:
             self.page_failed(key, url, str(refusal))
@@ -232,17 +232,15 @@ class ShopSpider(scrapy.Spider):
             return
         yield SearchPageItem(platform=key, keyword=keyword, url=response.url, hits=tuple(hits))
         for hit in hits:
-            if request := self.product_request(key, hit.url, keyword=keyword):
-                yield request
+            yield self.product_request(key, hit.url, keyword=keyword)
         next_url = read_page(profile, page, response.url, documents).get("next")
-        if next_url and offset + len(hits) < top and (request := self.page_request(
-                key, next_url, "search", self.parse_search,
-                meta={"keyword": keyword, "top": top, "rank_offset": offset + len(hits)})):
-            yield request
+        if next_url and offset + len(hits) < top:
+            yield self.page_request(key, next_url, "search", self.parse_search,
+                                    meta={"keyword": keyword, "top": top, "rank_offset": offset + len(hits)})
 
     # --- product pages -------------------------------------------------------------------------------------
 
-    def product_request(self, key: str, url: str, keyword: str | None = None) -> scrapy.Request | None:
+    def product_request(self, key: str, url: str, keyword: str | None = None) -> scrapy.Request:
         platform = self.config.platforms.get(key)
         inline_reviews = (self.want_reviews and platform is not None and platform.render == "browser"
                           and platform.reviews_url is None)
@@ -271,9 +269,9 @@ class ShopSpider(scrapy.Spider):
             return
         reviews_url = fields.get("reviews_link") or (
             platform.reviews_page_url(item.item_id, 1) if platform.reviews_url and item.item_id else None)
-        if reviews_url and (request := self.page_request(key, reviews_url, "reviews", self.parse_reviews,
-                                                         meta={"product_url": response.url, "review_page": 1})):
-            yield request
+        if reviews_url:
+            yield self.page_request(key, reviews_url, "reviews", self.parse_reviews,
+                                    meta={"product_url": response.url, "review_page": 1})
 
     def product_item(self, key: str, platform: Platform | None, url: str, found, fields: dict[str, Any]) -> ProductItem:
         """The generic extraction, overridden field by field by what the site profile read."""
@@ -333,10 +331,9 @@ class ShopSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"shopsentinel/reviews_stopped_at_known/{key}")
             return  # newest first: from here on every review is already stored
         next_url = read_page(profile, page, response.url, documents).get("next")
-        if reviews and next_url and number < MAX_REVIEW_PAGES and (request := self.page_request(
-                key, next_url, "reviews", self.parse_reviews,
-                meta={"product_url": product_url, "review_page": number + 1})):
-            yield request
+        if reviews and next_url and number < MAX_REVIEW_PAGES:
+            yield self.page_request(key, next_url, "reviews", self.parse_reviews,
+                                    meta={"product_url": product_url, "review_page": number + 1})
 
 
 def failure_reason(failure: Failure) -> str:

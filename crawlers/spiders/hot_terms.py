@@ -11,5 +11,5 @@ class HotTermsSpider(ShopSpider):
     async def start(self):
         for key in self.platforms:
             platform = self.config.platforms[key]
-            if platform.hot_url and (request := self.page_request(key, platform.hot_page_url(), "hot", self.parse_hot)):
-                yield request
+            if platform.hot_url:
+                yield self.page_request(key, platform.hot_page_url(), "hot", self.parse_hot)

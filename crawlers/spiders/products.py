@@ -17,5 +17,5 @@ class ProductsSpider(ShopSpider):
 
     async def start(self):
         for key, url in self.urls:
-            if key in self.platforms and (request := self.product_request(key, url)):
-                yield request
+            if key in self.platforms:
+                yield self.product_request(key, url)

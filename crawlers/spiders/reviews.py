@@ -22,11 +22,7 @@ class ReviewsSpider(ShopSpider):
                 continue
             platform = self.config.platforms[key]
             if platform.reviews_url and item_id:
-                request = self.page_request(key, platform.reviews_page_url(item_id, 1), "reviews", self.parse_reviews,
-                                            meta={"product_url": url, "review_page": 1})
+                yield self.page_request(key, platform.reviews_page_url(item_id, 1), "reviews", self.parse_reviews,
+                                        meta={"product_url": url, "review_page": 1})
             elif platform.render == "browser":
-                request = self.product_request(key, url)
-            else:
-                continue
-            if request is not None:
-                yield request
+                yield self.product_request(key, url)

@@ -22,10 +22,9 @@ class SearchSpider(ShopSpider):
     async def start(self):
         for term, platforms, top in self.keywords:
             for key in platforms:
-                if key in self.platforms and self.config.platforms[key].search_url and (request := self.page_request(
-                        key, self.config.platforms[key].search_page_url(term, 1), "search", self.parse_search,
-                        meta={"keyword": term, "top": top})):
-                    yield request
+                if key in self.platforms and self.config.platforms[key].search_url:
+                    yield self.page_request(key, self.config.platforms[key].search_page_url(term, 1), "search",
+                                            self.parse_search, meta={"keyword": term, "top": top})
         for key, url in self.urls:
-            if key in self.platforms and (request := self.product_request(key, url)):
-                yield request
+            if key in self.platforms:
+                yield self.product_request(key, url)
