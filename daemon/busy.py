@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
+from store import Store, open_store
 from store.db import DEFAULT_BUSY_TIMEOUT
 from store.errors import StoreBusyError
 
@@ -44,3 +46,13 @@ def while_busy(action: Callable[[float], T], budget_s: float, what: str, *,
             log.warning("%s: %s; trying again in %.1f s", what, error, wait)
             time.sleep(wait)
             pause = min(2 * pause, LONGEST_PAUSE_S)
+
+
+def with_store(path: Path, use: Callable[[Store], T], budget_s: float, what: str, *,
+               stop_requested: Callable[[], bool] = lambda: False) -> T:
+    """`use(store)` on the store at `path`, opened again for each try while the database is busy (`while_busy`)."""
+    def attempt(busy_timeout: float) -> T:
+        with open_store(path, busy_timeout=busy_timeout) as store:
+            return use(store)
+
+    return while_busy(attempt, budget_s, what, stop_requested=stop_requested)

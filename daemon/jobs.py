@@ -24,7 +24,7 @@ from typing import Any
 
 from config import Config
 from crawlers.run import run_crawl
-from daemon.busy import while_busy
+from daemon.busy import with_store
 from daemon.health import raise_outage_alerts
 from daemon.plans import plan_for
 from daemon.schedule import DIGEST_JOB
@@ -99,11 +99,7 @@ class JobRunner:
 
     def _write(self, what: str, write: Callable[[Store], Any]) -> Any:
         """One bookkeeping write to the store, waiting out a busy database up to the daemon's busy wait."""
-        def attempt(busy_timeout: float) -> Any:
-            with open_store(self.config.store.path, busy_timeout=busy_timeout) as store:
-                return write(store)
-
-        return while_busy(attempt, self.busy_wait_s, what, stop_requested=self.stop_requested)
+        return with_store(self.config.store.path, write, self.busy_wait_s, what, stop_requested=self.stop_requested)
 
     def _crawl_job(self, job: str, now: datetime | None) -> JobOutcome:
         with open_store(self.config.store.path) as store:

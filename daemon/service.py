@@ -25,7 +25,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from config import Config
-from daemon.busy import while_busy
+from daemon.busy import with_store
 from daemon.jobs import JobOutcome, JobRunner, StopJob
 from daemon.lock import DaemonLock, lock_path_for
 from daemon.schedule import DIGEST_JOB, JOBS, first_start, trigger_for
@@ -70,11 +70,9 @@ class Daemon:
         log.info("daemon stopped")
 
     def _recover(self) -> None:
-        def recover(busy_timeout: float) -> tuple[list[int], list[int]]:
-            with open_store(self.config.store.path, busy_timeout=busy_timeout) as store:
-                return store.recover_interrupted_runs(), store.interrupt_running_jobs()
-
-        runs, jobs = while_busy(recover, self.busy_wait_s, "recovery at start", stop_requested=lambda: self.stopping)
+        runs, jobs = with_store(self.config.store.path,
+                                lambda store: (store.recover_interrupted_runs(), store.interrupt_running_jobs()),
+                                self.busy_wait_s, "recovery at start", stop_requested=lambda: self.stopping)
         if runs or jobs:
             log.warning("recovered after an unclean stop: crawl runs %s and job runs %s marked interrupted", runs, jobs)
 
