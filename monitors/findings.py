@@ -56,6 +56,11 @@ class Findings:
         for key, evaluated_to in other.watermarks.items():
             self.watermarks[key] = max(evaluated_to, self.watermarks.get(key, evaluated_to))
 
+    def judged(self, monitor: str, facts: str, histories: Mapping[int, Sequence[PriceRow]]) -> None:
+        """Record that `monitor` has judged every observation in `histories` (product id -> observations)."""
+        if histories:
+            self.watermarks[(monitor, facts)] = max(row.id for rows in histories.values() for row in rows)
+
     def first_per_key(self) -> Findings:
         """Each dedup key's first alert and event only. Judging several crawls since a watermark finds a standing
         condition at each: the first (the oldest) is the one the monitor would have raised had it run after each

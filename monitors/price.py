@@ -221,6 +221,5 @@ def run(store: Store, config: Config, *, now: datetime) -> Findings:
                 move = _move_alert(product, seen, rules)
                 if move is not None:
                     findings.alerts.append(move)
-    if histories:
-        findings.watermarks[(MONITOR, OBSERVATIONS)] = max(row.id for rows in histories.values() for row in rows)
+    findings.judged(MONITOR, OBSERVATIONS, histories)
     return findings.first_per_key()

@@ -106,6 +106,5 @@ def run(store: Store, config: Config, *, now: datetime) -> Findings:
                 notice = _competitor_notice(products[product_id], seen)
                 if notice is not None:
                     findings.events.append(notice)
-    if recent:
-        findings.watermarks[(MONITOR, OBSERVATIONS)] = max(row.id for rows in recent.values() for row in rows)
+    findings.judged(MONITOR, OBSERVATIONS, recent)
     return findings.first_per_key()
