@@ -224,6 +224,18 @@ def _required_characters(pattern: str) -> re.Pattern[str] | None:
     return _character_class(best) if best else None
 
 
+@cache
+def _screen(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One alternation of `patterns`: it matches at a position exactly when one of them does. None for fewer than
+    two, or when they cannot be joined (a pattern with global inline flags): then each is tried on its own."""
+    if len(patterns) < 2:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+    except re.error:
+        return None
+
+
 class _Patterns:
     """The patterns of the rules and exceptions that apply to one product category, indexed by the characters
     their matches can start with. At each position where some pattern can start, every such pattern is tried, so
@@ -243,22 +255,21 @@ class _Patterns:
         members = "".join(map(re.escape, sorted(self.by_start)))
         self.starts = re.compile(f"[{members}]") if members else None
         # Most positions where a pattern can start hold no match of any: one alternation of a character's
-        # patterns rules out the position in one try instead of one try per pattern. A pattern matches at a
-        # position only if the alternation does, so nothing is lost.
-        self.any_at: dict[str, re.Pattern[str]] = {}
-        for char, candidates in self.by_start.items():
-            if len(candidates) > 1:
-                try:
-                    self.any_at[char] = re.compile("|".join(f"(?:{compiled.pattern})" for compiled, _ in candidates))
-                except re.error:   # e.g. a pattern with global inline flags: try its patterns one by one
-                    continue
+        # patterns (`_screen`) rules out the position in one try instead of one try per pattern. Compiled when a
+        # text first holds the character, and shared by the categories whose patterns there are the same.
+        self.screened = {char: tuple(compiled.pattern for compiled, _ in candidates)
+                         for char, candidates in self.by_start.items() if len(candidates) > 1}
+        self.screens: dict[str, re.Pattern[str] | None] = {}
 
     def matches(self, folded: str) -> Iterator[tuple[re.Match[str], Rule | frozenset[str]]]:
         """Each pattern's match at each position it matches at, overlapping ones included."""
         if self.starts is not None:
             for start in self.starts.finditer(folded):
                 char, at = start.group(), start.start()
-                screen = self.any_at.get(char)
+                if char in self.screens:
+                    screen = self.screens[char]
+                else:
+                    screen = self.screens[char] = _screen(self.screened.get(char, ()))
                 if screen is not None and screen.match(folded, at) is None:
                     continue
                 for compiled, owner in self.by_start[char]:
