@@ -1,6 +1,6 @@
 """The matching form of a text, shared by the lexicon and the listings matched against it, with a map back.
 
-Three steps, the evasion data in `monitors/data/evasions.toml`:
+Four steps, the evasion data in `monitors/data/evasions.toml`:
 
 1. One character for one: full-width → half-width, ASCII lower-case, Traditional → Simplified (OpenCC t2s) and
    the single-character look-alikes (蕞 → 最). Offsets do not move.
