@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.compliance_sets import Score, read_cases, score  # noqa: E402
+from bench.compliance_sets import Score, parts, read_cases, score  # noqa: E402
 from config import SEVERITIES  # noqa: E402
 from demo_market.world import build_world  # noqa: E402
 from monitors.compliance import find_violations  # noqa: E402
@@ -77,9 +77,9 @@ def figure(value: float | None) -> str:
     return "  –  " if value is None else f"{value:.3f}"
 
 
-def print_accuracy(split: str, result: Score, *, families: bool) -> None:
+def print_accuracy(name: str, result: Score, *, families: bool) -> None:
     total = result.overall
-    print(f"  {split:<8} >= {result.minimum:<8} precision {figure(total.precision)} recall {figure(total.recall)} "
+    print(f"  {name:<11} >= {result.minimum:<8} precision {figure(total.precision)} recall {figure(total.recall)} "
           f"({total.found}/{total.labelled} breaches, {total.flagged - total.correct} false alarms; "
           f"{len(result.lawful_flagged)} of {result.lawful_texts} lawful texts flagged; "
           f"tier agreement {figure(result.tier_agreement)})")
@@ -101,11 +101,15 @@ def main() -> None:
     parser.add_argument("--families", action="store_true", help="accuracy per family and tier too")
     args = parser.parse_args()
 
-    print("accuracy on the labelled sets (dev: written against; holdout: not read while writing the rules)")
-    for split in ("dev", "holdout"):
-        cases = read_cases(split)
+    print("accuracy on the labelled sets (dev: written against; holdout: not read while writing the rules; "
+          "each holdout part on its own too, since the older ones were scored, in aggregate, before later rules)")
+    groups = [("dev", read_cases("dev")), ("holdout", read_cases("holdout"))]
+    if len(parts("holdout")) > 1:
+        groups += [(f"holdout {part}", read_cases("holdout", part)) for part in parts("holdout")]
+    for name, cases in groups:
         for minimum in ("warning", "info"):
-            print_accuracy(split, score(checked, cases, minimum=minimum), families=args.families and minimum == "warning")
+            print_accuracy(name, score(checked, cases, minimum=minimum),
+                           families=args.families and minimum == "warning")
 
     texts = sample_texts(args.titles)
     terms = [term for rule in load_lexicon().rules for term in rule.terms]

@@ -57,10 +57,15 @@ class Case:
     source: str
 
 
-def read_cases(split: str) -> list[Case]:
-    """Every row of the `split` ("dev" or "holdout") files, in file order."""
+def parts(split: str) -> list[str]:
+    """The parts ("p1", "p2", …) that have a file of `split`, in order."""
+    return [path.stem.split("_", 1)[1] for path in sorted(SETS.glob(f"{split}_*.tsv"))]
+
+
+def read_cases(split: str, part: str = "*") -> list[Case]:
+    """Every row of the `split` ("dev" or "holdout") files of `part` (default: every part), in file order."""
     cases = []
-    for path in sorted(SETS.glob(f"{split}_*.tsv")):
+    for path in sorted(SETS.glob(f"{split}_{part}.tsv")):
         with path.open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
                 cases.append(Case(row["id"], row["text"], row["product_category"], _labels(row), row["source"]))
