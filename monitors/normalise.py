@@ -31,6 +31,8 @@ from pathlib import Path
 import ahocorasick
 import opencc
 
+from monitors.regex_reading import character_class, first_characters
+
 EVASIONS_FILE = Path(__file__).resolve().parent / "data" / "evasions.toml"
 PINYIN_FILE = Path(__file__).resolve().parent / "data" / "pinyin.tsv"
 CJK = "\u4e00-\u9fff"
@@ -63,7 +65,9 @@ _Step = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 @dataclass(frozen=True)
 class _Folds:
     characters: Mapping[int, int | str]   # a str.translate table
-    steps: tuple[_Step, ...]
+    spelled: _Step                           # spellings that change length (NO.1, zui, ⑩)
+    spelled_starts: re.Pattern[str] | None   # the characters a spelling can start with; None: unknown
+    gaps: _Step                              # separators and invisible characters, dropped
 
 
 def _load(path: Path) -> _Folds:
@@ -91,7 +95,10 @@ def _load(path: Path) -> _Folds:
 
     separators, invisible = re.escape(data["separators"]), re.escape(data["invisible"])
     gaps = re.compile(f"(?<=[{CJK}])[{separators}{invisible}]+(?=[{CJK}])|[{invisible}]+")
-    return _Folds(characters=characters, steps=((spellings, spelled), (gaps, lambda match: "")))
+    starts = first_characters(spellings.pattern)
+    return _Folds(characters=characters, spelled=(spellings, spelled),
+                  spelled_starts=character_class([(ord(char), ord(char)) for char in starts]) if starts else None,
+                  gaps=(gaps, lambda match: ""))
 
 
 def _alternation(keys) -> str:
@@ -241,10 +248,16 @@ _RUNS_ON = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.%")
 def fold(text: str, spellings: Spellings | None = None) -> Folded:
     """`text` in matching form, with the map back to `text`; with `spellings`, its words written in pinyin or
     digits folded back too."""
+    folds = _folds()
     folded = Folded(_one_for_one(text))
-    for step in _folds().steps:
-        if step[0].search(folded.text) is not None:
-            folded = _apply(_regex_step(step)(folded.text), folded)
+    # The spellings' alternation is slow to try at every position, and most titles hold none of its first
+    # characters, or only late (500ml): it is searched from the first one.
+    first = folds.spelled_starts.search(folded.text) if folds.spelled_starts else None
+    if (first is not None or folds.spelled_starts is None) and \
+            folds.spelled[0].search(folded.text, first.start() if first else 0) is not None:
+        folded = _apply(_regex_step(folds.spelled)(folded.text), folded)
+    if folds.gaps[0].search(folded.text) is not None:
+        folded = _apply(_regex_step(folds.gaps)(folded.text), folded)
     if spellings is not None:
         folded = _apply(spellings.replacements(folded.text), folded)
     return folded

@@ -524,9 +524,6 @@ def test_the_start_character_index_finds_what_a_full_search_finds():
 
 
 def test_patterns_tried_everywhere_are_searched_only_in_texts_holding_a_character_they_need():
-    assert compliance._required_characters("[\u4e00-\u9fff]{1,10}(?=[®™])").pattern == "[®™]"
-    assert compliance._required_characters("(?:经|由)?[^。]{0,20}?(?:检测|测试)").pattern == "[检测]"
-    assert compliance._required_characters("[^。]*") is None
     patterns = compliance._Patterns([("[\u4e00-\u9fff]{1,3}(?=®)", frozenset({"absolute"}))])
     assert patterns.starts is None and [m.group() for m, _ in patterns.matches("新款最江湖®")] == [
         "最江湖", "江湖", "湖"]
