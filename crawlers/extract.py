@@ -1,4 +1,4 @@
-"""The generic product-page extractor: name, prices, stock, ratings, sales and shop from any product page.
+"""The generic product-page extractor: name, prices, stock, ratings, sales, shop and category from any product page.
 
 Evidence comes in order of trust. Structured data first (JSON-LD, microdata, RDFa, OpenGraph, loose <meta>), since
 a shop writes it for machines; then the DOM, read the way a shopper reads it: amounts inside price elements
@@ -10,7 +10,8 @@ body.
 
 This module chooses among the evidence the sibling modules read: crawlers.parsed_page (the parse and the text
 stream), crawlers.structured (structured data), crawlers.price_evidence (price candidates in the DOM),
-crawlers.page_facts (name, counts, rating, shop, stock, currency) and crawlers.description.
+crawlers.page_facts (name, counts, rating, shop, stock, currency), crawlers.description and crawlers.categories
+(the shop's own category from a product's schema.org category or a breadcrumb list).
 
 The site-profile layer may override the result per platform; this module knows no site by name.
 """
@@ -23,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from crawlers.availability import IN_STOCK, OUT_OF_STOCK, parse_availability
+from crawlers.categories import structured_category
 from crawlers.description import clean_description, dom_description, meta_description
 from crawlers.page_facts import (
     REVIEWS,
@@ -73,6 +75,7 @@ class Extraction:
     rating: float | None = None
     review_count: int | None = None
     monthly_sales: int | None = None
+    category: str | None = None  # the shop's own category as structured data shows it: "食品饮料 > 营养代餐"
     image: str | None = None
     rule: str | None = None  # which rule produced the price: jsonld, microdata, rdfa, opengraph, meta, dom:...
     incomplete: str | None = None  # why the item is incomplete, None when complete
@@ -139,9 +142,11 @@ def _structured(page: Page, result: Extraction) -> tuple[Candidate | None, list[
     sellers: list[str] = []
     for rule, nodes in structured_nodes(page, result.evidence):
         product = main_product(nodes, page.url, result.evidence, rule)
-        if product is None:
+        if product is None:  # a page may still have its breadcrumb in this syntax
+            result.category = result.category or structured_category(nodes, None, page.url, result.name)
             continue
         offers, price = _fill_from_product(result, product, rule, page)
+        result.category = result.category or structured_category(nodes, product, page.url, result.name)
         list_prices += offers.list_prices
         states += offers.availability
         sellers += offers.sellers

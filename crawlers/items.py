@@ -69,6 +69,7 @@ class ProductItem:
     review_count: int | None = None
     shop: str | None = None
     sku: str | None = None
+    category: str | None = None  # the shop's own category as the page shows it, e.g. "食品饮料 > 营养代餐"
     rule: str | None = None
     incomplete: str | None = None
 

@@ -146,7 +146,7 @@ class StorePipeline:
         own = self.own.get(item.url)
         record = st.ProductRecord(
             platform=item.platform, url=item.url, item_id=item.item_id, title=item.title,
-            description=item.description, shop=item.shop, own=own is not None,
+            description=item.description, shop=item.shop, category=item.category, own=own is not None,
             cost=own.cost if own else None, band_min=own.band[0] if own else None,
             band_max=own.band[1] if own else None, safety_stock=own.safety_stock if own else None)
         product_id = self.store.upsert_product(record)

@@ -12,8 +12,10 @@ uses, so a new site is added by configuration, not code. Field names and their t
     link:   url, next, reviews_link                         (made absolute against the page URL)
     date:   date
     state:  availability                                    ("已售完" -> OutOfStock)
+    path:   category                                        (every match, "首页 > 食品 > 零食" -> "食品 > 零食")
 
-A field called `next` is always read from the whole page, never inside an item.
+A field called `next` is always read from the whole page, never inside an item. A path field reads every element
+(or text, or JSON list item) its selector matches, each a part of the path: `.crumbs a::text` on a breadcrumb.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from parsel.csstranslator import HTMLTranslator
 
 from config import PageProfile, Selector
 from crawlers.availability import parse_availability
+from crawlers.categories import category_path
 from crawlers.dates import parse_date
 from crawlers.prices import parse_count, parse_price
 
@@ -40,6 +43,7 @@ TEXT = {"title", "description", "term", "text", "shop", "sku", "item_id", "revie
 PRICE = {"price", "price_max", "list_price", "promo_price"}
 COUNT = {"rank", "heat", "stock", "sales", "review_count"}
 LINK = {"url", "next", "reviews_link"}
+PATH = {"category"}
 PAGE_LEVEL = {"next"}
 
 _CSS = HTMLTranslator()
@@ -58,25 +62,37 @@ class FieldReader:
     search_json: Callable[[Any], Any] | None   # compiled JMESPath
     pattern: re.Pattern[str] | None
     convert: Callable[[Any, str], Any]         # (raw value, page URL) -> typed value
+    every: bool = False                        # a path field: the text of every match, as a list
 
     def raw(self, node: Any, doc: Any = None) -> Any:
         """The text (or JSON value) the selector points at, after its regex; None when nothing matches. `node`
-        is an lxml element (a page's root or one list entry), `doc` a JSON document."""
+        is an lxml element (a page's root or one list entry), `doc` a JSON document. A path field's value is
+        the list of every match's text (or the JSON value, a list or not)."""
         if self.search_json is not None:
             value = self.search_json(doc) if doc is not None else None
         elif node is None:
             value = None
+        elif self.every:
+            matches = self.find(node)
+            texts = [_text_of([match], self.selector.attr) for match in
+                     (matches if isinstance(matches, list) else [matches])]
+            value = [text for text in texts if text] or None
         else:
             value = _text_of(self.find(node), self.selector.attr)
-        if value is not None and self.pattern is not None:
-            found = self.pattern.search(str(value))
-            value = (found.group(1) if found.groups() else found.group(0)) if found else None
+        if isinstance(value, list) and self.every and self.pattern is not None:
+            value = [kept for text in value if (kept := self._matched(str(text))) is not None] or None
+        elif value is not None and self.pattern is not None:
+            value = self._matched(str(value))
         return value
+
+    def _matched(self, text: str) -> str | None:
+        found = self.pattern.search(text)
+        return (found.group(1) if found.groups() else found.group(0)) if found else None
 
     def read(self, node: Any, doc: Any, base_url: str) -> Any:
         """The typed value; None when the page does not show it."""
         value = self.raw(node, doc)
-        return None if value is None or value == "" else self.convert(value, base_url)
+        return None if value is None or value == "" or value == [] else self.convert(value, base_url)
 
 
 @lru_cache(maxsize=1024)
@@ -88,7 +104,7 @@ def field_reader(name: str, selector: Selector) -> FieldReader:
         find, search_json = compiled(selector.css, selector.xpath), None
     return FieldReader(name=name, selector=selector, find=find, search_json=search_json,
                        pattern=re.compile(selector.regex) if selector.regex is not None else None,
-                       convert=_converter(name, selector))
+                       convert=_converter(name, selector), every=name in PATH)
 
 
 @lru_cache(maxsize=256)
@@ -147,6 +163,8 @@ def _converter(name: str, selector: Selector) -> Callable[[Any, str], Any]:
         return lambda value, _: parse_date(value)
     if name == "availability":
         return lambda value, _: parse_availability(str(value))
+    if name in PATH:
+        return lambda value, _: category_path(value if isinstance(value, list) else [value])
     return lambda value, _: " ".join(str(value).split())
 
 

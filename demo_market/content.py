@@ -67,13 +67,14 @@ class CategoryContent:
 
 
 def _category(key: str, name: str, keywords: tuple[str, ...], price_range: tuple[float, float],
-              themes: tuple[tuple[str, float, tuple[str, ...]], ...]) -> Category:
-    """Builds a Category whose shipping theme shares one phrase list across categories."""
+              themes: tuple[tuple[str, float, tuple[str, ...]], ...], path: tuple[str, ...]) -> Category:
+    """Builds a Category whose shipping theme shares one phrase list across categories; `path` is where the shops'
+    category tree files it (its breadcrumb above the category's own name)."""
     pain_points = tuple(
         PainPoint(theme, weight, _SHIPPING.phrases if theme == "发货" else phrases)
         for theme, weight, phrases in themes
     )
-    return Category(key, name, keywords, price_range, pain_points)
+    return Category(key, name, keywords, price_range, pain_points, (*path, name))
 
 
 CAMPING_CHAIR = CategoryContent(
@@ -90,6 +91,7 @@ CAMPING_CHAIR = CategoryContent(
             ("尺寸", 0.14, ("太小", "偏小", "坐不下", "太矮", "尺寸不符", "比图片小", "勒腿", "太窄")),
             ("发货", 0.10, ()),
         ),
+        ("运动户外", "露营野餐"),
     ),
     sector="outdoor",
     typical_price=89.0,
@@ -240,6 +242,7 @@ PET_FOUNTAIN = CategoryContent(
             ("质量", 0.14, ("质量差", "做工粗糙", "坏了", "不出水", "水泵坏", "不转了", "质量不行")),
             ("发货", 0.06, ()),
         ),
+        ("宠物生活", "宠物日用"),
     ),
     sector="pet",
     typical_price=129.0,
@@ -389,6 +392,7 @@ POWER_BANK = CategoryContent(
             ("重量", 0.08, ("太重", "很沉", "体积大", "压手", "笨重")),
             ("发货", 0.08, ()),
         ),
+        ("手机通讯", "手机配件"),
     ),
     sector="digital",
     typical_price=79.0,
@@ -512,6 +516,7 @@ DATA_CABLE = CategoryContent(
             ("长度", 0.08, ("太短", "不够长", "长度不够", "短了")),
             ("发货", 0.06, ()),
         ),
+        ("手机通讯", "手机配件"),
     ),
     sector="digital",
     typical_price=19.9,
@@ -628,6 +633,7 @@ MEAL_REPLACEMENT = CategoryContent(
             ("包装", 0.10, ("漏粉", "压扁", "包装破损", "盖子坏", "没有勺子", "封口")),
             ("发货", 0.10, ()),
         ),
+        ("食品饮料", "营养代餐"),
     ),
     sector="food",
     typical_price=79.0,

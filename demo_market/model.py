@@ -31,6 +31,7 @@ class Category:
     keywords: tuple[str, ...]  # search keywords shoppers type, e.g. ("露营椅", "折叠椅")
     price_range: tuple[float, float]
     pain_points: tuple[PainPoint, ...]
+    path: tuple[str, ...] = ()  # the shops' category tree down to it, e.g. ("食品饮料", "营养代餐", "代餐奶昔")
 
 
 @dataclass(frozen=True)

@@ -850,6 +850,7 @@ class World:
                 totals[platform] += state.review_count
                 entry = {
                     "platform": platform, "item_id": product.item_id, "category": product.category,
+                    "marketplace_category": " > ".join(self.categories[product.category].path),
                     "title": product.title, "description": product.description, "shop": product.shop,
                     "own": product.own, "cost": product.cost, "band": list(product.band) if product.band else None,
                     "safety_stock": product.safety_stock, "price": state.price, "price_max": state.price_max,

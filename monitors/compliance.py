@@ -27,8 +27,10 @@ Offsets are Python string indexes (code points), as in the demo marketplace's gr
 The monitor `run(store, config, now=...)` scans every stored product's title and description: an own listing with
 breaches at or above `thresholds.compliance.alert_severity` becomes one alert (an event, raised once per distinct set
 of breaches, so an edited listing alerts again and an unchanged one does not); a competitor's becomes a
-`competitor_compliance` insight. Own products are checked as their configured `category`; competitors as the
-store's category when it is a product category, else `general`.
+`competitor_compliance` insight. Own products are checked as their configured `category`; a competitor as the
+product category its marketplace category means (the breadcrumb or schema.org category the crawler stored, read
+by monitors.product_categories), else as the category of the keyword it was found under when that is a product
+category, else as `general`.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from config import PRODUCT_CATEGORIES, SEVERITIES, ComplianceSettings, Config, a
 from monitors.findings import Findings, Insight
 from monitors.lexicon import EVERY_CATEGORY, ContextException, Lexicon, Rule, load_lexicon
 from monitors.normalise import Spellings, fold, matching_form
+from monitors.product_categories import product_category
 from monitors.regex_reading import first_characters, literal_words, required_characters
 from store import AlertRecord, ProductRow, Store
 
@@ -290,12 +293,25 @@ def _categories_of_own(config: Config) -> dict[tuple[str, str], str]:
     return {(product.platform, config.own_product_url(product)): product.category for product in config.own_products}
 
 
-def _category(product: ProductRow, own_categories: Mapping[tuple[str, str], str]) -> str:
-    """The config's category for an own product; else the store's when it is a product category; else general."""
+def _categories_of_keywords(store: Store, config: Config) -> dict[int, str]:
+    """Product id -> the product category of the keyword a search found it under, for the listings found under a
+    keyword whose `category` is a product-category name ("food"; "camping" is a report label and says nothing).
+    When several such keywords disagree, the first in config.toml's order wins: the operator lists a product's
+    own keyword first more often than not, and a fixed rule keeps the verdict from changing between runs."""
+    ranked = [(keyword.term, keyword.category) for keyword in config.keywords if keyword.category in EVERY_CATEGORY]
+    return {product_id: next(category for term, category in ranked if term in keywords)
+            for product_id, keywords in store.keywords_by_product().items()
+            if any(term in keywords for term, _ in ranked)}
+
+
+def _category(product: ProductRow, own_categories: Mapping[tuple[str, str], str],
+              keyword_categories: Mapping[int, str]) -> str:
+    """The config's category for an own product; else the one the marketplace's own category means (the crawled
+    breadcrumb or schema.org category, monitors/data/product_categories.toml); else that of the keyword the
+    listing was found under; else general."""
     configured = own_categories.get((product.platform, product.url)) if product.own else None
-    if configured is not None:
-        return configured
-    return product.category if product.category in EVERY_CATEGORY else "general"
+    return (configured or product_category(product.category) or keyword_categories.get(product.id)
+            or "general")
 
 
 def _fingerprint(found: list[dict]) -> str:
@@ -324,17 +340,19 @@ def _own_alert(product: ProductRow, found: list[dict]) -> AlertRecord:
         suggestion=_rewrites(found))
 
 
-def _competitor_insight(product: ProductRow, found: list[dict], severity: str, now: datetime) -> Insight:
+def _competitor_insight(product: ProductRow, category: str, found: list[dict], severity: str,
+                        now: datetime) -> Insight:
     return Insight(kind=COMPETITOR_INSIGHT, subject=str(product.id), platform=product.platform,
                    product_id=product.id,
                    detail={"severity": severity, "title": product.title, "url": product.url, "shop": product.shop,
-                           "categories": sorted({v["category"] for v in found}), "violations": found,
-                           "checked_at": now.isoformat()})
+                           "product_category": category, "categories": sorted({v["category"] for v in found}),
+                           "violations": found, "checked_at": now.isoformat()})
 
 
 def run(store: Store, config: Config, *, now: datetime) -> Findings:
     settings = config.thresholds.compliance
     own_categories = _categories_of_own(config)
+    keyword_categories = _categories_of_keywords(store, config) if settings.scan_competitors else {}
     findings = Findings()
     if not (settings.scan_own or settings.scan_competitors):
         return findings
@@ -343,11 +361,13 @@ def run(store: Store, config: Config, *, now: datetime) -> Findings:
     for product in store.products():
         if not (settings.scan_own if product.own else settings.scan_competitors):
             continue
-        found = _listing_violations(product, _category(product, own_categories), config)
+        category = _category(product, own_categories, keyword_categories)
+        found = _listing_violations(product, category, config)
         if not found:
             continue
         if product.own:
             findings.events.append(_own_alert(product, found))
         else:
-            findings.insights.append(_competitor_insight(product, found, settings.competitor_severity, now))
+            findings.insights.append(_competitor_insight(product, category, found, settings.competitor_severity,
+                                                         now))
     return findings

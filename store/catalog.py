@@ -163,6 +163,15 @@ class CatalogMixin(StoreBase):
         rows = self._rows("SELECT DISTINCT platform, keyword FROM search_results ORDER BY platform, keyword")
         return [(row["platform"], row["keyword"]) for row in rows]
 
+    def keywords_by_product(self) -> dict[int, frozenset[str]]:
+        """Product id -> the keywords whose stored search results ever listed it (products never found by a search
+        are left out)."""
+        rows = self._rows("SELECT DISTINCT product_id, keyword FROM search_results")
+        found: dict[int, set[str]] = {}
+        for row in rows:
+            found.setdefault(int(row["product_id"]), set()).add(row["keyword"])
+        return {product_id: frozenset(keywords) for product_id, keywords in found.items()}
+
     def search_runs(self, platform: str, keyword: str, *, after: int | None = None) -> list[SearchRun]:
         """The crawl runs that searched `keyword` on `platform`, oldest first. With `after` (a search-result row id,
         a monitor's watermark), only the runs that stored a result after it, and the run before the first of them,

@@ -11,19 +11,21 @@ import csv
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from typer.testing import CliRunner
 
 import agent
-from config import ComplianceSettings, UserTerm
+from config import ComplianceSettings, Keyword, UserTerm, load_config
+from crawlers.run import CrawlPlan, run_crawl
+from crawlers.testing import demo_config
 from monitors import compliance
 from monitors.compliance import Violation, find_violations
 from monitors.lexicon import load_lexicon
 from monitors.normalise import fold, matching_form
-from store import ProductRecord
+from store import ProductRecord, ProductRow, SearchHit, open_store
 from tests.conftest import ROOT
 
 FIXTURE = ROOT / "tests" / "fixtures" / "compliance_titles.tsv"
@@ -334,6 +336,66 @@ def test_a_competitor_is_checked_as_the_stores_category_when_it_is_a_product_cat
     assert insight.detail["url"] == "http://s/5"
 
 
+def with_keywords(config, *pairs):
+    return config.model_copy(update={"keywords": tuple(Keyword(term=term, category=category, platforms=("sc",))
+                                                       for term, category in pairs)})
+
+
+def found_under(store, product_id, *keywords):
+    for keyword in keywords:
+        store.add_search_results("sc", keyword, [SearchHit(rank=product_id, product_id=product_id)], observed_at=NOW)
+
+
+def judged_as(findings):
+    return {insight.product_id: insight.detail["product_category"] for insight in findings.insights}
+
+
+def test_a_competitor_is_checked_as_the_product_category_its_marketplace_category_means(store, config):
+    def rival(url, category):
+        return store.upsert_product(ProductRecord(platform="sc", url=url, title="美白 软糖 增强免疫力", own=False,
+                                                  category=category))
+
+    snack = rival("http://s/5", "食品饮料 > 休闲零食 > 软糖")
+    supplement = rival("http://s/6", "食品饮料 > 营养保健 > 软糖")
+    rival("http://s/7", "美妆护肤 > 面部护理")   # 美白 is a cosmetic claim and 增强免疫力 no claim of cosmetics
+    chair = rival("http://s/8", "运动户外 > 露营野餐")
+    findings = compliance.run(store, config, now=NOW)
+    assert judged_as(findings) == {snack: "food", supplement: "health_food", chair: "general"}
+    rules = {i.product_id: sorted(v["rule"] for v in i.detail["violations"]) for i in findings.insights}
+    assert rules[snack] == ["food_claim.health_function", "food_claim.health_function"]   # 美白, 增强免疫力
+    assert rules[supplement] == ["health_food.function_claim"]
+    assert rules[chair] == ["efficacy.health_function"]
+
+
+def test_a_competitor_without_a_known_category_takes_its_keywords_and_the_first_configured_wins(store, config):
+    def rival(url, title="增强免疫力 软糖", category=None):
+        return store.upsert_product(ProductRecord(platform="sc", url=url, title=title, own=False, category=category))
+
+    both, first_only, label_only, none_, shown = (rival(f"http://s/{n}") for n in range(5))
+    config = with_keywords(config, ("软糖", "food"), ("维生素软糖", "health_food"), ("露营", "camping"))
+    found_under(store, both, "维生素软糖", "软糖")     # disagreeing keywords: 软糖 is first in the config
+    found_under(store, first_only, "维生素软糖")
+    found_under(store, label_only, "露营")              # "camping" is a report label, not a product category
+    found_under(store, shown, "软糖")
+    store.upsert_product(ProductRecord(platform="sc", url="http://s/4", category="营养保健"))
+    assert judged_as(compliance.run(store, config, now=NOW)) == {
+        both: "food", first_only: "health_food", label_only: "general", none_: "general",
+        shown: "health_food"}                            # the marketplace's category beats the keyword's
+
+
+def test_category_precedence_config_then_marketplace_then_keyword_then_general():
+    row = ProductRow(id=1, platform="sc", url="http://s/1", item_id=None, title=None, description=None, shop=None,
+                     category="美妆护肤 > 面膜", own=True, cost=None, band_min=None, band_max=None,
+                     safety_stock=None, first_seen=NOW, last_seen=NOW)
+    configured, by_keyword = {("sc", "http://s/1"): "general"}, {1: "food"}
+    assert compliance._category(row, configured, by_keyword) == "general"     # the operator's word, even general
+    assert compliance._category(row, {}, by_keyword) == "cosmetics"           # an own product not configured
+    rival = replace(row, own=False)
+    assert compliance._category(rival, configured, by_keyword) == "cosmetics"  # config holds own products only
+    assert compliance._category(replace(rival, category="露营装备"), {}, by_keyword) == "food"
+    assert compliance._category(replace(rival, category=None), {}, {}) == "general"
+
+
 def test_the_monitor_uses_the_configs_user_dictionary(store, config):
     listing(store, own=True, url="http://s/1", title="最江南 茶馆 秒回本")
     settings = ComplianceSettings(allow=("最江南",), add=(UserTerm(term="秒回本", family="investment",
@@ -397,6 +459,33 @@ def test_precision_and_recall_on_the_demo_marketplace_ground_truth(truth):
           f"(tp {score.true_positives}, fp {score.false_positives}, fn {score.false_negatives})")
     assert score.true_positives >= 50
     assert score.precision >= 0.9 and score.recall >= 0.9
+
+
+@pytest.mark.integration
+def test_a_real_crawl_stores_each_listings_category_and_the_monitor_judges_competitors_by_it(marketplace, tmp_path):
+    """The demo's 代餐奶昔 listings on shangcheng (BreadcrumbList JSON-LD) and laodian (a GBK crumb row read by the
+    profile), crawled over HTTP. The keyword's category is only a report label here, so food can come from the
+    crawled category alone: the top listing's 降血糖 is then a food_claim breach, not the general medical one."""
+    path = demo_config(tmp_path, marketplace.sites)
+    path.write_text(path.read_text(encoding="utf-8").replace('term = "代餐奶昔"\ncategory = "food"',
+                                                             'term = "代餐奶昔"\ncategory = "代餐"'), encoding="utf-8")
+    config = load_config(path)
+    assert next(k.category for k in config.keywords if k.term == "代餐奶昔") == "代餐"
+    platforms = ["shangcheng", "laodian"]
+    run_crawl(path, CrawlPlan(platforms=platforms, keywords=[("代餐奶昔", platforms, 3)]), demo_urls=marketplace.sites)
+    expected = {(p["platform"], p["item_id"]): p["marketplace_category"] for p in marketplace.ground_truth()["products"]}
+    with open_store(config.store.path) as store:
+        products = store.products()
+        assert len(products) == 6
+        assert {(p.platform, p.item_id): p.category for p in products} == {
+            (p.platform, p.item_id): expected[(p.platform, p.item_id)] for p in products}
+        assert {p.category for p in products} == {"食品饮料 > 营养代餐 > 代餐奶昔"}
+        findings = compliance.run(store, config, now=NOW)
+    assert findings.insights and {i.detail["product_category"] for i in findings.insights} == {"food"}
+    [top] = [i for i in findings.insights if any(v["match"] == "降血糖" for v in i.detail["violations"])]
+    [breach] = [v for v in top.detail["violations"] if v["match"] == "降血糖"]
+    assert breach["category"] == "food_claim" and breach["rule"] == "food_claim.disease_claim"
+    assert [v.category for v in find_violations("降血糖")] == ["medical"]   # what general would have said
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -86,7 +86,7 @@ def test_search_ranking_is_the_shops_top_ten(full_crawl):
             assert got == expected, key
 
 
-def test_titles_descriptions_prices_stock_and_counts_match_ground_truth_on_every_platform(full_crawl):
+def test_titles_descriptions_prices_stock_counts_and_categories_match_ground_truth_on_every_platform(full_crawl):
     truth = by_key(full_crawl["truth"])
     checked = 0
     with open_store(full_crawl["db"]) as store:
@@ -106,6 +106,7 @@ def test_titles_descriptions_prices_stock_and_counts_match_ground_truth_on_every
             assert seen.review_count == expected["review_count"], product.url
             assert seen.currency == "CNY"
             assert product.own == expected["own"]
+            assert product.category == expected["marketplace_category"], product.url   # breadcrumbs, all three ways
             checked += 1
     assert checked == 30
 

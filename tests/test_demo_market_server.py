@@ -90,6 +90,27 @@ def test_hot_pages_of_every_platform_match_ground_truth(marketplace, truth):
     assert [t["hot_value"] for t in kg["data"]["list"]] == [t["heat"] for t in hot["kuaigou"]]
 
 
+def test_every_shop_shows_its_category_tree_as_real_shops_do(marketplace, truth):
+    """shangcheng: a BreadcrumbList JSON-LD (首页, the tree, the product) and visible crumbs; laodian: a GBK crumb row;
+    kuaigou: the category path in its item API, which its app renders as crumbs."""
+    trees = {p["category"]: p["marketplace_category"] for p in truth["products"]}
+    assert trees["meal_replacement"] == "食品饮料 > 营养代餐 > 代餐奶昔" and len(set(trees.values())) == len(trees)
+    for category in trees:
+        sample = {p["platform"]: p for p in truth["products"] if p["category"] == category}
+        tree = trees[category].split(" > ")
+        html = fetch(sample["shangcheng"]["url"]).text()
+        scripts = Selector(text=html).css('script[type="application/ld+json"]::text').getall()
+        crumbs = json.loads(scripts[1])
+        assert crumbs["@type"] == "BreadcrumbList"
+        assert [item["name"] for item in crumbs["itemListElement"]] == ["首页", *tree, sample["shangcheng"]["title"]]
+        assert [item["position"] for item in crumbs["itemListElement"]] == list(range(1, len(tree) + 3))
+        assert Selector(text=html).css("nav.crumbs a::text").getall() == ["首页", *tree]
+        assert gbk_page(sample["laodian"]["url"]).css("td.nav a::text").getall() == ["首页", *tree]
+        item = json.loads(fetch(f"{marketplace.sites['kuaigou']}/api/item/{sample['kuaigou']['item_id']}",
+                                KG_HEADERS).body)
+        assert item["data"]["cat_path"] == tree
+
+
 def test_unknown_product_is_404(marketplace):
     assert fetch(marketplace.sites["shangcheng"] + "/item/NOPE.html").status == 404
     assert fetch(marketplace.sites["laodian"] + "/goods.php?id=000").status == 404

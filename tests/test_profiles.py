@@ -63,3 +63,23 @@ def test_xpath_may_use_exslt_regular_expressions_as_in_parsel():
     assert read_items(listing, Page(text=HTML), "http://shop.test/") == [
         {"item_id": "A1", "price": (Decimal("89"), Decimal("129"))},
         {"item_id": "B2", "price": (Decimal("19.90"), None)}]
+
+
+CRUMBS = """<html><body><div class="crumbs"><a href="/">首页</a> &gt; <a href="/c/1">食品饮料</a> &gt;
+<a href="/c/2">营养 <b>代餐</b></a></div><td class="nav">当前位置：首页 &gt;&gt; 美妆 &gt;&gt; 护肤</td></body></html>"""
+
+
+def test_a_category_reads_every_match_as_one_level_of_its_path():
+    read = lambda **selector: read_page(profile(category=selector), Page(text=CRUMBS), "http://shop.test/")["category"]
+    assert read(css=".crumbs a::text") == "食品饮料 > 营养"          # text nodes: each one a level
+    assert read(css=".crumbs a") == "食品饮料 > 营养 代餐"            # elements: each one's whole text
+    assert read(css=".crumbs a", regex=r"^[^首].*") == "食品饮料 > 营养 代餐"   # the regex filters each level
+    assert read(css="td.nav::text", regex="当前位置：(.*)") == "美妆 > 护肤"    # one text holding a whole path
+    assert read(css=".nope a::text") is None
+
+
+def test_a_json_category_may_be_a_list_of_levels_or_one_text():
+    product = profile(category={"json": "data.cats"})
+    for cats, expected in ((["食品", {"name": "零食"}], "食品 > 零食"), ("食品 > 零食", "食品 > 零食"), ([], None)):
+        fields = read_page(product, Page(text="<html></html>"), "http://kg.test/p/1", [{"data": {"cats": cats}}])
+        assert fields == {"category": expected}

@@ -666,6 +666,16 @@ def test_recent_prices_after_a_watermark_reach_behind_the_unjudged(store: Store)
     assert [r.price for r in store.recent_prices(limit=1, after=ids[4])[product_id]] == [14.0]
 
 
+def test_keywords_by_product_are_every_keyword_whose_results_ever_listed_it(store: Store) -> None:
+    a, b, c = (store.upsert_product(chair(n)) for n in "123")
+    store.add_search_results("shangcheng", "露营椅", [SearchHit(rank=1, product_id=a)], observed_at=T0)
+    store.add_search_results("shangcheng", "折叠椅", [SearchHit(rank=1, product_id=b), SearchHit(rank=2, product_id=a)],
+                             observed_at=T0)
+    store.add_search_results("shangcheng", "露营椅", [SearchHit(rank=1, product_id=b)], observed_at=T0 + timedelta(1))
+    assert store.keywords_by_product() == {a: {"露营椅", "折叠椅"}, b: {"露营椅", "折叠椅"}}
+    assert c not in store.keywords_by_product()
+
+
 def test_search_runs_after_a_watermark_start_at_the_run_they_are_compared_with(store: Store) -> None:
     product_id = store.upsert_product(chair())
     runs = [store.begin_run("search") for _ in range(4)]

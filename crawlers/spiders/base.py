@@ -297,7 +297,8 @@ class ShopSpider(scrapy.Spider):
             monthly_sales=fields.get("sales") if fields.get("sales") is not None else found.monthly_sales,
             rating=fields.get("rating") if fields.get("rating") is not None else found.rating,
             review_count=fields.get("review_count") if fields.get("review_count") is not None else found.review_count,
-            shop=fields.get("shop") or found.shop, sku=fields.get("sku") or found.sku, rule=rule,
+            shop=fields.get("shop") or found.shop, sku=fields.get("sku") or found.sku,
+            category=fields.get("category") or found.category, rule=rule,
             incomplete=None if price is not None else (found.incomplete or "no price found"))
 
     @staticmethod

@@ -90,6 +90,7 @@ async def api_item(request: web.Request) -> web.Response:
         "min_price": fen(state.price), "max_price": fen(state.price_max), "origin_price": fen(state.list_price),
         "coupon_price": fen(state.promo_price)}
     return ok({"item_id": product.item_id, "title": product.title, "desc": product.description,
+               "cat_path": list(shop.world.categories[product.category].path),
                "shop": {"name": product.shop}, "price": price, "stock": state.stock,
                "sold_count_month": state.monthly_sales, "score": round(state.rating, 1),
                "comment_count": state.review_count,

@@ -116,9 +116,10 @@ def find_product(request: web.Request) -> tuple[ShopContext, Product]:
 async def goods(request: web.Request) -> web.Response:
     shop, product = find_product(request)
     state = shop.world.state(product, shop.step)
+    category = shop.world.categories[product.category]
     return gbk_page(render("laodian/goods.html", product=product, state=state, price=price_html(product, state),
                            noprice=request.get("noprice", False), sales=sales_label(state.monthly_sales),
-                           category=shop.world.categories[product.category]))
+                           crumbs=[(name, gbk_quote(name)) for name in category.path]))
 
 
 async def comments(request: web.Request) -> web.Response:

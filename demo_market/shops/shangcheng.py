@@ -1,12 +1,14 @@
-"""商城 (shangcheng): a modern server-rendered shop that embeds schema.org Product JSON-LD, like JD or Tmall pages."""
+"""商城 (shangcheng): a modern server-rendered shop that embeds schema.org Product and BreadcrumbList JSON-LD, like JD
+or Tmall pages."""
 
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from aiohttp import web
 
-from demo_market.model import Product
+from demo_market.model import Category, Product
 from demo_market.shops.common import (SHOP, ShopContext, make_app, page_count, page_number, render, robots_txt,
                                       sales_label, yuan)
 
@@ -43,6 +45,16 @@ def json_ld(shop: ShopContext, product: Product, noprice: bool) -> str:
             data["offers"] = {"@type": "Offer", "price": f"{state.price:.2f}", "priceCurrency": "CNY",
                               "availability": availability, "seller": seller,
                               "url": product_path(product.item_id)}
+    return json.dumps(data, ensure_ascii=False, indent=1).replace("</", "<\\/")
+
+
+def breadcrumb_json_ld(product: Product, category: Category) -> str:
+    """The BreadcrumbList JSON-LD a real shop embeds beside its Product: 首页, the category tree, the product."""
+    crumbs = [("首页", "/"), *((name, f"/search?q={quote(name)}") for name in category.path),
+              (product.title, product_path(product.item_id))]
+    data = {"@context": "https://schema.org", "@type": "BreadcrumbList",
+            "itemListElement": [{"@type": "ListItem", "position": position, "name": name, "item": link}
+                                for position, (name, link) in enumerate(crumbs, start=1)]}
     return json.dumps(data, ensure_ascii=False, indent=1).replace("</", "<\\/")
 
 
@@ -92,10 +104,11 @@ async def item(request: web.Request) -> web.Response:
     shop, product = find_product(request)
     state = shop.world.state(product, shop.step)
     noprice = request.get("noprice", False)
+    category = shop.world.categories[product.category]
     return web.Response(text=render(
         "shangcheng/item.html", product=product, state=state, noprice=noprice, yuan=yuan,
         sales=sales_label(state.monthly_sales), json_ld=json_ld(shop, product, noprice),
-        category=shop.world.categories[product.category],
+        breadcrumb=breadcrumb_json_ld(product, category), category=category,
         reviews_url=f"/item/{product.item_id}/reviews",
         preview=shop.world.reviews(product, shop.step)[:3]), content_type="text/html")
 

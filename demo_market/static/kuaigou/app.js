@@ -119,7 +119,13 @@
           el("span", { "class": "price-current" }, ["¥" + yuan(price.min_price) + (price.max_price > price.min_price ? "-" + yuan(price.max_price) : "")]),
           price.origin_price > price.min_price ? el("span", { "class": "price-origin" }, ["¥" + yuan(price.origin_price)]) : null,
           price.coupon_price !== null ? el("span", { "class": "price-coupon" }, ["券后¥" + yuan(price.coupon_price)]) : null]);
+      var crumbs = [el("a", { href: "/" }, ["首页"])];
+      item.cat_path.forEach(function (name) {
+        crumbs.push(el("span", { "class": "sep" }, [" › "]));
+        crumbs.push(el("a", { href: "/s?q=" + encodeURIComponent(name) }, [name]));
+      });
       show(el("div", { "class": "detail", "data-item-id": item.item_id }, [
+        el("nav", { "class": "detail-crumbs" }, crumbs),
         el("h1", { "class": "detail-title" }, [item.title]),
         priceBox,
         el("div", { "class": "detail-stock" }, [item.stock > 0 ? "库存 " + item.stock : "已抢光"]),
