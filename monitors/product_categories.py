@@ -14,13 +14,15 @@ from functools import cache
 from pathlib import Path
 
 from config import PRODUCT_CATEGORIES
+from monitors.normalise import matching_form
 
 WORDS_FILE = Path(__file__).resolve().parent / "data" / "product_categories.toml"
 PARTS = re.compile(r"[>›»＞→]+")
 
 
 def _folded(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold().strip()
+    """The lexicon's matching form (half-width, lower-case, Simplified: 美妝 is 美妆), without surrounding space."""
+    return matching_form(unicodedata.normalize("NFKC", text)).strip()
 
 
 @cache
@@ -56,8 +58,8 @@ def product_category(marketplace_category: str | None, *, path: Path = WORDS_FIL
     if marketplace_category.strip() in PRODUCT_CATEGORIES:
         return marketplace_category.strip()
     words = _words(path)
-    for part in reversed(PARTS.split(_folded(marketplace_category))):
-        category = _part_category(part, words)
+    for part in reversed(PARTS.split(unicodedata.normalize("NFKC", marketplace_category))):
+        category = _part_category(_folded(part), words)
         if category is not None:
             return category
     return None

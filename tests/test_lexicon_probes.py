@@ -9,7 +9,6 @@ figures that measure generalisation come from the holdout sets (bench/bench_comp
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 

@@ -23,6 +23,8 @@ from monitors.product_categories import WORDS_FILE, _words, product_category
     ("房产 > 二手房", "real_estate"),
     ("电子烟", "tobacco"),
     ("ＯＴＣ", "drug"),                                      # full-width and case are folded
+    ("美妝護膚 > 面部護理", "cosmetics"),                      # and Traditional characters
+    ("醫藥保健 > 保健食品", "health_food"),
     ("家居日用 > 客厅家具 > 茶几", "general"),                # a look-alike: 茶几 is not tea
     ("食品饮料 > 茶叶 > 茶具", "general"),
     ("宠物生活 > 宠物零食", "general"),                        # pet food is feed, not food
