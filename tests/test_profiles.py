@@ -96,7 +96,7 @@ def shipped(key: str, kind: str, name: str, url: str | None = None):
 
 
 def test_every_platform_of_the_issue_is_shipped_and_valid():
-    assert {"jd", "taobao", "tmall", "pinduoduo"} <= set(SHIPPED_PROFILES)
+    assert set(SHIPPED_PROFILES) == {"jd", "taobao", "tmall", "pinduoduo", "douyin"}
     for key in SHIPPED_PROFILES:
         assert shipped_platform(key).preset == key
 
@@ -168,6 +168,13 @@ def test_pinduoduo_prices_in_fen_are_scaled():
     item = shipped("pinduoduo", "product", "goods.html")
     assert (item.item_id, item.price, item.price_max, item.list_price, item.monthly_sales, item.shop) == (
         "452211334455", Decimal("39.90"), Decimal("69.90"), Decimal("59.00"), 100000, "山野户外专营店")
+
+
+def test_douyin_product_json_in_fen():
+    item = shipped("douyin", "product", "product.json")
+    assert (item.item_id, item.title, item.price, item.price_max, item.list_price, item.monthly_sales, item.shop) == (
+        "3701234567890123456", "山野户外折叠露营椅 抖音直播间专享 超轻便携", Decimal("49.90"), Decimal("79.90"),
+        Decimal("129.00"), 23567, "山野户外抖音旗舰店")
 
 
 @pytest.mark.parametrize("key", SHIPPED_PROFILES)
