@@ -1,13 +1,19 @@
-"""Site profiles: selectors from config.toml read into typed fields."""
+"""Site profiles: selectors from config.toml read into typed fields; the shipped platform profiles on their
+committed fixtures (tests/fixtures/pages/<platform>/, written for these tests); selecting them in the config."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
 from parsel import Selector as Page
 
-from config import PageProfile
+from config import SHIPPED_PROFILES, ConfigError, PageProfile, config_from_dict, shipped_platform
+from crawlers.encoding import read_page as read_saved
 from crawlers.profiles import read_items, read_page
+from crawlers.reading import documents_of, read_product, reviews_from, search_hits
 
 HTML = """<html><body>
 <ul><li class="g" data-id="A1"><a class="t" href="/item/A1.html">露营椅 <b>超轻</b></a><span class="p">¥89-129</span>
@@ -66,17 +72,6 @@ def test_xpath_may_use_exslt_regular_expressions_as_in_parsel():
 
 
 # --- shipped platform profiles (profiles/*.toml) read their committed fixtures ----------------------------------
-
-import json  # noqa: E402
-from datetime import datetime  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import pytest  # noqa: E402
-
-from config import SHIPPED_PROFILES, ConfigError, config_from_dict, shipped_platform  # noqa: E402
-from crawlers.documents import body_document, page_documents, script_document  # noqa: E402
-from crawlers.encoding import read_page as read_saved  # noqa: E402
-from crawlers.reading import documents_of, read_product, reviews_from, search_hits  # noqa: E402
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 CST = datetime.fromisoformat("2026-01-01T00:00:00+08:00").tzinfo
@@ -212,25 +207,3 @@ def test_unknown_preset_names_the_key_and_the_choices():
         config_with({"jd": {"preset": "jdd", "name": "京东"}})
     message = str(raised.value)
     assert "platforms.jd.preset" in message and "jdd" in message and "tmall" in message
-
-
-# --- JSON documents in a page ------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("text", ['{"a": 1}', ' [{"a": 1}]', 'cb({"a": 1});', '\r\njsonp128({"a": 1})',
-                                  '/**/ jQuery123_456({"a": 1} )'])
-def test_json_and_jsonp_bodies(text):
-    assert body_document(text) in ({"a": 1}, [{"a": 1}])
-
-
-@pytest.mark.parametrize("text", ["<html><body>cb({})</body></html>", "cb({broken)", "just text", ""])
-def test_other_bodies_are_not_documents(text):
-    assert body_document(text) is None
-
-
-def test_script_variable_takes_the_first_valid_assignment_of_that_exact_name():
-    html = ('<script>my_g_page_config = {"x": 0}; g_page_config = {oops}; g_page_config = {"a": {"b": [1, 2]}};'
-            ' window.g_page_config = {"x": 3};</script>')
-    assert script_document(html, "g_page_config") == {"a": {"b": [1, 2]}}
-    assert script_document(html, "missing") is None
-    assert page_documents(html, "g_page_config") == [{"a": {"b": [1, 2]}}]
-    assert page_documents(json.dumps({"z": 1})) == [{"z": 1}]
