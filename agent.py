@@ -11,7 +11,7 @@ import errno
 import json
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Optional
+from typing import Annotated, Any, Literal, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
-from config import Config, ConfigError, load_config
+from config import SHIPPED_PROFILES, Config, ConfigError, load_config
 
 
 class ExitCode(IntEnum):
@@ -795,24 +795,43 @@ def show_check(results: list) -> None:
     out.print(f"[{colour}]{len(results)} text(s) checked, {flagged} with violations, {found} violation(s)[/]")
 
 
+PageKind = Literal["product", "search", "reviews"]
+
+
 @app.command()
 def extract(
     ctx: typer.Context,
-    pages: Annotated[Optional[list[Path]], typer.Argument(help="Saved pages (.html or .html.gz, any encoding).")] = None,
+    pages: Annotated[Optional[list[Path]], typer.Argument(help="Saved pages or responses (.html, JSON, JSONP, "
+                                                          ".gz; any encoding).")] = None,
     url: Annotated[Optional[list[str]], typer.Option("--url", help="Fetch and extract this URL (repeatable).")] = None,
+    kind: Annotated[PageKind, typer.Option("--kind", help="What the saved files are: product pages, search "
+                                           "results or reviews (search and reviews need --platform).")] = "product",
+    platform: Annotated[Optional[str], typer.Option("--platform", help="Read saved files with this platform's "
+                                                    "profile: a platform of config.toml or a shipped profile "
+                                                    f"({', '.join(SHIPPED_PROFILES)}).")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Extract product name, price, currency, availability and SKU from saved pages or URLs.
+    """Extract products, search listings or reviews from saved pages, or products from URLs.
 
-    Saved pages go through the generic extractor; URLs are fetched by the crawler (robots.txt, throttling, the
-    browser for render = "browser" platforms) and read with their platform's site profile when one claims them:
-    the tool for writing and debugging profiles. Exit code 1 when a page could not be read or has no price.
+    Saved pages go through the generic extractor, or with --platform through that platform's site profile exactly
+    as a crawl reads them (a page saved from the browser, or a JSON / JSONP response saved from its network panel).
+    URLs are fetched by the crawler (robots.txt, throttling, the browser for render = "browser" platforms) and read
+    with their platform's site profile when one claims them: the tool for writing and debugging profiles.
+
+    One line per product, per search listing (rank, title, price, url, sales) or per review (id, text, stars,
+    date, append). Exit code 1 when a file could not be read or yielded nothing (a product without a price), 2 for
+    wrong usage.
     """
     from crawlers.encoding import UnreadablePage, read_page
-    from crawlers.extract import extract_product, extraction_line
 
     if not pages and not url:
         fail("give saved pages and/or --url URLs to extract from", ExitCode.USAGE)
+    if kind != "product" and platform is None:
+        fail(f"--kind {kind} needs --platform: only a site profile knows where a page lists them", ExitCode.USAGE)
+    if url and (kind != "product" or platform is not None):
+        fail("--url reads product pages with the platform that claims each URL: no --kind or --platform",
+             ExitCode.USAGE)
+    site = profile_platform(ctx, platform) if platform is not None else None
     lines, problems = [], 0
     for path in pages or []:
         try:
@@ -821,19 +840,70 @@ def extract(
             err.print(f"[red]{escape(str(exc))}[/]", highlight=False, soft_wrap=True)
             problems += 1
             continue
-        found = extract_product(text, None)
-        lines.append({**extraction_line(str(path), found), "incomplete": found.incomplete})
+        found = saved_lines(str(path), text, kind, platform, site)
+        if not found:
+            err.print(f"[red]{escape(str(path))}: no {kind} entries found with the {escape(platform or '')} profile[/]",
+                      highlight=False, soft_wrap=True)
+            problems += 1
+        lines += found
     if url:
         lines += extract_urls(ctx, url)
-    problems += sum(1 for line in lines if line["price"] is None)
+    if kind == "product":
+        problems += sum(1 for line in lines if line["price"] is None)
     if as_json:
         for line in lines:
             line.pop("incomplete", None)
             print(json.dumps(line, ensure_ascii=False))
     else:
-        show_extractions(lines)
+        {"product": show_extractions, "search": show_listings, "reviews": show_reviews}[kind](lines)
     if problems:
         raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def profile_platform(ctx: typer.Context, key: str):
+    """The platform whose profile reads saved files: one of config.toml's (with its overrides), else a shipped one."""
+    from config import shipped_platform
+
+    config = config_from(ctx)
+    if key in config.platforms:
+        return config.platforms[key]
+    if key in SHIPPED_PROFILES:
+        return shipped_platform(key)
+    fail(f"unknown platform {key!r}; configured: {', '.join(config.platforms)}; shipped profiles: "
+         f"{', '.join(SHIPPED_PROFILES)}", ExitCode.USAGE)
+
+
+def saved_lines(source: str, text: str, kind: str, key: str | None, site) -> list[dict]:
+    """The extract lines of one saved file: a product line (even without a price, which says why), or one line per
+    search listing or review; none when the file lists none."""
+    from parsel import Selector as Page
+
+    from crawlers.extract import extract_product, extraction_line
+    from crawlers.reading import documents_of, read_product, reviews_from, search_hits
+
+    if site is None:
+        found = extract_product(text, None)
+        return [{**extraction_line(source, found), "incomplete": found.incomplete}]
+    profile = site.profile.pages()[kind]
+    base = site.base_url or Path(source).resolve().as_uri()  # links in the file are relative to the site
+    documents = documents_of(text, profile)
+    if kind == "product":
+        item = read_product(key, site, profile, text, base, documents).item
+        return [{"source": source, "name": item.title, "price": money_value(item.price), "currency": item.currency,
+                 "availability": item.availability, "sku": item.sku, "rule": item.rule,
+                 "incomplete": item.incomplete}]
+    page = Page(text=text, base_url=base)
+    if kind == "search":
+        return [{"source": source, "rank": hit.rank, "title": hit.title, "price": money_value(hit.price),
+                 "url": hit.url, "sales": hit.monthly_sales}
+                for hit in search_hits(site, profile, page, base, documents)]
+    return [{"source": source, "id": review.review_id, "text": review.text, "stars": review.rating,
+             "date": review.posted_at.isoformat() if review.posted_at is not None else None, "append": review.append}
+            for review in reviews_from(profile, page, base, documents)]
+
+
+def money_value(amount) -> float | None:
+    return float(amount) if amount is not None else None
 
 
 def extract_urls(ctx: typer.Context, urls: list[str]) -> list[dict]:
@@ -880,6 +950,27 @@ def extract_urls(ctx: typer.Context, urls: list[str]) -> list[dict]:
                       "currency": item["currency"], "availability": item["availability"], "sku": item["sku"],
                       "rule": item["rule"], "incomplete": item["incomplete"]})
     return lines
+
+
+def show_listings(lines: list[dict]) -> None:
+    grid = Table(title="search listings", title_justify="left")
+    for column in ("source", "rank", "title", "price", "sales", "url"):
+        grid.add_column(column)
+    for line in lines:
+        grid.add_row(escape(line["source"]), str(line["rank"]), escape(line["title"] or "–"), money(line["price"]),
+                     "–" if line["sales"] is None else f"{line['sales']:,}", escape(line["url"]))
+    out.print(grid)
+
+
+def show_reviews(lines: list[dict]) -> None:
+    grid = Table(title="reviews", title_justify="left")
+    for column in ("source", "id", "stars", "date", "text", "append"):
+        grid.add_column(column)
+    for line in lines:
+        grid.add_row(escape(line["source"]), escape(line["id"] or "–"),
+                     "–" if line["stars"] is None else f"{line['stars']:g}", line["date"] or "–",
+                     escape(line["text"]), escape(line["append"] or "–"))
+    out.print(grid)
 
 
 def show_extractions(lines: list[dict]) -> None:

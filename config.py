@@ -462,6 +462,9 @@ class PageProfile(BaseModel):
     items: SelectorTable | None = None    # the repeated entries of a list page; field selectors apply inside each
     steps: tuple[BrowserStep, ...] = ()  # render = "browser" only
     xhr: Text | None = None          # URL part of the XHR response whose JSON the json selectors read
+    # A JavaScript variable whose JSON value, assigned in one of the page's scripts, the json selectors read
+    # (e.g. "g_page_config"); a JSON or JSONP response body is read without it.
+    script_var: Text | None = None
 
     @property
     def fields(self) -> dict[str, Selector]:
@@ -497,8 +500,65 @@ def _domain_name(value: Any) -> str:
 DomainName = _checked(str, 'a domain name such as "club.jd.com" (it and its subdomains)', _domain_name)
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Shipped platform profiles: profiles/<id>.toml is a platform table (name, URLs, render, selectors) for a real
+# marketplace. A platform in config.toml that sets `preset = "<id>"` starts from it; its own keys replace the
+# shipped ones, and its [platforms.X.profile.<page>] fields replace the shipped fields of that page one by one.
+# A shipped file may itself start from another (tmall from taobao), so each shared selector is written once.
+
+PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+SHIPPED_PROFILES = tuple(sorted(path.stem for path in PROFILES_DIR.glob("*.toml")))
+
+
+def _shipped_name(value: Any) -> str:
+    if value not in SHIPPED_PROFILES:
+        raise ValueError
+    return value
+
+
+ShippedName = _checked(str, f"one of the shipped profiles ({', '.join(SHIPPED_PROFILES)})", _shipped_name)
+
+
+def over_preset(base: Mapping[str, Any], table: Mapping[str, Any]) -> dict[str, Any]:
+    """Platform `table` over the platform table `base`: keys replace keys, except that the pages of `profile` merge
+    field by field (a selector replaces a selector whole: css over a shipped json must not leave both)."""
+    result = {**base, **table}
+    base_pages, pages = base.get("profile"), table.get("profile")
+    if isinstance(base_pages, Mapping) and isinstance(pages, Mapping):
+        result["profile"] = {**base_pages, **{
+            page: {**base_pages[page], **fields}
+            if isinstance(fields, Mapping) and isinstance(base_pages.get(page), Mapping) else fields
+            for page, fields in pages.items()}}
+    return result
+
+
+def shipped_table(name: str, _seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The platform table of shipped profile `name`, with the shipped profile it starts from under it."""
+    if name in _seen:
+        raise ConfigError(f"{PROFILES_DIR / name}.toml: preset cycle {' -> '.join((*_seen, name))}")
+    table = _read_toml(PROFILES_DIR / f"{name}.toml")
+    parent = table.get("preset")
+    if parent is not None:
+        if parent not in SHIPPED_PROFILES:
+            raise ConfigError(f"{PROFILES_DIR / name}.toml: preset: no shipped profile {_render(parent)}")
+        table = over_preset(shipped_table(parent, (*_seen, name)), table)
+    return {**table, "preset": name}
+
+
+def _with_presets(data: Any) -> Any:
+    """Config data whose platforms naming a valid preset stand on their shipped tables (an invalid name is left
+    for validation to report at its key)."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("platforms"), Mapping):
+        return data
+    platforms = {key: over_preset(shipped_table(table["preset"]), table)
+                 if isinstance(table, Mapping) and table.get("preset") in SHIPPED_PROFILES else table
+                 for key, table in data["platforms"].items()}
+    return {**data, "platforms": platforms}
+
+
 class Platform(_Model):
     name: Text                           # display name, e.g. "尚城"
+    preset: ShippedName | None = None    # the shipped profile this platform starts from (profiles/<preset>.toml)
     base_url: BaseUrl | None = None      # relative URLs below (and in products) are appended to it
     render: Literal["http", "browser"] = "http"
     # The crawler requests only this platform's domains (base_url's and its other URLs', with subdomains) and
@@ -745,6 +805,19 @@ class SmtpSettings(_Model):
         return _read_env(self.password_env, f"the SMTP password for {self.username}")
 
 
+def _keywords_default_to_searchable_platforms(data: Any) -> Any:
+    if not isinstance(data, Mapping) or not isinstance(data.get("platforms"), Mapping):
+        return data
+    keywords = data.get("keywords")
+    if not isinstance(keywords, list):
+        return data
+    searchable = [key for key, platform in data["platforms"].items()
+                  if isinstance(platform, Mapping) and "search_url" in platform]
+    filled = [{**kw, "platforms": searchable} if isinstance(kw, Mapping) and "platforms" not in kw else kw
+              for kw in keywords]
+    return {**data, "keywords": filled}
+
+
 class Config(_Model):
     store: StoreSettings = Field(default_factory=dict)
     paths: PathSettings = Field(default_factory=dict)
@@ -761,17 +834,8 @@ class Config(_Model):
 
     @model_validator(mode="before")
     @classmethod
-    def _keywords_default_to_searchable_platforms(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping) or not isinstance(data.get("platforms"), Mapping):
-            return data
-        keywords = data.get("keywords")
-        if not isinstance(keywords, list):
-            return data
-        searchable = [key for key, platform in data["platforms"].items()
-                      if isinstance(platform, Mapping) and "search_url" in platform]
-        filled = [{**kw, "platforms": searchable} if isinstance(kw, Mapping) and "platforms" not in kw else kw
-                  for kw in keywords]
-        return {**data, "keywords": filled}
+    def _presets_then_keyword_platforms(cls, data: Any) -> Any:
+        return _keywords_default_to_searchable_platforms(_with_presets(data))
 
     @model_validator(mode="after")
     def _check_references(self) -> Self:
@@ -942,6 +1006,15 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: str | Path, source: s
     """Validate already-parsed TOML data; `source` names it in error messages."""
     try:
         return Config.model_validate(data, context={"base_dir": Path(base_dir)})
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_error_lines(source, exc))) from None
+
+
+def shipped_platform(name: str) -> Platform:
+    """Shipped profile `name` as a platform of its own, e.g. to read saved pages of a marketplace not configured."""
+    source = f"{PROFILES_DIR / name}.toml"
+    try:
+        return Platform.model_validate(shipped_table(name), context={"base_dir": PROFILES_DIR})
     except ValidationError as exc:
         raise ConfigError("\n".join(_error_lines(source, exc))) from None
 

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from crawlers.documents import body_document
+
 if TYPE_CHECKING:
     from crawlers.url_policy import UrlPolicy
 
@@ -189,9 +191,12 @@ class JsonCapture:
 
     async def _read(self, response) -> None:
         try:
-            self.documents.append(await response.json())
-        except Exception as exc:  # a non-JSON or aborted body is simply not evidence
+            document = body_document(await response.text())  # JSON or JSONP (review feeds are often JSONP)
+        except Exception as exc:  # an aborted or undecodable body is simply not evidence
             logger.debug("ignoring response %s: %s", response.url, exc)
+            return
+        if document is not None:
+            self.documents.append(document)
 
     async def settle(self) -> list:
         """Wait for bodies still being read, then return every document captured so far."""

@@ -87,6 +87,7 @@ class Review:
     rating: float | None = None
     posted_at: datetime | date | None = None
     sku: str | None = None
+    append: str | None = None  # the buyer's follow-up review (追评), written days after the first
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ A profile names fields and says where each is (css, xpath, or a JMESPath into a 
 This module turns those raw strings and JSON values into typed values with the same parsers the generic extractor
 uses, so a new site is added by configuration, not code. Field names and their types:
 
-    text:   title, description, term, text, shop, sku, item_id, review_id
+    text:   title, description, term, text, append, shop, sku, item_id, review_id
     price:  price, price_max, list_price, promo_price      (ranges "¥89-129" fill price and price_max)
     count:  rank, heat, stock, sales, review_count          ("1.2万+" -> 12000)
     number: rating
@@ -39,7 +39,7 @@ from crawlers.categories import category_path
 from crawlers.dates import parse_date
 from crawlers.prices import parse_count, parse_price
 
-TEXT = {"title", "description", "term", "text", "shop", "sku", "item_id", "review_id"}
+TEXT = {"title", "description", "term", "text", "append", "shop", "sku", "item_id", "review_id"}
 PRICE = {"price", "price_max", "list_price", "promo_price"}
 COUNT = {"rank", "heat", "stock", "sales", "review_count"}
 LINK = {"url", "next", "reviews_link"}

@@ -159,6 +159,59 @@ def test_extract_says_what_failed_and_exits_1(tmp_path):
     assert "missing.html" in result.stderr
 
 
+def extract_lines(*args: str):
+    result = runner.invoke(app, ["extract", *args, "--json"])
+    return result, [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_extract_reviews_with_a_shipped_profile_from_gbk_jsonp():
+    result, lines = extract_lines(str(FIXTURES / "jd" / "reviews.jsonp"), "--kind", "reviews", "--platform", "jd")
+    assert result.exit_code == 0, result.output
+    assert [list(line) for line in lines] == [["source", "id", "text", "stars", "date", "append"]] * 2
+    assert lines[0]["stars"] == 5.0 and lines[0]["date"] == "2026-11-28T21:14:05+08:00"
+    assert lines[0]["append"] == "用了两周，布面有点起球，其他都好。" and lines[1]["append"] is None
+
+
+def test_extract_search_listings_from_several_files():
+    result, lines = extract_lines(str(FIXTURES / "taobao" / "search.html"), str(FIXTURES / "tmall" / "search.html"),
+                                  "--kind", "search", "--platform", "tmall")
+    assert result.exit_code == 0, result.output
+    assert [list(line) for line in lines] == [["source", "rank", "title", "price", "url", "sales"]] * 5
+    assert [line["rank"] for line in lines] == [1, 2, 3, 1, 2]  # ranks count within each file
+    assert lines[0] == {"source": str(FIXTURES / "taobao" / "search.html"), "rank": 1,
+                        "title": "山野户外露营椅折叠椅 超轻便携月亮椅", "price": 89.0,
+                        "url": "https://item.taobao.com/item.htm?id=712345678901", "sales": 12000}
+    assert lines[2]["price"] is None and lines[2]["sales"] is None
+
+
+def test_extract_product_with_a_profile_scales_fen():
+    result, [line] = extract_lines(str(FIXTURES / "pinduoduo" / "goods.html"), "--platform", "pinduoduo")
+    assert result.exit_code == 0, result.output
+    assert (line["price"], line["currency"], line["rule"]) == (39.9, "CNY", "profile")
+
+
+def test_extract_tables_for_search_and_reviews():
+    for kind, name in (("search", "search.html"), ("reviews", "reviews.jsonp")):
+        result = runner.invoke(app, ["extract", str(FIXTURES / "jd" / name), "--kind", kind, "--platform", "jd"])
+        assert result.exit_code == 0, result.output
+        assert "露营椅" in result.stdout or "结实" in result.stdout
+
+
+def test_extract_a_file_that_yields_nothing_exits_1():
+    result, lines = extract_lines(str(FIXTURES / "taobao" / "item.html"), str(FIXTURES / "taobao" / "rates.jsonp"),
+                                  "--kind", "reviews", "--platform", "taobao")
+    assert result.exit_code == ExitCode.FINDINGS
+    assert len(lines) == 2 and "item.html" in result.stderr and "rates.jsonp" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--kind", "search"], ["--platform", "no-such-shop"],
+                                  ["--kind", "reviews", "--platform", "jd", "--url", "https://item.jd.com/1.html"],
+                                  ["--kind", "listing", "--platform", "jd"]])
+def test_extract_usage_errors_exit_2(args):
+    result = runner.invoke(app, ["extract", str(FIXTURES / "jd" / "search.html"), *args])
+    assert result.exit_code == ExitCode.USAGE, result.output
+
+
 @pytest.mark.integration
 def test_extract_urls_through_the_crawler_with_profiles_and_the_browser(tmp_path, marketplace):
     config = fast_config(tmp_path, marketplace.sites)

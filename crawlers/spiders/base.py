@@ -8,9 +8,7 @@ extractor and the platform's site profile; persisting is the item pipeline's job
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator, Iterable
-from decimal import Decimal
 from typing import Any, NamedTuple
 
 import scrapy
@@ -23,12 +21,10 @@ from twisted.python.failure import Failure
 from config import Config, PageProfile, Platform
 from crawlers import progress
 from crawlers.browser import JsonCapture, StopCheck, run_steps
-from crawlers.description import clean_description
 from crawlers.encoding import decode_html
-from crawlers.extract import extract_parsed
-from crawlers.items import HotTerm, HotTermsItem, ProductItem, Review, ReviewsPageItem, SearchHit, SearchPageItem
-from crawlers.parsed_page import Page as ParsedPage
+from crawlers.items import HotTerm, HotTermsItem, ProductItem, ReviewsPageItem, SearchPageItem
 from crawlers.profiles import read_items, read_page
+from crawlers.reading import documents_of, read_product, reviews_from, search_hits
 from crawlers.url_policy import Refused, UrlGuard, UrlPolicy, host_of
 
 logger = logging.getLogger(__name__)
@@ -41,21 +37,10 @@ MAX_REVIEW_PAGES = 200  # a product's reviews are finite; a pager that never end
 class Rendered(NamedTuple):
     html: str                 # the markup as received (or as the browser has it after the steps)
     url: str
-    documents: list[Any]      # JSON bodies of the responses the page fetched, when the profile captures them
+    documents: list[Any]      # JSON the profile's json selectors read: captured responses, a JSON(P) body, script_var
 
-    def selector(self, parsed: ParsedPage | None = None) -> Page:
-        """The page for profile selectors: the generic extractor's tree when it has parsed the page already."""
-        if parsed is not None:
-            return Page(root=parsed.tree, type="html", base_url=self.url)
+    def selector(self) -> Page:
         return Page(text=self.html, base_url=self.url)
-
-
-def item_id_pattern(template: str | None) -> re.Pattern | None:
-    """A regex that reads {item_id} back out of a platform's product URL template."""
-    if not template or "{item_id}" not in template:
-        return None
-    before, _, after = template.partition("{item_id}")
-    return re.compile(re.escape(before) + r"([^/?&#]+)" + re.escape(after.split("?")[0].split("&")[0]))
 
 
 class ShopSpider(scrapy.Spider):
@@ -135,10 +120,10 @@ class ShopSpider(scrapy.Spider):
             if await run_steps(page, response.meta.get("steps", ()), timeout_ms, self._shows_known_review(response)):
                 self.crawler.stats.inc_value(f"shopsentinel/reviews_stopped_at_known/{response.meta['platform']}")
             html = await page.content()
-            documents = await capture.settle() if capture else []
+            captured = await capture.settle() if capture else []
         finally:
             await self._close(page)
-        return Rendered(html, response.url, documents)
+        return Rendered(html, response.url, documents_of(html, self.platform_of(response)[2], captured))
 
     async def _close(self, page) -> None:
         """Close a browser page, counted beside scrapy-playwright's own `playwright/page_count` (pages opened),
@@ -159,7 +144,7 @@ class ShopSpider(scrapy.Spider):
 
         async def shows_known(page) -> bool:
             shown = Page(text=await page.content(), base_url=response.url)
-            reviews = self.reviews_from(profile, shown, response.url, capture.documents if capture else [])
+            reviews = reviews_from(profile, shown, response.url, capture.documents if capture else [])
             return any(review.review_id in known for review in reviews)
 
         return shows_known
@@ -170,7 +155,7 @@ class ShopSpider(scrapy.Spider):
         declared = response.headers.get(b"Content-Type", b"").decode("latin-1")
         charset = declared.partition("charset=")[2].split(";")[0].strip() or None
         text, _ = decode_html(response.body, declared=charset, hint=platform.encoding if platform else None)
-        return Rendered(text, response.url, [])
+        return Rendered(text, response.url, documents_of(text, self.platform_of(response)[2]))
 
     def count_page(self, response: Response, kind: str) -> None:
         self.crawler.stats.inc_value(f"shopsentinel/pages/{response.meta['platform']}/{kind}")
@@ -217,15 +202,8 @@ class ShopSpider(scrapy.Spider):
         rendered = await self.rendered(response)
         page, documents = rendered.selector(), rendered.documents
         self.count_page(response, "search")
-        hits = []
-        for entry in read_items(profile, page, response.url, documents):
-            if not entry.get("url") or offset + len(hits) >= top or self.refused(key, entry["url"]):
-                continue
-            price = entry.get("price")
-            hits.append(SearchHit(rank=offset + len(hits) + 1, url=entry["url"],
-                                  item_id=entry.get("item_id") or self.item_id(platform, entry["url"]),
-                                  title=entry.get("title"), price=price[0] if price else None,
-                                  monthly_sales=entry.get("sales")))
+        hits = search_hits(platform, profile, page, response.url, documents, first_rank=offset + 1,
+                           limit=top - offset, keep=lambda url: not self.refused(key, url))
         if not hits:
             if offset == 0:
                 self.empty_page(response, f"search results for {keyword!r}")
@@ -252,11 +230,8 @@ class ShopSpider(scrapy.Spider):
         key, platform, profile = self.platform_of(response)
         rendered = await self.rendered(response)
         self.count_page(response, "product")
-        parsed = ParsedPage.parse(rendered.html, response.url)
-        found = extract_parsed(parsed)
-        page, documents = rendered.selector(parsed), rendered.documents
-        fields = read_page(profile, page, response.url, documents)
-        item = self.product_item(key, platform, response.url, found, fields)
+        product = read_product(key, platform, profile, rendered.html, response.url, rendered.documents)
+        item, fields, page, documents = product.item, product.fields, product.page, rendered.documents
         if item.incomplete:
             self.crawler.stats.inc_value(f"shopsentinel/incomplete/{key}")
             logger.warning("%s: incomplete product %s: %s", key, response.url, item.incomplete)
@@ -264,7 +239,7 @@ class ShopSpider(scrapy.Spider):
         if not self.want_reviews or platform is None:
             return
         if response.meta.get("inline_reviews"):
-            reviews = self.reviews_from(platform.profile.reviews, page, response.url, documents)
+            reviews = reviews_from(platform.profile.reviews, page, response.url, documents)
             yield ReviewsPageItem(platform=key, product_url=response.url, url=response.url, reviews=tuple(reviews))
             return
         reviews_url = fields.get("reviews_link") or (
@@ -273,50 +248,7 @@ class ShopSpider(scrapy.Spider):
             yield self.page_request(key, reviews_url, "reviews", self.parse_reviews,
                                     meta={"product_url": response.url, "review_page": 1})
 
-    def product_item(self, key: str, platform: Platform | None, url: str, found, fields: dict[str, Any]) -> ProductItem:
-        """The generic extraction, overridden field by field by what the site profile read."""
-        price, price_max, rule = found.price, found.price_max, found.rule
-        if fields.get("price"):
-            price, price_max, rule = fields["price"][0], fields["price"][1], "profile"
-        if fields.get("price_max"):
-            price_max = fields["price_max"][0]
-        list_price = fields["list_price"][0] if fields.get("list_price") else found.list_price
-        promo_price = fields["promo_price"][0] if fields.get("promo_price") else found.promo_price
-        stock = fields.get("stock") if fields.get("stock") is not None else found.stock
-        availability = fields.get("availability") or found.availability
-        if availability is None and stock is not None:
-            availability = "InStock" if stock > 0 else "OutOfStock"
-        return ProductItem(
-            platform=key, url=url,
-            item_id=fields.get("item_id") or self.item_id(platform, url) or found.sku,
-            title=fields.get("title") or found.name,
-            description=clean_description(fields.get("description")) or found.description, price=price, price_max=_above(price_max, price),
-            list_price=list_price, promo_price=promo_price,
-            currency=found.currency or ("CNY" if price is not None else None),
-            availability=availability, stock=stock,
-            monthly_sales=fields.get("sales") if fields.get("sales") is not None else found.monthly_sales,
-            rating=fields.get("rating") if fields.get("rating") is not None else found.rating,
-            review_count=fields.get("review_count") if fields.get("review_count") is not None else found.review_count,
-            shop=fields.get("shop") or found.shop, sku=fields.get("sku") or found.sku,
-            category=fields.get("category") or found.category, rule=rule,
-            incomplete=None if price is not None else (found.incomplete or "no price found"))
-
-    @staticmethod
-    def item_id(platform: Platform | None, url: str) -> str | None:
-        pattern = item_id_pattern(platform.product_url) if platform else None
-        match = pattern.search(url) if pattern else None
-        return match.group(1) if match else None
-
     # --- reviews -------------------------------------------------------------------------------------------
-
-    def reviews_from(self, profile: PageProfile, page: Page, url: str, documents: list[Any]) -> list[Review]:
-        reviews = []
-        for entry in read_items(profile, page, url, documents):
-            if not entry.get("text"):
-                continue
-            reviews.append(Review(text=entry["text"], review_id=entry.get("review_id"), rating=entry.get("rating"),
-                                  posted_at=entry.get("date"), sku=entry.get("sku")))
-        return reviews
 
     async def parse_reviews(self, response: Response) -> AsyncIterator[ReviewsPageItem | scrapy.Request]:
         key, _, profile = self.platform_of(response)
@@ -324,7 +256,7 @@ class ShopSpider(scrapy.Spider):
         rendered = await self.rendered(response)
         page, documents = rendered.selector(), rendered.documents
         self.count_page(response, "reviews")
-        reviews = self.reviews_from(profile, page, response.url, documents)
+        reviews = reviews_from(profile, page, response.url, documents)
         if reviews:
             yield ReviewsPageItem(platform=key, product_url=product_url, url=response.url, reviews=tuple(reviews))
         known = self.known_reviews.get(product_url, set())
@@ -348,7 +280,3 @@ def failure_reason(failure: Failure) -> str:
         return f"timed out ({message})" if message else "timed out"
     return f"{failure.type.__name__}: {message}" if message else failure.type.__name__
 
-
-def _above(maximum: Decimal | None, price: Decimal | None) -> Decimal | None:
-    """A range maximum only when it is really above the price."""
-    return maximum if maximum is not None and price is not None and maximum > price else None
