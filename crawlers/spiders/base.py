@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Iterable
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -26,9 +27,11 @@ from crawlers.browser import JsonCapture, StopCheck, run_steps
 from crawlers.description import clean_description
 from crawlers.encoding import decode_html
 from crawlers.extract import extract_parsed
+from crawlers.page_state import STATE_STATUSES, History, PageLog, PageState, Verdict, classify
 from crawlers.items import HotTerm, HotTermsItem, ProductItem, Review, ReviewsPageItem, SearchHit, SearchPageItem
 from crawlers.parsed_page import Page as ParsedPage
 from crawlers.profiles import read_items, read_page
+from crawlers.middlewares import PlatformStopped
 from crawlers.url_policy import Refused, UrlGuard, UrlPolicy, host_of
 
 logger = logging.getLogger(__name__)
@@ -63,12 +66,15 @@ class ShopSpider(scrapy.Spider):
     go on to product pages and reviews in the same crawl."""
 
     def __init__(self, config: Config, platforms: Iterable[str], *, reviews: bool = False,
-                 known_reviews: dict[str, set[str]] | None = None, **kwargs: Any) -> None:
+                 known_reviews: dict[str, set[str]] | None = None, history: History | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.config = config
         self.platforms = list(platforms)
         self.want_reviews = reviews
         self.known_reviews = known_reviews or {}
+        self.history = history or History()
+        self.page_log = PageLog()  # BackoffRetryMiddleware reads its blocked streaks
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> ShopSpider:
@@ -116,9 +122,18 @@ class ShopSpider(scrapy.Spider):
         if failure.check(Refused):  # counted and logged by the URL guard already
             self.page_failed(key, url, str(failure.value))
             return
+        if failure.check(PlatformStopped):  # not requested at all: the platform blocked too many pages in a row
+            self.crawler.stats.inc_value(f"shopsentinel/stopped/{key}")
+            self.page_failed(key, url, str(failure.value))
+            return
         kind = failure.type.__name__
         if failure.check(HttpError):
-            kind = f"http_{failure.value.response.status}"
+            response = failure.value.response
+            kind = f"http_{response.status}"
+            if response.status in STATE_STATUSES:  # a 5xx is the site failing, not a page to classify
+                state = self.page_state(response, self._decoded(response).html, found=False)
+                if state == PageState.NOT_FOUND:  # a delisted product is news for the operator, not a failure
+                    return
         self.crawler.stats.inc_value(f"shopsentinel/errors/{key}/{kind}")
         logger.warning("%s page %s failed: %s", key, request.url, kind)
         self.page_failed(key, url, failure_reason(failure))
@@ -175,6 +190,28 @@ class ShopSpider(scrapy.Spider):
     def count_page(self, response: Response, kind: str) -> None:
         self.crawler.stats.inc_value(f"shopsentinel/pages/{response.meta['platform']}/{kind}")
 
+    def page_state(self, response: Response, html: str, *, found: bool, partial: bool = False,
+                   keyword: str | None = None) -> PageState:
+        """Classify the page (crawlers.page_state) against what earlier crawls found, and record its state in the
+        run's stats: counts per platform, kind and state, and each kind's latest streak of one state."""
+        key, kind = response.meta["platform"], response.meta["page_kind"]
+        verdict = classify(status=response.status, url=response.url, html=html, found=found, partial=partial,
+                           redirected=bool(response.meta.get("redirect_urls")) or response.url != response.request.url,
+                           matched_before=(key, kind) in self.history.matched,
+                           results_before=keyword is not None and (key, keyword) in self.history.keywords)
+        self.record_state(key, kind, response.url, verdict)
+        return verdict.state
+
+    def record_state(self, key: str, kind: str, url: str, verdict: Verdict) -> None:
+        self.page_log.record(key, kind, verdict.state, time.monotonic())
+        stats = self.crawler.stats
+        stats.inc_value(f"shopsentinel/states/{key}/{kind}/{verdict.state}")
+        state, pages = self.page_log.streaks[key, kind]
+        stats.set_value(f"shopsentinel/streak/{key}/{kind}", {"state": str(state), "pages": pages})
+        if verdict.state != PageState.OK:
+            logger.warning("%s %s page %s is %s: %s", key, kind, url, verdict.state, verdict.reason)
+            self.page_failed(key, url, f"{verdict.state}: {verdict.reason}")
+
     def platform_of(self, response: Response) -> tuple[str, Platform | None, PageProfile]:
         key = response.meta["platform"]
         platform = self.config.platforms.get(key)
@@ -204,6 +241,8 @@ class ShopSpider(scrapy.Spider):
             rising = entry.get("rising")
             terms.append(HotTerm(rank=entry.get("rank") or position, term=term, heat=entry.get("heat"),
                                  rising=bool(rising) if marks_rising else rising))
+        if self.page_state(response, rendered.html, found=bool(terms)) != PageState.OK:
+            return
         if not terms:
             self.empty_page(response, "hot terms")
             return
@@ -217,9 +256,14 @@ class ShopSpider(scrapy.Spider):
         rendered = await self.rendered(response)
         page, documents = rendered.selector(), rendered.documents
         self.count_page(response, "search")
+        entries = [entry for entry in read_items(profile, page, response.url, documents) if entry.get("url")]
+        # Only the first page can be a soft ban: a keyword's last page may be short or empty.
+        if self.page_state(response, rendered.html, found=bool(entries),
+                           keyword=keyword if offset == 0 else None) != PageState.OK:
+            return
         hits = []
-        for entry in read_items(profile, page, response.url, documents):
-            if not entry.get("url") or offset + len(hits) >= top or self.refused(key, entry["url"]):
+        for entry in entries:
+            if offset + len(hits) >= top or self.refused(key, entry["url"]):
                 continue
             price = entry.get("price")
             hits.append(SearchHit(rank=offset + len(hits) + 1, url=entry["url"],
@@ -256,6 +300,10 @@ class ShopSpider(scrapy.Spider):
         found = extract_parsed(parsed)
         page, documents = rendered.selector(parsed), rendered.documents
         fields = read_page(profile, page, response.url, documents)
+        read_any = any(value is not None for value in fields.values()) if profile.fields else found.name is not None
+        if self.page_state(response, rendered.html, found=found.price is not None or bool(fields.get("price")),
+                           partial=read_any) != PageState.OK:
+            return  # a captcha, login wall or delisting is not a product without stock, price or reviews
         item = self.product_item(key, platform, response.url, found, fields)
         if item.incomplete:
             self.crawler.stats.inc_value(f"shopsentinel/incomplete/{key}")
@@ -324,6 +372,8 @@ class ShopSpider(scrapy.Spider):
         page, documents = rendered.selector(), rendered.documents
         self.count_page(response, "reviews")
         reviews = self.reviews_from(profile, page, response.url, documents)
+        if self.page_state(response, rendered.html, found=bool(reviews)) != PageState.OK:
+            return
         if reviews:
             yield ReviewsPageItem(platform=key, product_url=product_url, url=response.url, reviews=tuple(reviews))
         known = self.known_reviews.get(product_url, set())
