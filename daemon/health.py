@@ -8,9 +8,9 @@ back simply stops raising it.
 
 Pages in trouble: a platform whose pages of one kind came back blocked (captcha, soft ban) or layout-changed N
 times in a row (`schedule.page_state_alert`, counted across runs from each run's page-state streaks) raises one
-alert per platform and state with what to do. It is an episode, not a condition: its dedup key carries the run
-the streak began in, so it is raised once while the streak lasts, and again only after a page of that kind read
-ok and a new streak began.
+alert per platform and state with what to do. It is a condition like an outage: its dedup key names the
+platform and the state, so it is not repeated within the alert cooldown, stays quiet once acknowledged until it
+is resolved, and stops when the pages read normally again.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def trouble_alert(config: Config, trouble: PageTrouble) -> AlertRecord:
     kinds = ", ".join(f"{kind} ×{pages}" for kind, pages in sorted(trouble.kinds.items()))
     since = trouble.first_run.started_at.astimezone(config.schedule.tzinfo).strftime("%Y-%m-%d %H:%M %Z")
     return AlertRecord(
-        dedup_key=f"system:page_{trouble.state}:{trouble.platform}:{trouble.first_run.id}",
+        dedup_key=f"system:page_{trouble.state}:{trouble.platform}",
         kind=f"page_{trouble.state}", category="system", severity="critical", subject=trouble.platform,
         title=f"platform {name}: pages {trouble.state} since {since} ({kinds})",
         body=(f"The latest pages of {name} were {trouble.state} ({kinds} in a row): no price, stock or review was "
@@ -149,12 +149,11 @@ def trouble_alert(config: Config, trouble: PageTrouble) -> AlertRecord:
 
 
 def raise_page_state_alerts(store: Store, config: Config, *, now: datetime | None = None) -> list[int]:
-    """Raise, once per streak, an alert for each platform whose pages keep coming back blocked or
+    """Raise (within the cooldown: once) an alert for each platform whose pages keep coming back blocked or
     layout-changed; return the new alert ids."""
     raised = []
     for trouble in page_troubles(store, config.schedule.page_state_alert):
-        alert_id = store.raise_alert(trouble_alert(config, trouble), cooldown=config.alerts.cooldown, once=True,
-                                     now=now)
+        alert_id = store.raise_alert(trouble_alert(config, trouble), cooldown=config.alerts.cooldown, now=now)
         if alert_id is not None:
             raised.append(alert_id)
     return raised
