@@ -1,11 +1,13 @@
 """What a crawled page is: the page we asked for, or a block, a login wall, a delisting, broken markup or a layout
 we no longer read. One classifier for every spider, so a slider captcha never reads as "sold out" or "no reviews".
 
-A page that shows what we came for (a price, search hits, reviews, hot terms) is `ok`, whatever words it also
-contains: a review may well mention 验证码. Only a page that shows nothing is read for the markers below, in this
-order: a block, a login wall, a delisting, the site saying "no results", and last, nothing at all. "No results" is
-a soft ban when earlier crawls found results there, and a page showing nothing with no marker at all is a changed
-layout when earlier crawls of that kind of page matched, and a plain empty page otherwise (a first crawl cannot tell).
+Refusing statuses come first (404/410 not found, 401 login, 403/429 blocked), then a redirect to a login page. A
+page that shows what we came for (a price, search hits, reviews, hot terms) is then `ok`, whatever words it also
+contains: a review may well mention 验证码. Only a page that does not is read for the markers below, in this
+order: a block, a login wall, a delisting; then a page showing part of its fields is an incomplete but `ok` page;
+then the site saying "no results" is a soft ban when earlier crawls found results there; last, a page showing
+nothing with no marker at all is a changed layout when earlier crawls of that kind of page matched, and a plain
+empty page otherwise (a first crawl cannot tell).
 
 The markers are data, each with why it is there; they are matched in the page's markup, lower-cased, so a marker
 in an element id or a script URL (nc_, punish) counts as well as one in the text.

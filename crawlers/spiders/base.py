@@ -133,6 +133,7 @@ class ShopSpider(scrapy.Spider):
             if response.status in STATE_STATUSES:  # a 5xx is the site failing, not a page to classify
                 state = self.page_state(response, self._decoded(response).html, found=False)
                 if state == PageState.NOT_FOUND:  # a delisted product is news for the operator, not a failure
+                    self.page_failed(key, url, failure_reason(failure))
                     return
         self.crawler.stats.inc_value(f"shopsentinel/errors/{key}/{kind}")
         logger.warning("%s page %s failed: %s", key, request.url, kind)
@@ -199,18 +200,20 @@ class ShopSpider(scrapy.Spider):
                            redirected=bool(response.meta.get("redirect_urls")) or response.url != response.request.url,
                            matched_before=(key, kind) in self.history.matched,
                            results_before=keyword is not None and (key, keyword) in self.history.keywords)
-        self.record_state(key, kind, response.url, verdict)
+        self.record_state(key, kind, verdict)
+        if verdict.state != PageState.OK:
+            url = (response.meta.get("redirect_urls") or [response.url])[0]  # the URL asked for
+            logger.warning("%s %s page %s is %s: %s", key, kind, url, verdict.state, verdict.reason)
+            if response.status < 400:  # an HTTP error is told by on_error, with its status
+                self.page_failed(key, url, f"{verdict.state}: {verdict.reason}")
         return verdict.state
 
-    def record_state(self, key: str, kind: str, url: str, verdict: Verdict) -> None:
+    def record_state(self, key: str, kind: str, verdict: Verdict) -> None:
         self.page_log.record(key, kind, verdict.state, time.monotonic())
         stats = self.crawler.stats
         stats.inc_value(f"shopsentinel/states/{key}/{kind}/{verdict.state}")
         state, pages = self.page_log.streaks[key, kind]
         stats.set_value(f"shopsentinel/streak/{key}/{kind}", {"state": str(state), "pages": pages})
-        if verdict.state != PageState.OK:
-            logger.warning("%s %s page %s is %s: %s", key, kind, url, verdict.state, verdict.reason)
-            self.page_failed(key, url, f"{verdict.state}: {verdict.reason}")
 
     def platform_of(self, response: Response) -> tuple[str, Platform | None, PageProfile]:
         key = response.meta["platform"]
