@@ -16,7 +16,6 @@ in an element id or a script URL (nc_, punish) counts as well as one in the text
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -157,16 +156,14 @@ class History:
 
 @dataclass
 class PageLog:
-    """A crawl's page states as they come: counts per (platform, kind, state), each (platform, kind)'s latest run
+    """A crawl's page states as they come (the counts go to the crawl's stats): each (platform, kind)'s latest run
     of one state, and each platform's blocked pages in a row with the time of the last (for the backoff in
     crawlers.middlewares)."""
 
-    counts: Counter[tuple[str, str, PageState]] = field(default_factory=Counter)
     streaks: dict[tuple[str, str], tuple[PageState, int]] = field(default_factory=dict)
     blocked: dict[str, tuple[int, float]] = field(default_factory=dict)  # platform -> (in a row, monotonic time)
 
     def record(self, platform: str, kind: str, state: PageState, now: float) -> None:
-        self.counts[platform, kind, state] += 1
         last, length = self.streaks.get((platform, kind), (state, 0))
         self.streaks[platform, kind] = (state, length + 1 if last == state else 1)
         if state == PageState.BLOCKED:

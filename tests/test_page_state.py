@@ -91,7 +91,6 @@ def test_page_log_counts_streaks_and_blocked_pages_in_a_row():
     assert log.streaks["sc", "search"] == (PageState.BLOCKED, 1)
     log.record("sc", "product", PageState.OK, 4.0)
     assert log.blocked_in_a_row("sc") == (0, 0.0) and log.streaks["sc", "product"] == (PageState.OK, 1)
-    assert log.counts["sc", "product", PageState.BLOCKED] == 1
 
 
 def test_history_knows_the_kinds_that_matched_in_earlier_runs():
