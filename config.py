@@ -402,6 +402,7 @@ class CrawlSettings(_Model):
     timeout_s: Positive = 30.0
     retries: _number(ge=0, integer=True) = 2
     retry_backoff_s: _number(ge=0) = 2.0
+    stop_after_blocked: Count = 3  # blocked pages in a row after which a platform is left alone for the run
     max_pages_per_run: Count = 500
     chromium_path: _checked(Path | None, 'a path to the Chromium binary, or "" to detect it',
                             _optional_chromium, with_info=True) = ""
@@ -663,6 +664,7 @@ class Schedule(_Model):
     timezone: TimeZoneName = "Asia/Shanghai"
     jitter: Duration = "5m"       # random delay added to each run, so runs do not hit sites on the dot
     platform_failure_alert: Count = 3  # a platform failing this many crawls in a row raises a system alert
+    page_state_alert: Count = 3  # this many blocked (or layout-changed) pages of a kind in a row: a system alert
 
     @property
     def tzinfo(self) -> ZoneInfo:

@@ -9,7 +9,10 @@ and retries with backoff.
   choice.
 - `BackoffRetryMiddleware` replaces Scrapy's RetryMiddleware: the same retry decisions and stats, but a retried
   request waits first, as long as the server's Retry-After asks (429/503) or an exponential backoff, and a
-  Retry-After pauses every request to that site, not only the one that got it.
+  Retry-After pauses every request to that site, not only the one that got it. A page the spider classified as
+  blocked (crawlers.page_state: a captcha, a soft ban) counts like a 429 without Retry-After: the site waits the
+  backoff, doubled for each blocked page in a row, and after `crawl.stop_after_blocked` in a row the platform is
+  not requested again in this run (its requests end as `PlatformStopped`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from urllib.parse import urljoin
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
+from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.http import Response
 from scrapy.utils.response import response_status_message
@@ -39,6 +43,10 @@ logger = logging.getLogger(__name__)
 
 CONFIG_KEY = "SHOPSENTINEL_CONFIG"
 MAX_RETRY_AFTER_S = 300.0  # a server asking for longer than this is treated as down for this run
+
+
+class PlatformStopped(IgnoreRequest):
+    """A request not made: its platform served too many blocked pages in a row in this run."""
 
 
 def load_cookies(path: Path) -> dict[str, str]:
@@ -155,15 +163,31 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def __init__(self, settings) -> None:
         super().__init__(settings)
         self.backoff_s = settings.getfloat("RETRY_BACKOFF_S", 2.0)
+        self.stop_after_blocked = settings[CONFIG_KEY].crawl.stop_after_blocked
         self._site_paused_until: dict[str, float] = {}
 
     async def process_request(self, request: Request) -> None:
         slot = request.meta.get("download_slot") or request.url
-        wait_until = max(request.meta.get("retry_not_before", 0.0), self._site_paused_until.get(slot, 0.0))
+        wait_until = max(request.meta.get("retry_not_before", 0.0), self._site_paused_until.get(slot, 0.0),
+                         self._blocked_until(request.meta.get("platform")))
         delay = wait_until - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
         return None
+
+    def _blocked_until(self, platform: str | None) -> float:
+        """When a platform that served blocked pages may be asked again: the backoff after its latest blocked
+        page, doubled for each one in a row (the spider's page log counts them); PlatformStopped at the limit."""
+        page_log = getattr(self.crawler.spider, "page_log", None)
+        if platform is None or page_log is None:
+            return 0.0
+        streak, last = page_log.blocked_in_a_row(platform)
+        if not streak:
+            return 0.0
+        if streak >= self.stop_after_blocked:
+            raise PlatformStopped(f"{platform} served {streak} blocked pages in a row: not requested again in "
+                                  "this run")
+        return last + min(MAX_RETRY_AFTER_S, self.backoff_s * 2 ** (streak - 1))
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:

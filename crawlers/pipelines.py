@@ -173,7 +173,8 @@ class StorePipeline:
 def run_stats(scrapy_stats: dict[str, Any], items: Counter[str], seconds: float,
               platforms: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The run summary the store keeps: totals, errors by kind, URLs refused by the URL policy by reason, and per
-    platform pages, errors and refusals, with `failed` set for a platform that had errors or refusals and not one
+    platform pages, errors, refusals and page states (per kind: counts by state, and the latest streak), with
+    `failed` set for a platform that had errors or refusals and not one
     page read. Refusals are not errors: a page that links somewhere it should not is still a page read."""
     per_platform: dict[str, dict[str, Any]] = {key: {"pages": 0, "errors": {}, "incomplete": 0} for key in platforms}
     refused: Counter[str] = Counter()
@@ -193,6 +194,12 @@ def run_stats(scrapy_stats: dict[str, Any], items: Counter[str], seconds: float,
             entry["errors"][rest[0]] = value
         elif kind == "incomplete":
             entry["incomplete"] = value
+        elif kind == "states":  # pages per kind and state (crawlers.page_state)
+            entry.setdefault("states", {}).setdefault(rest[0], {})[rest[1]] = value
+        elif kind == "streak":  # each kind's latest run of one state, for streaks across runs (daemon.health)
+            entry.setdefault("streaks", {})[rest[0]] = value
+        elif kind == "stopped":  # requests not made after too many blocked pages in a row
+            entry["stopped"] = value
     for entry in per_platform.values():
         entry["failed"] = entry["pages"] == 0 and bool(entry["errors"] or entry.get("refused"))
     stats = {

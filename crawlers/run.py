@@ -30,12 +30,14 @@ import store as st
 from config import Config, load_config, with_demo_urls
 from crawlers import progress
 from crawlers.browser import driver_environment
+from crawlers.page_state import History
 from crawlers.pipelines import StorePipeline
 from crawlers.settings import scrapy_settings
 from crawlers.spiders import HotTermsSpider, ProductsSpider, ReviewsSpider, SearchSpider
 
 ROOT = Path(__file__).resolve().parent.parent
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+HISTORY_RUNS = 200  # latest crawl runs read for which kinds of page matched before (crawlers.page_state.History)
 
 
 class CrawlError(RuntimeError):
@@ -70,17 +72,19 @@ class CrawlPlan:
         return cls(**data)
 
 
-def spider_jobs(plan: CrawlPlan, known_reviews: dict[str, set[str]]) -> list[tuple[type, dict[str, Any]]]:
-    common = {"platforms": plan.platforms, "reviews": plan.reviews, "known_reviews": known_reviews}
+def spider_jobs(plan: CrawlPlan, known_reviews: dict[str, set[str]],
+                history: History | None = None) -> list[tuple[type, dict[str, Any]]]:
+    common = {"platforms": plan.platforms, "reviews": plan.reviews, "known_reviews": known_reviews,
+              "history": history}
     jobs: list[tuple[type, dict[str, Any]]] = []
     if plan.hot_terms:
-        jobs.append((HotTermsSpider, {"platforms": plan.platforms}))
+        jobs.append((HotTermsSpider, {"platforms": plan.platforms, "history": history}))
     if plan.keywords:
         jobs.append((SearchSpider, {**common, "keywords": plan.keywords, "urls": plan.products}))
     elif plan.products:
         jobs.append((ProductsSpider, {**common, "urls": plan.products}))
     if plan.review_products:
-        jobs.append((ReviewsSpider, {"platforms": plan.platforms, "known_reviews": known_reviews,
+        jobs.append((ReviewsSpider, {"platforms": plan.platforms, "known_reviews": known_reviews, "history": history,
                                      "products": plan.review_products}))
     return jobs
 
@@ -88,16 +92,19 @@ def spider_jobs(plan: CrawlPlan, known_reviews: dict[str, set[str]]) -> list[tup
 def crawl_here(config: Config, plan: CrawlPlan, *, log_level: str = "WARNING") -> None:
     """Run the plan's spiders one after another in this process (which can happen only once per process)."""
     known_reviews: dict[str, set[str]] = {}
+    history = History()
     if plan.store:
         with st.open_store(config.store.path) as store:
             known_reviews = store.stored_review_ids()
+            history = History.from_runs([run.stats for run in store.runs(limit=HISTORY_RUNS)],
+                                        store.searched_keywords())
     process = AsyncCrawlerProcess(scrapy_settings(config, plan.platforms, log_level=log_level, store=plan.store))
     from twisted.internet import reactor  # the asyncio reactor AsyncCrawlerProcess has just installed
 
     run_ids: list[int] = []
 
     async def one_after_another() -> None:
-        for spider_class, kwargs in spider_jobs(plan, known_reviews):
+        for spider_class, kwargs in spider_jobs(plan, known_reviews, history):
             crawler = process.create_crawler(spider_class)
             crawler.signals.connect(progress.on_response, signal=signals.response_received)
             crawler.signals.connect(progress.on_item, signal=signals.item_scraped)

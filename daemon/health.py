@@ -5,6 +5,12 @@ means the site is down, blocks us or changed its pages, and someone must look. T
 store's crawl runs, so it survives daemon restarts. The alert is a condition: its dedup key names the platform,
 so it repeats after the alert cooldown for as long as the platform stays unreachable, and a platform that comes
 back simply stops raising it.
+
+Pages in trouble: a platform whose pages of one kind came back blocked (captcha, soft ban) or layout-changed N
+times in a row (`schedule.page_state_alert`, counted across runs from each run's page-state streaks) raises one
+alert per platform and state with what to do. It is a condition like an outage: its dedup key names the
+platform and the state, so it is not repeated within the alert cooldown, stays quiet once acknowledged until it
+is resolved, and stops when the pages read normally again.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from config import Config
+from crawlers.page_state import ALARMING, PageState
 from store import AlertRecord, RunRow, Store
 
 RUNS_EXAMINED = 500  # the latest crawl runs read for streaks: far more than any sensible threshold needs
@@ -63,6 +70,90 @@ def raise_outage_alerts(store: Store, config: Config, *, now: datetime | None = 
     raised = []
     for outage in platform_outages(store, config.schedule.platform_failure_alert):
         alert_id = store.raise_alert(outage_alert(config, outage), cooldown=config.alerts.cooldown, now=now)
+        if alert_id is not None:
+            raised.append(alert_id)
+    return raised
+
+
+@dataclass(frozen=True)
+class PageTrouble:
+    platform: str
+    state: PageState          # blocked or layout_changed
+    kinds: dict[str, int]     # page kind -> its pages in a row in that state, the latest included
+    first_run: RunRow         # the run the earliest of those streaks began in
+
+
+def _streak(runs: list[RunRow], platform: str, kind: str) -> tuple[PageState, int, RunRow] | None:
+    """The latest streak of one alarming state on (platform, kind), across runs (newest first): each run's
+    trailing streak, continued into the run before while a run held nothing but that streak."""
+    state, pages, first = None, 0, None
+    for run in runs:
+        entry = (run.stats.get("platforms") or {}).get(platform) or {}
+        counts = (entry.get("states") or {}).get(kind)
+        if not counts:
+            continue  # no page of this kind in this run
+        streak = (entry.get("streaks") or {}).get(kind) or {}
+        if streak.get("state") not in ALARMING or state not in (None, streak["state"]):
+            break
+        state, pages, first = streak["state"], pages + streak["pages"], run
+        if streak["pages"] < sum(counts.values()):
+            break  # the streak began inside this run
+    return (PageState(state), pages, first) if state is not None else None
+
+
+def page_troubles(store: Store, threshold: int) -> list[PageTrouble]:
+    """Per platform and alarming state, the page kinds with `threshold` or more such pages in a row."""
+    runs = store.runs(limit=RUNS_EXAMINED)
+    pairs = sorted({(platform, kind) for run in runs for platform, entry in (run.stats.get("platforms") or {}).items()
+                    for kind in entry.get("streaks") or {}})
+    found: dict[tuple[str, PageState], PageTrouble] = {}
+    for platform, kind in pairs:
+        streak = _streak(runs, platform, kind)
+        if streak is None or streak[1] < threshold:
+            continue
+        state, pages, first = streak
+        trouble = found.get((platform, state))
+        if trouble is None:
+            found[platform, state] = PageTrouble(platform, state, {kind: pages}, first)
+        else:
+            trouble.kinds[kind] = pages
+            if first.id < trouble.first_run.id:
+                found[platform, state] = PageTrouble(platform, state, trouble.kinds, first)
+    return list(found.values())
+
+
+WHAT_TO_DO = {
+    PageState.BLOCKED: ("更新 Cookie / 降低频率: the site shows a captcha or empty results to us. Sign in again "
+                        "(python agent.py login ...) or refresh the platform's cookies_file / storage_state, and "
+                        "crawl it less often (schedule, crawl.download_delay_s) until its pages read normally."),
+    PageState.LAYOUT_CHANGED: ("检查选择器: the site changed its pages and the profile's selectors no longer match. "
+                               "Check platforms.{platform}.profile.{kind} in config.toml against a page "
+                               "(python agent.py extract --url ...)."),
+}
+
+
+def trouble_alert(config: Config, trouble: PageTrouble) -> AlertRecord:
+    platform = config.platforms.get(trouble.platform)
+    name = f"{platform.name} ({trouble.platform})" if platform is not None else trouble.platform
+    kinds = ", ".join(f"{kind} ×{pages}" for kind, pages in sorted(trouble.kinds.items()))
+    since = trouble.first_run.started_at.astimezone(config.schedule.tzinfo).strftime("%Y-%m-%d %H:%M %Z")
+    return AlertRecord(
+        dedup_key=f"system:page_{trouble.state}:{trouble.platform}",
+        kind=f"page_{trouble.state}", category="system", severity="critical", subject=trouble.platform,
+        title=f"platform {name}: pages {trouble.state} since {since} ({kinds})",
+        body=(f"The latest pages of {name} were {trouble.state} ({kinds} in a row): no price, stock or review was "
+              "taken from them, so monitors saw no change rather than a false one. "
+              + WHAT_TO_DO[trouble.state].format(platform=trouble.platform, kind=min(trouble.kinds))),
+        evidence={"platform": trouble.platform, "state": str(trouble.state), "kinds": trouble.kinds,
+                  "since_run": trouble.first_run.id, "since": trouble.first_run.started_at.isoformat()})
+
+
+def raise_page_state_alerts(store: Store, config: Config, *, now: datetime | None = None) -> list[int]:
+    """Raise (within the cooldown: once) an alert for each platform whose pages keep coming back blocked or
+    layout-changed; return the new alert ids."""
+    raised = []
+    for trouble in page_troubles(store, config.schedule.page_state_alert):
+        alert_id = store.raise_alert(trouble_alert(config, trouble), cooldown=config.alerts.cooldown, now=now)
         if alert_id is not None:
             raised.append(alert_id)
     return raised

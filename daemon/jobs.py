@@ -2,7 +2,8 @@
 
 A crawl job crawls its plan, then (with `analysis_after_crawl`) analyses, runs the monitors and sends the
 immediate alerts through `pipeline.run_cycle`; digest deliveries wait for the digest job. After the crawl, a
-platform failing too many runs in a row raises a system alert, delivered in the same run. The digest job writes
+platform failing too many runs in a row, or serving blocked or layout-changed pages, raises a system alert,
+delivered in the same run. The digest job writes
 the day's HTML report (reports.write_report) and sends the digest deliveries; with analysis after crawls off, it
 runs analysis and monitors first.
 
@@ -25,7 +26,7 @@ from typing import Any
 from config import Config
 from crawlers.run import run_crawl
 from daemon.busy import with_store
-from daemon.health import raise_outage_alerts
+from daemon.health import raise_outage_alerts, raise_page_state_alerts
 from daemon.plans import plan_for
 from daemon.schedule import DIGEST_JOB
 from delivery.outbox import DeliveryReport, deliver_pending
@@ -115,7 +116,8 @@ class JobRunner:
         if self.stop_requested():
             return JobOutcome(job, "interrupted", stats, "the daemon was stopped")
         with open_store(self.config.store.path) as store:
-            outages = raise_outage_alerts(store, self.config, now=now)
+            outages = raise_outage_alerts(store, self.config, now=now) + raise_page_state_alerts(store, self.config,
+                                                                                                   now=now)
             if outages:
                 self._stage("delivering platform alerts")
                 stats["outage_alerts"] = outages

@@ -1,20 +1,24 @@
 """Fault injection for the demo marketplace, switchable per platform and route.
 
 Real marketplaces throttle (429 with Retry-After), fail (500/503), stall, cut pages short, serve broken markup,
-hide prices and disallow paths in robots.txt. A crawler is only trustworthy if it has met all of these, so the
+hide prices and disallow paths in robots.txt. They also answer with a page that is not the one asked for: a slider
+captcha ("captcha"), a redirect to their login page ("login"), an empty result page for a shopper they distrust
+("softban": the request is answered as if its query named nothing) and, after a redesign, the same content under
+new class names ("layout": every class renamed, as CSS-module hashes do). A crawler is only trustworthy if it has met all of these, so the
 demo can inject each on any route, for a number of requests or with a probability, and switch it off again.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import random
 import re
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = ("status", "slow", "truncate", "malformed", "noprice", "disallow")
+KINDS = ("status", "slow", "truncate", "malformed", "noprice", "disallow", "captcha", "login", "softban", "layout")
 
 
 class FaultError(ValueError):
@@ -137,6 +141,17 @@ def malform(html: str) -> str:
     broken = broken.replace('class="', 'class=', 3)
     broken = broken.replace("<body", "<!-- tpl:v2 --><b><i></b></i></div></span>\n<body", 1)
     return broken + "\n<div><span>\x00\ufffd</p></td>"
+
+
+CLASS_ATTRIBUTE = re.compile(r"""(?i)\bclass=("[^"]*"|'[^']*'|[^\s>]+)""")
+
+
+def relayout(html: str) -> str:
+    """Every class name replaced by a hash of it: the page looks and reads the same, its selectors match nothing."""
+    def renamed(match: re.Match) -> str:
+        names = match[1].strip("\"'").split()
+        return 'class="' + " ".join("_" + hashlib.sha1(name.encode()).hexdigest()[:6] for name in names) + '"'
+    return CLASS_ATTRIBUTE.sub(renamed, html)
 
 
 def truncate(body: bytes, keep: float) -> bytes:

@@ -265,6 +265,33 @@ def test_page_without_price_is_incomplete_never_zero(fresh):
         assert len(store.products()) == 1 and store.latest_prices() == {}
 
 
+def test_blocked_pages_slow_their_platform_down_then_stop_it(fresh):
+    market, _, db = fresh
+    config = fast_config(db.parent.parent, retry_backoff_s=0.5, concurrent_requests=1)  # one request at a time
+    market.add_fault(kind="captcha", platform="shangcheng", path="/item/*")
+    base = market.sites["shangcheng"]
+    urls = [("shangcheng", f"{base}/item/SC1000{n}.html") for n in range(1, 6)]
+    started = time.monotonic()
+    run = crawl_products(config, market, urls + [("laodian", market.sites["laodian"] + "/goods.php?id=880001")])
+    shangcheng = run.stats["platforms"]["shangcheng"]
+    blocked = shangcheng["states"]["product"]["blocked"]
+    # The request after the third may already be on its way while the spider reads the third page.
+    assert set(shangcheng["states"]["product"]) == {"blocked"} and blocked in (3, 4)
+    assert shangcheng["stopped"] == 5 - blocked, "the rest is not requested"
+    assert time.monotonic() - started >= 0.5 + 1.0, "waited the backoff after the first and second blocked page"
+    assert run.stats["platforms"]["laodian"]["states"] == {"product": {"ok": 1}}, "other platforms go on"
+    with open_store(db) as store:
+        assert [p.platform for p in store.products()] == ["laodian"], "nothing stored from a captcha page"
+
+
+def test_a_delisted_product_is_not_found_not_an_error(fresh):
+    market, config, db = fresh
+    run = crawl_products(config, market, [("shangcheng", market.sites["shangcheng"] + "/item/SC99999.html")])
+    shangcheng = run.stats["platforms"]["shangcheng"]
+    assert shangcheng["states"] == {"product": {"not_found": 1}} and shangcheng["errors"] == {}
+    assert run.errors == []
+
+
 def test_robots_disallow_is_obeyed(fresh):
     market, config, db = fresh
     market.add_fault(kind="disallow", platform="shangcheng", path="/item/SC10002*")

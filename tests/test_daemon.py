@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from agent import ExitCode, app
 from config import load_config
 from conftest import fast_config
-from daemon.health import platform_outages, raise_outage_alerts
+from daemon.health import page_troubles, platform_outages, raise_outage_alerts, raise_page_state_alerts
 from daemon.lock import DaemonLock, lock_path_for, lock_state
 from daemon.logs import SecretScrubber
 from daemon.plans import plan_for
@@ -337,6 +337,38 @@ def test_a_platform_failing_n_runs_in_a_row_raises_one_system_alert(config):
                                                                           "platform_unreachable", "laodian")
     assert alert.title.startswith("platform 老店 (laodian) unreachable since ")
     assert alert.dedup_key == "system:platform_unreachable:laodian"
+
+
+def run_with_pages(store, kind: str, *states: str) -> None:
+    """A finished run that read shangcheng pages of one kind in these states, in this order."""
+    run_id = store.begin_run("search")
+    trailing = 0
+    while trailing < len(states) and states[-1 - trailing] == states[-1]:
+        trailing += 1
+    streak = {"state": states[-1], "pages": trailing}
+    store.finish_run(run_id, "ok", stats={"platforms": {"shangcheng": {
+        "pages": len(states), "errors": {}, "failed": False,
+        "states": {kind: {state: states.count(state) for state in set(states)}}, "streaks": {kind: streak}}}})
+
+
+def test_pages_blocked_n_in_a_row_across_runs_raise_one_system_alert(config):
+    with open_store(config.store.path) as store:
+        run_with_pages(store, "product", "blocked", "ok")               # before the streak: a page read
+        run_with_pages(store, "product", "ok", "blocked")               # the streak begins inside this run
+        run_with_pages(store, "search", "layout_changed")              # another kind: no break, no count
+        assert page_troubles(store, 3) == []
+        run_with_pages(store, "product", "blocked", "blocked")
+        [trouble] = page_troubles(store, 3)
+        assert (trouble.platform, trouble.state, trouble.kinds) == ("shangcheng", "blocked", {"product": 3})
+        assert trouble.first_run.id == store.runs(limit=3)[-1].id
+        [alert_id] = raise_page_state_alerts(store, config)
+        run_with_pages(store, "product", "blocked")
+        assert raise_page_state_alerts(store, config) == [], "not again every cycle"
+        alert = store.get_alert(alert_id)
+        run_with_pages(store, "product", "blocked", "ok")              # the pages read again: the streak ended
+        assert page_troubles(store, 3) == []
+    assert (alert.category, alert.kind, alert.subject) == ("system", "page_blocked", "shangcheng")
+    assert alert.dedup_key == "system:page_blocked:shangcheng" and "更新 Cookie" in alert.body
 
 
 # --- plans ------------------------------------------------------------------------------------------------------

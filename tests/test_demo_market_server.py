@@ -266,6 +266,40 @@ def test_page_without_price_on_every_platform(fresh_marketplace):
     assert kg["data"]["price"] is None and kg["data"]["title"]
 
 
+def test_captcha_fault_serves_a_slider_verification_page(fresh_marketplace):
+    fresh_marketplace.add_fault(kind="captcha", platform="laodian", path="/goods.php*")
+    page = fetch(fresh_marketplace.sites["laodian"] + "/goods.php?id=880001")
+    html = page.body.decode("gbk")
+    assert page.status == 200 and "gbk" in page.headers["Content-Type"]
+    assert "安全验证" in html and 'id="nc_1_wrapper"' in html and "库" not in html
+
+
+def test_login_fault_redirects_to_the_shops_login_form(fresh_marketplace):
+    base = fresh_marketplace.sites["shangcheng"]
+    fresh_marketplace.add_fault(kind="login", platform="shangcheng", path="/item/*")
+    redirect = fetch(base + "/item/SC10001.html")  # urllib follows the redirect, as a crawler does
+    assert redirect.status == 200 and 'type="password"' in redirect.text()
+    assert 'value="/item/SC10001.html"' in redirect.text(), "the form returns the shopper to the page asked for"
+
+
+def test_softban_fault_answers_a_search_as_if_it_matched_nothing(fresh_marketplace):
+    base = fresh_marketplace.sites["shangcheng"]
+    url = base + "/search?q=" + quote("露营椅")
+    assert Selector(text=fetch(url).text()).css("li.goods-card")
+    fresh_marketplace.add_fault(kind="softban", platform="shangcheng", path="/search*")
+    banned = fetch(url).text()
+    assert not Selector(text=banned).css("li.goods-card") and "没有找到" in banned
+
+
+def test_layout_fault_renames_every_class_and_keeps_the_content(fresh_marketplace):
+    url = fresh_marketplace.sites["laodian"] + "/list.php?kw=" + quote("充电宝".encode("gbk"))
+    before = fetch(url).body.decode("gbk")
+    fresh_marketplace.add_fault(kind="layout", platform="laodian", path="/list.php*")
+    after = fetch(url).body.decode("gbk")
+    assert "goodslist" in before and "goodslist" not in after
+    assert re.findall(r"goods\.php\?id=\d+", after) == re.findall(r"goods\.php\?id=\d+", before)
+
+
 def test_robots_disallow_fault(fresh_marketplace):
     base = fresh_marketplace.sites["shangcheng"]
     assert "Disallow: /item/SC10002" not in fetch(base + "/robots.txt").text()

@@ -8,6 +8,7 @@ extractor and the platform's site profile; persisting is the item pipeline's job
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any, NamedTuple
 
@@ -23,6 +24,8 @@ from crawlers import progress
 from crawlers.browser import JsonCapture, StopCheck, run_steps
 from crawlers.encoding import decode_html
 from crawlers.items import HotTerm, HotTermsItem, ProductItem, ReviewsPageItem, SearchPageItem
+from crawlers.middlewares import PlatformStopped
+from crawlers.page_state import STATE_STATUSES, History, PageLog, PageState, Verdict, classify
 from crawlers.profiles import read_items, read_page
 from crawlers.reading import documents_of, read_product, reviews_from, search_hits
 from crawlers.url_policy import Refused, UrlGuard, UrlPolicy, host_of
@@ -48,12 +51,15 @@ class ShopSpider(scrapy.Spider):
     go on to product pages and reviews in the same crawl."""
 
     def __init__(self, config: Config, platforms: Iterable[str], *, reviews: bool = False,
-                 known_reviews: dict[str, set[str]] | None = None, **kwargs: Any) -> None:
+                 known_reviews: dict[str, set[str]] | None = None, history: History | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.config = config
         self.platforms = list(platforms)
         self.want_reviews = reviews
         self.known_reviews = known_reviews or {}
+        self.history = history or History()
+        self.page_log = PageLog()  # BackoffRetryMiddleware reads its blocked streaks
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> ShopSpider:
@@ -101,9 +107,19 @@ class ShopSpider(scrapy.Spider):
         if failure.check(Refused):  # counted and logged by the URL guard already
             self.page_failed(key, url, str(failure.value))
             return
+        if failure.check(PlatformStopped):  # not requested at all: the platform blocked too many pages in a row
+            self.crawler.stats.inc_value(f"shopsentinel/stopped/{key}")
+            self.page_failed(key, url, str(failure.value))
+            return
         kind = failure.type.__name__
         if failure.check(HttpError):
-            kind = f"http_{failure.value.response.status}"
+            response = failure.value.response
+            kind = f"http_{response.status}"
+            if response.status in STATE_STATUSES:  # a 5xx is the site failing, not a page to classify
+                state = self.page_state(response, self._decoded(response).html, found=False)
+                if state == PageState.NOT_FOUND:  # a delisted product is news for the operator, not a failure
+                    self.page_failed(key, url, failure_reason(failure))
+                    return
         self.crawler.stats.inc_value(f"shopsentinel/errors/{key}/{kind}")
         logger.warning("%s page %s failed: %s", key, request.url, kind)
         self.page_failed(key, url, failure_reason(failure))
@@ -160,6 +176,30 @@ class ShopSpider(scrapy.Spider):
     def count_page(self, response: Response, kind: str) -> None:
         self.crawler.stats.inc_value(f"shopsentinel/pages/{response.meta['platform']}/{kind}")
 
+    def page_state(self, response: Response, html: str, *, found: bool, partial: bool = False,
+                   keyword: str | None = None) -> PageState:
+        """Classify the page (crawlers.page_state) against what earlier crawls found, and record its state in the
+        run's stats: counts per platform, kind and state, and each kind's latest streak of one state."""
+        key, kind = response.meta["platform"], response.meta["page_kind"]
+        verdict = classify(status=response.status, url=response.url, html=html, found=found, partial=partial,
+                           redirected=bool(response.meta.get("redirect_urls")) or response.url != response.request.url,
+                           matched_before=(key, kind) in self.history.matched,
+                           results_before=keyword is not None and (key, keyword) in self.history.keywords)
+        self.record_state(key, kind, verdict)
+        if verdict.state != PageState.OK:
+            url = (response.meta.get("redirect_urls") or [response.url])[0]  # the URL asked for
+            logger.warning("%s %s page %s is %s: %s", key, kind, url, verdict.state, verdict.reason)
+            if response.status < 400:  # an HTTP error is told by on_error, with its status
+                self.page_failed(key, url, f"{verdict.state}: {verdict.reason}")
+        return verdict.state
+
+    def record_state(self, key: str, kind: str, verdict: Verdict) -> None:
+        self.page_log.record(key, kind, verdict.state, time.monotonic())
+        stats = self.crawler.stats
+        stats.inc_value(f"shopsentinel/states/{key}/{kind}/{verdict.state}")
+        state, pages = self.page_log.streaks[key, kind]
+        stats.set_value(f"shopsentinel/streak/{key}/{kind}", {"state": str(state), "pages": pages})
+
     def platform_of(self, response: Response) -> tuple[str, Platform | None, PageProfile]:
         key = response.meta["platform"]
         platform = self.config.platforms.get(key)
@@ -189,6 +229,8 @@ class ShopSpider(scrapy.Spider):
             rising = entry.get("rising")
             terms.append(HotTerm(rank=entry.get("rank") or position, term=term, heat=entry.get("heat"),
                                  rising=bool(rising) if marks_rising else rising))
+        if self.page_state(response, rendered.html, found=bool(terms)) != PageState.OK:
+            return
         if not terms:
             self.empty_page(response, "hot terms")
             return
@@ -204,6 +246,10 @@ class ShopSpider(scrapy.Spider):
         self.count_page(response, "search")
         hits = search_hits(platform, profile, page, response.url, documents, first_rank=offset + 1,
                            limit=top - offset, keep=lambda url: not self.refused(key, url))
+        # Only the first page can be a soft ban: a keyword's last page may be short or empty.
+        if self.page_state(response, rendered.html, found=bool(hits),
+                           keyword=keyword if offset == 0 else None) != PageState.OK:
+            return
         if not hits:
             if offset == 0:
                 self.empty_page(response, f"search results for {keyword!r}")
@@ -232,6 +278,9 @@ class ShopSpider(scrapy.Spider):
         self.count_page(response, "product")
         product = read_product(key, platform, profile, rendered.html, response.url, rendered.documents)
         item, fields, page, documents = product.item, product.fields, product.page, rendered.documents
+        read_any = any(value is not None for value in fields.values()) if profile.fields else item.title is not None
+        if self.page_state(response, rendered.html, found=item.price is not None, partial=read_any) != PageState.OK:
+            return  # a captcha, login wall or delisting is not a product without stock, price or reviews
         if item.incomplete:
             self.crawler.stats.inc_value(f"shopsentinel/incomplete/{key}")
             logger.warning("%s: incomplete product %s: %s", key, response.url, item.incomplete)
@@ -257,6 +306,8 @@ class ShopSpider(scrapy.Spider):
         page, documents = rendered.selector(), rendered.documents
         self.count_page(response, "reviews")
         reviews = reviews_from(profile, page, response.url, documents)
+        if self.page_state(response, rendered.html, found=bool(reviews)) != PageState.OK:
+            return
         if reviews:
             yield ReviewsPageItem(platform=key, product_url=product_url, url=response.url, reviews=tuple(reviews))
         known = self.known_reviews.get(product_url, set())

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass
+from urllib.parse import urlencode
 from typing import Awaitable, Callable
 
 import jinja2
 from aiohttp import web
 
 from demo_market.clock import ScenarioClock
-from demo_market.faults import FaultBook, malform, truncate
+from demo_market.faults import FaultBook, malform, relayout, truncate
 from demo_market.model import Product, Review
 from demo_market.world import World
 
@@ -56,6 +57,7 @@ class ShopContext:
 
 
 SHOP = web.AppKey("shop", ShopContext)
+LOGIN_PATH = "/login"
 
 
 def render(template: str, **context: object) -> str:
@@ -104,9 +106,17 @@ def sales_label(count: int) -> str:
 async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Apply the fault rule that matches this request, if any, around the shop's own handler."""
     shop = request.app[SHOP]
+    if request.path == LOGIN_PATH:  # where the "login" fault sends shoppers; never itself faulted
+        return fault_page(shop, render("faults/login.html", redirect=request.query.get("redirect", "/")))
     rule = shop.faults.take(shop.platform, request.path_qs)
     if rule is None:
         return await handler(request)
+    if rule.kind == "captcha":
+        return fault_page(shop, render("faults/captcha.html", token=f"{rule.id}-{rule.hits}"))
+    if rule.kind == "login":
+        raise web.HTTPFound(f"{LOGIN_PATH}?{urlencode({'redirect': request.path_qs})}")
+    if rule.kind == "softban":
+        return await handler(request.clone(rel_url=request.rel_url.with_query(None)))
     if rule.kind == "status":
         headers = {"Retry-After": str(math.ceil(rule.retry_after))} if rule.retry_after is not None else {}
         reason = {429: "Too Many Requests", 503: "Service Unavailable"}.get(rule.status, "Error")
@@ -125,7 +135,15 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
         response.body = truncate(body, rule.keep)
     elif rule.kind == "malformed":
         response.body = malform(body.decode(shop.encoding, errors="replace")).encode(shop.encoding, errors="replace")
+    elif rule.kind == "layout" and response.content_type == "text/html":
+        response.body = relayout(body.decode(shop.encoding, errors="replace")).encode(shop.encoding, errors="replace")
     return response
+
+
+def fault_page(shop: ShopContext, html: str) -> web.Response:
+    """A fault's own page, in the shop's encoding."""
+    return web.Response(body=html.encode(shop.encoding, errors="xmlcharrefreplace"),
+                        headers={"Content-Type": f"text/html; charset={shop.encoding}"})
 
 
 def robots_txt(shop: ShopContext, disallow: list[str]) -> web.Response:
