@@ -17,8 +17,8 @@ id, tier on the listing's product category, legal basis and a suggested rewrite.
   not depend on their order in the files. A pattern whose start characters are unknown (a construct the reading
   does not know, a Python without `re._parser`) or too many is tried at every position: slower, same result.
 - Overlaps are resolved by length: the longest candidate wins (全网最低价 over 最低价); at equal length an
-  exception beats a rule (最近 is not 最 + adjective) and a listed term beats a pattern (its rewrite is more
-  specific). An exception shields only the families it names. Exceptions are dropped from the result.
+  exception beats a rule (最近 is not 最 + adjective), a rule written for fewer product categories beats a more
+  general one, and a listed term beats a pattern (its rewrite is more specific). An exception shields only the families it names. Exceptions are dropped from the result.
 - The operator's [compliance] dictionary (terms added with family and tier, terms allowed) is compiled into the
   same automaton, once per distinct dictionary.
 
@@ -221,10 +221,11 @@ def _matcher(settings: ComplianceSettings) -> _Matcher:
 
 
 def _resolve(candidates: list[_Candidate], length: int) -> list[tuple[int, int, Rule]]:
-    """Longest first, exceptions before terms before patterns at equal length. A rule is kept unless it overlaps a
-    kept rule or an exception shielding its family that is at least as long; an exception is dropped when it
-    overlaps a kept (longer) rule. Two rules on the same span: the one written for fewer product categories (the
-    sector's own family) wins, then the rule id, so the result never depends on the order files are read in."""
+    """Longest first, exceptions before rules at equal length. A rule is kept unless it overlaps a kept rule or an
+    exception shielding its family that is at least as long; an exception is dropped when it overlaps a kept
+    (longer) rule. Two rules on the same span: the one written for fewer product categories (the sector's own
+    family: 第十六条 on a drug's endorsement, not the general one) wins, then a listed term over a pattern (its
+    rewrite is more specific), then the rule id, so the result never depends on the order files are read in."""
     taken = bytearray(length)
     shields: dict[int, set[str]] = {}
     kept = []
@@ -243,11 +244,11 @@ def _resolve(candidates: list[_Candidate], length: int) -> list[tuple[int, int, 
     return kept
 
 
-def _precedence(candidate: _Candidate) -> tuple[int, int, int, int, str]:
+def _precedence(candidate: _Candidate) -> tuple[int, bool, int, int, int, str]:
     start, end, kind, owner = candidate
     if kind == _EXCEPTION:
-        return start - end, kind, start, 0, ""
-    return start - end, kind, start, len(owner.categories), owner.id
+        return start - end, False, start, 0, kind, ""
+    return start - end, True, start, len(owner.categories), kind, owner.id
 
 
 _NO_SETTINGS = ComplianceSettings()
