@@ -220,16 +220,18 @@ def _matcher(settings: ComplianceSettings) -> _Matcher:
     return _Matcher(load_lexicon(), *_user_entries(settings))
 
 
-def _resolve(candidates: list[_Candidate], length: int) -> list[tuple[int, int, Rule]]:
+def _resolve(candidates: list[_Candidate], length: int, category: str = "general") -> list[tuple[int, int, Rule]]:
     """Longest first, exceptions before rules at equal length. A rule is kept unless it overlaps a kept rule or an
     exception shielding its family that is at least as long; an exception is dropped when it overlaps a kept
     (longer) rule. Two rules on the same span: the one written for fewer product categories (the sector's own
-    family: 第十六条 on a drug's endorsement, not the general one) wins, then a listed term over a pattern (its
-    rewrite is more specific), then the rule id, so the result never depends on the order files are read in."""
+    family: 第十六条 on a drug's endorsement, not the general one) wins, then the higher tier on the listing's
+    `category` (a breach is not hidden by a platform-filter word on the same span), then a listed term over a
+    pattern (its rewrite is more specific), then the rule id, so the result never depends on the order files are
+    read in."""
     taken = bytearray(length)
     shields: dict[int, set[str]] = {}
     kept = []
-    for start, end, kind, owner in sorted(candidates, key=_precedence):
+    for start, end, kind, owner in sorted(candidates, key=lambda candidate: _precedence(candidate, category)):
         if any(taken[start:end]):
             continue
         if kind == _EXCEPTION:
@@ -244,11 +246,12 @@ def _resolve(candidates: list[_Candidate], length: int) -> list[tuple[int, int, 
     return kept
 
 
-def _precedence(candidate: _Candidate) -> tuple[int, bool, int, int, int, str]:
+def _precedence(candidate: _Candidate, category: str) -> tuple[int, bool, int, int, int, int, str]:
     start, end, kind, owner = candidate
     if kind == _EXCEPTION:
-        return start - end, False, start, 0, kind, ""
-    return start - end, True, start, len(owner.categories), kind, owner.id
+        return start - end, False, start, 0, 0, kind, ""
+    tier = SEVERITIES.index(owner.severity_on(category) or owner.severity)
+    return start - end, True, start, len(owner.categories), -tier, kind, owner.id
 
 
 _NO_SETTINGS = ComplianceSettings()
@@ -267,7 +270,7 @@ def find_violations(text: str | None, *, category: str = "general",
     matcher = _matcher(settings or _NO_SETTINGS)
     folded = fold(text, matcher.spellings)
     found = []
-    for start, end, rule in _resolve(matcher.candidates(folded.text, category), len(folded.text)):
+    for start, end, rule in _resolve(matcher.candidates(folded.text, category), len(folded.text), category):
         first, last = folded.span(start, end)
         found.append(Violation(match=text[first:last], start=first, end=last, category=rule.family, rule=rule.id,
                                severity=rule.severity_on(category), law=rule.law,

@@ -361,10 +361,10 @@ def test_a_competitor_is_checked_as_the_product_category_its_marketplace_categor
     chair = rival("http://s/8", "运动户外 > 露营野餐")
     findings = compliance.run(store, config, now=NOW)
     assert judged_as(findings) == {snack: "food", supplement: "health_food", chair: "general"}
-    rules = {i.product_id: sorted(v["rule"] for v in i.detail["violations"]) for i in findings.insights}
-    assert rules[snack] == ["food_claim.health_function", "food_claim.health_function"]   # 美白, 增强免疫力
-    assert rules[supplement] == ["health_food.function_claim"]
-    assert rules[chair] == ["efficacy.health_function"]
+    families = {i.product_id: [(v["match"], v["category"]) for v in i.detail["violations"]] for i in findings.insights}
+    assert families[snack] == [("美白", "food_claim"), ("增强免疫力", "food_claim")]
+    assert families[supplement] == [("美白", "health_food"), ("增强免疫力", "health_food")]   # no registered function
+    assert families[chair] == [("增强免疫力", "efficacy")]
 
 
 def test_a_competitor_without_a_known_category_takes_its_keywords_and_the_first_configured_wins(store, config):
@@ -750,3 +750,14 @@ def test_two_rules_on_the_same_span_the_sectors_own_wins_whatever_the_order():
     for candidates in ([(0, 3, _PATTERN, general), (0, 3, _PATTERN, food)],
                        [(0, 3, _PATTERN, food), (0, 3, _PATTERN, general)]):
         assert [rule.id for _, _, rule in _resolve(candidates, 3)] == ["food_claim.disease"]
+
+
+def test_on_the_same_span_a_breach_is_not_hidden_by_a_platform_filter_word():
+    from monitors.compliance import _PATTERN, _TERM, _resolve
+    from monitors.lexicon import Rule
+
+    slang = Rule(id="urgency.slang", family="urgency", law="l", severity="info", suggestion="s", terms=("万人疯抢",))
+    claim = Rule(id="misleading.sales", family="misleading", law="l", severity="warning", suggestion="s",
+                 pattern="万人疯抢")
+    for candidates in ([(0, 4, _TERM, slang), (0, 4, _PATTERN, claim)], [(0, 4, _PATTERN, claim), (0, 4, _TERM, slang)]):
+        assert [rule.id for _, _, rule in _resolve(candidates, 4)] == ["misleading.sales"]
