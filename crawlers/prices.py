@@ -91,7 +91,9 @@ _TOKEN = re.compile(
 _MULTIPLIERS = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000,
                 "k": 1_000, "K": 1_000, "w": 10_000, "W": 10_000, "m": 1_000_000, "M": 1_000_000}
 _RANGE_GAP = re.compile(r"[ \u00a0]*(?:-|‐|–|—|~|〜|至|到|to)[ \u00a0]*", re.IGNORECASE)
-_DATE_OR_TIME = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}|\d{1,2}:\d{2}(?::\d{2})?")
+# A date repeats its separator (2024-05-01, 2024.5.1) and ends there: 5499.00-6799.00 is a price range, not a date.
+_DATE_OR_TIME = re.compile(r"(?<![\d.])\d{4}(?P<sep>[-/.])\d{1,2}(?P=sep)\d{1,2}(?![\d.])|\d{4}年\d{1,2}月\d{1,2}"
+                           r"|\d{1,2}:\d{2}(?::\d{2})?")
 _US_DOLLAR_SPACE = re.compile(r"\b(US|NT|HK|AU|CA|NZ)[ \u00a0]+\$")
 # A bare number followed by one of these is a quantity, a percentage or a spec (2000+ 笔, 20%, 128GB), not a price.
 _UNIT_AFTER_BARE = re.compile(r"[ \u00a0]*(?:[A-Za-z%+×*/]|[\u3400-\u9fff](?<![元块起万萬亿億左]))")
