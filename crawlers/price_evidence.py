@@ -12,7 +12,6 @@ below MIN_SCORE, or a tie with a different amount, is no price: the caller says 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,7 +33,7 @@ NEAR_TITLE_REACH = 1500  # characters of body text after the title in which a lo
 BEFORE_TITLE_PENALTY = 4  # an amount above the title is usually a header, cart or banner
 
 
-MIN_SCORE = 30  # below this a DOM amount is too weak to be the price (a card's price in a carousel scores 20)
+MIN_SCORE = 30  # below this a DOM amount is too weak to be the price (a card's price in a carousel scores 0)
 
 
 @dataclass
@@ -164,7 +163,6 @@ class Surroundings:
 
     page: Page
     anchor: Anchor | None
-    amounts: list[tuple[int, int]]  # (start, end) of every amount in the text stream, in order
 
     @property
     def anchor_offset(self) -> int | None:
@@ -262,21 +260,25 @@ TERMS_BEFORE = re.compile("|".join(spaced(t) for t in (
     "分期", "免息", "白条", "花呗", "月供", "每期", "运费", "邮费", "快递", "配送", "包邮", "满", "套餐", "套装",
     "组合", "搭配", "定金", "直播间")) + r"|券(?!后)|instal+ments?|payments? of|per month|shipping|delivery|postage|"
     r"bundle|total price|deposit", re.IGNORECASE)
-TERMS_AFTER = re.compile(r"^[\s:：]*(?:[×xX*]\s*\d+\s*期|/\s*期|/\s*月|每期|期|券(?!后)|/\s*mo\b|a month|per month|"
+TERMS_AFTER = re.compile(r"[\s:：]*(?:[×xX*]\s*\d+\s*期|/\s*期|/\s*月|每期|期|[\u4e00-\u9fff]{0,4}券(?!后)|/\s*mo\b|a month|per month|"
                          r"with (?:klarna|afterpay|clearpay|paypal)|x \d+)", re.IGNORECASE)
-TERMS_REACH = 20  # characters before an amount (after the previous one) in which its terms are stated
+COUPON_BEFORE = re.compile(r"满\s*\d+(?:\.\d+)?\s*元?\s*(?:减\s*\d+(?:\.\d+)?\s*元?|可用|使用)?[\s:：]*$")
+TERMS_REACH = 20  # characters before an amount (after the previous number) in which its terms are stated
+DIGIT = re.compile(r"[0-9\uff10-\uff19]")
 
 
 def in_terms(c: Candidate, s: Surroundings) -> bool:
     """A coupon, an instalment, a shipping fee, a deposit or a bundle: 白条分期 ¥153×3期, 满200减20, 运费 ¥6, 套餐价,
-    4 payments of $9.75, read in the amount's own words (after the previous amount, and just after it)."""
+    4 payments of $9.75, read in the amount's own words: those after the previous number (the 券 of 领券立减100元
+    says nothing of the price after it), those just after the amount, and a coupon's threshold just before it
+    (满200减20 ¥50)."""
     if c.end is None:
         return False
-    index = bisect_left(s.amounts, (c.offset, c.end))
-    previous_end = s.amounts[index - 1][1] if index > 0 else 0
     text = s.page.text
-    before = text[max(previous_end, c.offset - TERMS_REACH):c.offset]
-    return bool(TERMS_BEFORE.search(before) or TERMS_AFTER.match(text, c.end, c.end + 12))
+    before = text[max(c.offset - TERMS_REACH, 0):c.offset]
+    last_number = max((m.end() for m in DIGIT.finditer(before)), default=0)
+    return bool(TERMS_BEFORE.search(before, last_number) or TERMS_AFTER.match(text, c.end, c.end + 12)
+                or COUPON_BEFORE.search(before))
 
 
 @dataclass(frozen=True)
@@ -290,9 +292,9 @@ EVIDENCE_RULES = (
     EvidenceRule("said to be the price now", 10, said_now),
     EvidenceRule("near the title", 10, near_title),
     EvidenceRule("in the main block", 15, in_main_block),
-    EvidenceRule("in a list of other items", -40, in_list_of_other_items),
-    EvidenceRule("in a sidebar or other items' block", -30, in_side_block),
-    EvidenceRule("in coupon, instalment, shipping or bundle terms", -50, in_terms),
+    EvidenceRule("in a list of other items", -60, in_list_of_other_items),
+    EvidenceRule("in a sidebar or other items' block", -50, in_side_block),
+    EvidenceRule("in coupon, instalment, shipping or bundle terms", -100, in_terms),
 )
 
 
@@ -308,13 +310,10 @@ def score(candidate: Candidate, surroundings: Surroundings) -> Candidate:
 
 # --- candidates --------------------------------------------------------------------------------------------------
 
-DIGIT = re.compile(r"[0-9\uff10-\uff19]")
-
-
 def dom_candidates(page: Page, anchor: Anchor | None, default_currency: str | None) -> list[Candidate]:
     """Every amount in the body that is evidence of a price, with the rule that makes it so, scored."""
     spans = demote_plain_prices(price_spans(page.text, default_currency))
-    surroundings = Surroundings(page, anchor, [(span.start, span.end) for span in spans])
+    surroundings = Surroundings(page, anchor)
     candidates = []
     for span in spans:
         if span.price.amount <= 0:

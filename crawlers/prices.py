@@ -104,7 +104,7 @@ _DISCOUNT_AFTER = re.compile(r"[ \u00a0]*(?:off\b|券(?!后)|优惠券|coupon\b)
 # is then the pre-promotion price); "other" amounts are not prices at all (savings, thresholds, shipping, deposits).
 _LABELS: dict[str, tuple[str, ...]] = {
     "strong": ("促销价", "现价", "秒杀价", "活动价", "特价", "折扣价", "优惠价", "抢购价", "团购价", "拼团价", "京东价",
-               "当当价", "易购价", "淘宝价", "一口价", "闪购价", "限时价", "now", "sale price", "sale", "deal price",
+               "当当价", "易购价", "淘宝价", "本店价", "商城价", "销售价", "一口价", "闪购价", "限时价", "now", "sale price", "sale", "deal price",
                "our price", "special price", "your price", "price now", "offer price"),
     PRICE: ("价格", "售价", "单价", "price", "regular price", "reg."),  # Shopify: Regular price (struck) + Sale price
     LIST: ("原价", "划线价", "吊牌价", "市场价", "参考价", "专柜价", "门市价", "建议零售价", "零售价", "指导价", "定价",
@@ -112,7 +112,7 @@ _LABELS: dict[str, tuple[str, ...]] = {
            "original price", "typical price", "retail price"),
     PROMO: ("券后价", "券后", "用券后", "领券后", "到手价", "预估到手价", "预估到手", "预估价", "折后价", "补贴后",
             "after coupon", "with coupon", "coupon price"),
-    "other": ("立省", "省", "立减", "减", "满", "优惠券", "优惠", "运费", "邮费", "快递", "配送费", "定金", "尾款",
+    "other": ("套餐价", "套装价", "组合价", "搭配价", "立省", "省", "立减", "减", "满", "优惠券", "优惠", "运费", "邮费", "快递", "配送费", "定金", "尾款",
               "分期", "月供", "每期", "月销", "已售", "销量", "评价", "库存", "save", "you save", "off", "shipping",
               "delivery", "tax", "deposit", "per month", "/mo", "over", "orders over", "spend"),
 }
