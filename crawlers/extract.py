@@ -4,8 +4,10 @@ Evidence comes in order of trust. Structured data first (JSON-LD, microdata, RDF
 a shop writes it for machines; then the DOM, read the way a shopper reads it: amounts inside price elements
 (classes such as p-price, tm-price, woocommerce-Price-amount), amounts after a label (促销价, 京东价, Sale price),
 and currency amounts near the product title. Struck-through, 原价 and was amounts are list prices; 券后 / 到手
-amounts are promo prices; prices in recommendation, cart and footer blocks are ignored, and among the rest the one
-closest to the title wins. The document is parsed once and every step shares the tree and one text stream of the
+amounts are promo prices; prices in hidden, recommendation, cart and footer blocks are ignored, and the rest are
+scored by where they sit (crawlers.price_evidence: the main block of title and buy button, cards of other items,
+sidebars, coupon / instalment / shipping terms). The best score wins; weak evidence or a tie between two amounts
+is no price, and `incomplete` says why. The document is parsed once and every step shares the tree and one text stream of the
 body.
 
 This module chooses among the evidence the sibling modules read: crawlers.parsed_page (the parse and the text

@@ -291,7 +291,7 @@ def test_clean_description_of_profile_values():
 
 # --- the main price among distractors (tests/fixtures/pages/mainprice, expected.tsv) -------------------------------
 
-@pytest.mark.parametrize("expected", expected_pages("dev"), ids=lambda page: page.file)
+@pytest.mark.parametrize("expected", expected_pages(), ids=lambda page: f"{page.split}-{page.file}")
 def test_main_price_among_recommendations_coupons_instalments_and_list_prices(expected):
     e = extract_fixture(expected.file)
     assert (e.price, e.price_max, e.list_price) == (expected.price, expected.price_max, expected.list_price)
