@@ -11,6 +11,10 @@ of the same pages as the baseline: the ratio is the share of the extractor's tim
 the rest is the extraction itself. After a warm-up pass of each, the two take turns for --rounds rounds of at
 least half a second each, and each keeps its fastest.
 
+Main price on fixture pages: the share of tests/fixtures/pages/mainprice pages (Chinese marketplaces' and western
+layouts with recommendation carousels, coupons, instalments, struck list prices) whose price and range are right,
+for the dev and the held-out split apart (bench/fixture_prices.py).
+
     .venv/bin/python bench/bench_extraction.py [--rounds 5]
 """
 
@@ -27,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from common import ROOT, bench_config, report, timed_crawl
+from fixture_prices import SPLITS, fixture_accuracy
 from parsel import Selector
 
 from config import load_config
@@ -145,6 +150,7 @@ def main() -> int:
     extractor, parsing = rates["extract_product"].pop("all"), rates["parsel_selector"].pop("all")
     timed = sum(len(platform_pages) for platform_pages in pages.values())
     accuracy = share(right, total, lambda key: True)
+    fixtures = {split: fixture_accuracy(split) for split in SPLITS}
     report({"products": len(truth["products"]), "stored": len(stored), "crawl_s": round(crawl_s, 1),
             "accuracy_pct": accuracy,
             "by_platform_pct": {p: share(right, total, lambda key, p=p: key[0] == p) for p in PLATFORMS},
@@ -153,11 +159,15 @@ def main() -> int:
             "timed_pages": timed, "extract_product_pages_per_s": round(extractor, 1),
             "parsel_selector_pages_per_s": round(parsing, 1), "by_platform_pages_per_s": rates,
             "extract_product_ms_per_page": round(1000 / extractor, 2),
-            "parsel_selector_ms_per_page": round(1000 / parsing, 3)},
+            "parsel_selector_ms_per_page": round(1000 / parsing, 3),
+            "fixture_main_price_pct": {split: f["price_pct"] for split, f in fixtures.items()},
+            "fixture_list_price_pct": {split: f["list_price_pct"] for split, f in fixtures.items()},
+            "fixture_wrong": [w for f in fixtures.values() for w in f["wrong"]]},
            "extract_product", extractor, "pages/s", extractor / parsing,
            f"bare parsel.Selector parsing of the same {timed} shangcheng and laodian pages; crawl accuracy "
            f"{accuracy:.1f} % over {sum(total.values())} fields of {len(truth['products'])} products "
-           f"(target 100 %)")
+           f"(target 100 %); fixture main price " +
+           ", ".join(f"{split} {f['price_pct']:.1f} % of {f['pages']}" for split, f in fixtures.items()))
     return 0
 
 

@@ -4,8 +4,10 @@ Evidence comes in order of trust. Structured data first (JSON-LD, microdata, RDF
 a shop writes it for machines; then the DOM, read the way a shopper reads it: amounts inside price elements
 (classes such as p-price, tm-price, woocommerce-Price-amount), amounts after a label (促销价, 京东价, Sale price),
 and currency amounts near the product title. Struck-through, 原价 and was amounts are list prices; 券后 / 到手
-amounts are promo prices; prices in recommendation, cart and footer blocks are ignored, and among the rest the one
-closest to the title wins. The document is parsed once and every step shares the tree and one text stream of the
+amounts are promo prices; prices in hidden, recommendation, cart and footer blocks are ignored, and the rest are
+scored by where they sit (crawlers.price_evidence: the main block of title and buy button, cards of other items,
+sidebars, coupon / instalment / shipping terms). The best score wins; weak evidence or a tie between two amounts
+is no price, and `incomplete` says why. The document is parsed once and every step shares the tree and one text stream of the
 body.
 
 This module chooses among the evidence the sibling modules read: crawlers.parsed_page (the parse and the text
@@ -39,7 +41,7 @@ from crawlers.page_facts import (
     page_currency,
 )
 from crawlers.parsed_page import Page
-from crawlers.price_evidence import Candidate, best_selling, dom_candidates, list_and_promo
+from crawlers.price_evidence import Candidate, agrees, best_selling, dom_candidates, list_and_promo
 from crawlers.prices import PRICE, Price, parse_count, parse_price
 from crawlers.structured import (
     Offers,
@@ -152,7 +154,7 @@ def _structured(page: Page, result: Extraction) -> tuple[Candidate | None, list[
         sellers += offers.sellers
         if price is not None and chosen is None:
             chosen = Candidate(price, rule, strong=True)
-        elif price is not None and not _agrees(price, chosen.price):
+        elif price is not None and not agrees(price, chosen.price):
             result.evidence.append(f"{rule} says {price.amount}, {chosen.rule} {chosen.price.amount}; kept "
                                    f"{chosen.rule}")
     return chosen, list_prices, states, sellers
@@ -207,16 +209,10 @@ def _meta_price(page: Page) -> Candidate | None:
     return None
 
 
-def _agrees(price: Price, other: Price) -> bool:
-    """Equal, or inside the other's range (a DOM showing the chosen SKU of a structured range agrees with it)."""
-    tolerance = Decimal("0.005")
-    return other.amount - tolerance <= price.amount <= (other.max_amount or other.amount) + tolerance
-
-
 def _note_dom_disagreement(result: Extraction, chosen: Candidate, dom_best: Candidate | None) -> None:
     if dom_best is None:
         return
-    if _agrees(dom_best.price, chosen.price):
+    if agrees(dom_best.price, chosen.price):
         result.evidence.append(f"{dom_best.describe()} agrees with {chosen.rule}")
     else:
         result.evidence.append(f"{dom_best.describe()} shown on the page disagrees with {chosen.describe()}; "
@@ -231,26 +227,31 @@ def _set_price(result: Extraction, chosen: Candidate) -> None:
 
 
 def _choose_price(result: Extraction, page: Page, anchor: Anchor | None, structured: Candidate | None,
-                  structured_lists: list[Price], og_list: Price | None) -> None:
+                  structured_lists: list[Price], og_list: Price | None) -> str | None:
+    """Set the price, range, list and promo prices; returns why the DOM gave no price when it saw amounts but could
+    not tell which is the product's (weak evidence, a tie)."""
     currency = (structured.price.currency if structured else None) or page_currency(page)
     candidates = dom_candidates(page, anchor, currency)
     anchor_offset = anchor.offset if anchor else None
-    dom_best = best_selling(candidates, anchor_offset)
+    selling = best_selling(candidates, anchor_offset)
+    dom_best = selling.best
     chosen = structured or dom_best
     if chosen is None:
-        return
+        if selling.doubt:
+            result.evidence.append(selling.doubt)
+        return selling.doubt
     _set_price(result, chosen)
     if chosen is not dom_best:
         _note_dom_disagreement(result, chosen, dom_best)
     else:
         losers = sorted({c.describe() for c in candidates if c.price.kind == PRICE and c is not dom_best
-                         and not _agrees(c.price, dom_best.price)})[:3]
+                         and not agrees(c.price, dom_best.price)})[:3]
         if losers:
             result.evidence.append(f"{dom_best.describe()} won over " + "; ".join(losers))
     if result.currency is None:
         marked = Counter(c.price.currency for c in candidates if c.price.currency)
         result.currency = marked.most_common(1)[0][0] if marked else None
-    anchor_candidate = dom_best if dom_best is not None and _agrees(dom_best.price, chosen.price) else None
+    anchor_candidate = dom_best if dom_best is not None and agrees(dom_best.price, chosen.price) else None
     dom_list, dom_promo = list_and_promo(candidates, anchor_candidate, chosen.price.amount)
     structured_list = next((p for p in [*structured_lists, og_list] if p and p.amount > chosen.price.amount), None)
     if structured_list is not None:
@@ -259,6 +260,7 @@ def _choose_price(result: Extraction, page: Page, anchor: Anchor | None, structu
         result.list_price = dom_list.price.amount
     if dom_promo is not None:
         result.promo_price = dom_promo.price.amount
+    return None
 
 
 def _choose_availability(result: Extraction, page: Page, anchor_offset: int | None, structured_states: list[str],
@@ -299,7 +301,7 @@ def extract_parsed(page: Page | None) -> Extraction:
     anchor = find_anchor(page, result.name, title)
     result.name = result.name or (anchor.text if anchor else None) or clean_title(title)
     anchor_offset = anchor.offset if anchor else None
-    _choose_price(result, page, anchor, structured, structured_lists, og_list)
+    price_doubt = _choose_price(result, page, anchor, structured, structured_lists, og_list)
     _choose_availability(result, page, anchor_offset, states, og_state)
     result.shop = sellers[0] if sellers else dom_shop(page, anchor_offset)
     if result.rating is None:
@@ -311,7 +313,8 @@ def extract_parsed(page: Page | None) -> Extraction:
         result.image = _dom_image(page, result.name)
     result.description = (result.description or dom_description(page, anchor_offset)
                           or meta_description(page, og.get("og:description")))
-    missing = [reason for reason, value in ((NO_PRICE, result.price), (NO_NAME, result.name)) if value is None]
+    no_price = f"{NO_PRICE}: {price_doubt}" if price_doubt else NO_PRICE
+    missing = [reason for reason, value in ((no_price, result.price), (NO_NAME, result.name)) if value is None]
     result.incomplete = "; ".join(missing) or None
     return result
 

@@ -109,6 +109,8 @@ class Anchor:
     offset: int
     text: str | None
     rule: str  # the rule name of a loose amount near it: dom:near-title or dom:near-buy
+    element: Any = None  # the title element (or the buy button)
+    block: Any = None  # the main block: the smallest element holding both the title and the buy controls
 
 
 def find_anchor(page: Page, name: str | None, title: str | None) -> Anchor | None:
@@ -118,10 +120,42 @@ def find_anchor(page: Page, name: str | None, title: str | None) -> Anchor | Non
             break
         found = finder(page)
     if found is not None:
-        return Anchor(page.start_of.get(found, 0), _name_text(found), "dom:near-title")
+        offset = page.start_of.get(found, 0)
+        return Anchor(offset, _name_text(found), "dom:near-title", found, _main_block(page, found, offset))
     button = _buy_button(page)
     if button is not None:
-        return Anchor(max(page.start_of.get(button, 0) - NEAR_TITLE_REACH // 2, 0), None, "dom:near-buy")
+        return Anchor(max(page.start_of.get(button, 0) - NEAR_TITLE_REACH // 2, 0), None, "dom:near-buy", button)
+    return None
+
+
+QUANTITY_WORDS = frozenset({"qty", "quantity", "amount", "buynum", "number", "num", "count", "shuliang"})
+
+
+def _buy_controls(page: Page) -> Iterator[Any]:
+    """The buy and add-to-cart buttons, and the quantity input beside them (数量, Quantity)."""
+    for element, text, _ in _buttons(page):
+        if BUY_PHRASES.search(text):
+            yield element
+    for field in page.tree.xpath("//body//input[not(@type) or @type='text' or @type='number' or @type='tel']"):
+        near = [field, field.getparent()]
+        if any(QUANTITY_WORDS & {*class_words(n), *(n.get("name") or "").lower().split()} for n in near
+               if n is not None) and not page.zones.excluded(field):
+            yield field
+
+
+def _main_block(page: Page, title: Any, title_offset: int) -> Any:
+    """The smallest element holding the title and the buy control nearest to it: the block that sells THE product,
+    where its own price is. None when there is no control, or when the two meet only at <body> (then the block
+    would be the whole page, sidebars included, and says nothing)."""
+    controls = list(_buy_controls(page))
+    if not controls:
+        return None
+    control = min(controls, key=lambda c: abs(page.start_of.get(c, 0) - title_offset))
+    lineage = set(title.iterancestors())
+    lineage.add(title)
+    for node in control.iterancestors():
+        if node in lineage:
+            return None if node.tag in ("body", "html") else node
     return None
 
 

@@ -91,7 +91,9 @@ _TOKEN = re.compile(
 _MULTIPLIERS = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000,
                 "k": 1_000, "K": 1_000, "w": 10_000, "W": 10_000, "m": 1_000_000, "M": 1_000_000}
 _RANGE_GAP = re.compile(r"[ \u00a0]*(?:-|‐|–|—|~|〜|至|到|to)[ \u00a0]*", re.IGNORECASE)
-_DATE_OR_TIME = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}|\d{1,2}:\d{2}(?::\d{2})?")
+# A date repeats its separator (2024-05-01, 2024.5.1) and ends there: 5499.00-6799.00 is a price range, not a date.
+_DATE_OR_TIME = re.compile(r"(?<![\d.])\d{4}(?P<sep>[-/.])\d{1,2}(?P=sep)\d{1,2}(?![\d.])|\d{4}年\d{1,2}月\d{1,2}"
+                           r"|\d{1,2}:\d{2}(?::\d{2})?")
 _US_DOLLAR_SPACE = re.compile(r"\b(US|NT|HK|AU|CA|NZ)[ \u00a0]+\$")
 # A bare number followed by one of these is a quantity, a percentage or a spec (2000+ 笔, 20%, 128GB), not a price.
 _UNIT_AFTER_BARE = re.compile(r"[ \u00a0]*(?:[A-Za-z%+×*/]|[\u3400-\u9fff](?<![元块起万萬亿億左]))")
@@ -102,7 +104,7 @@ _DISCOUNT_AFTER = re.compile(r"[ \u00a0]*(?:off\b|券(?!后)|优惠券|coupon\b)
 # is then the pre-promotion price); "other" amounts are not prices at all (savings, thresholds, shipping, deposits).
 _LABELS: dict[str, tuple[str, ...]] = {
     "strong": ("促销价", "现价", "秒杀价", "活动价", "特价", "折扣价", "优惠价", "抢购价", "团购价", "拼团价", "京东价",
-               "当当价", "易购价", "淘宝价", "一口价", "闪购价", "限时价", "now", "sale price", "sale", "deal price",
+               "当当价", "易购价", "淘宝价", "本店价", "商城价", "销售价", "一口价", "闪购价", "限时价", "now", "sale price", "sale", "deal price",
                "our price", "special price", "your price", "price now", "offer price"),
     PRICE: ("价格", "售价", "单价", "price", "regular price", "reg."),  # Shopify: Regular price (struck) + Sale price
     LIST: ("原价", "划线价", "吊牌价", "市场价", "参考价", "专柜价", "门市价", "建议零售价", "零售价", "指导价", "定价",
@@ -110,7 +112,7 @@ _LABELS: dict[str, tuple[str, ...]] = {
            "original price", "typical price", "retail price"),
     PROMO: ("券后价", "券后", "用券后", "领券后", "到手价", "预估到手价", "预估到手", "预估价", "折后价", "补贴后",
             "after coupon", "with coupon", "coupon price"),
-    "other": ("立省", "省", "立减", "减", "满", "优惠券", "优惠", "运费", "邮费", "快递", "配送费", "定金", "尾款",
+    "other": ("套餐价", "套装价", "组合价", "搭配价", "立省", "省", "立减", "减", "满", "优惠券", "优惠", "运费", "邮费", "快递", "配送费", "定金", "尾款",
               "分期", "月供", "每期", "月销", "已售", "销量", "评价", "库存", "save", "you save", "off", "shipping",
               "delivery", "tax", "deposit", "per month", "/mo", "over", "orders over", "spend"),
 }

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.fixture_prices import expected_pages, extract_fixture
 from crawlers.description import MAX_DESCRIPTION, clean_description
 from crawlers.encoding import decode_html, read_page
 from crawlers.extract import EXTRACT_JSON_KEYS, Extraction, extract_product, extraction_line
@@ -286,3 +287,29 @@ def test_clean_description_of_profile_values():
     assert clean_description("  商品详情：\n 轻便  耐用 ") == "轻便 耐用"
     assert clean_description("承重<300斤") == "承重<300斤"  # a less-than sign is not a tag
     assert clean_description("") is None and clean_description(None) is None
+
+
+# --- the main price among distractors (tests/fixtures/pages/mainprice, expected.tsv) -------------------------------
+
+@pytest.mark.parametrize("expected", expected_pages(), ids=lambda page: f"{page.split}-{page.file}")
+def test_main_price_among_recommendations_coupons_instalments_and_list_prices(expected):
+    e = extract_fixture(expected.file)
+    assert (e.price, e.price_max, e.list_price) == (expected.price, expected.price_max, expected.list_price)
+
+
+def test_a_labelled_range_beats_a_sidebar_of_other_items():
+    e = extract_fixture("tmall_range_sidebar.html")
+    assert (e.price, e.price_max, e.currency, e.rule) == (D("5499.00"), D("6799.00"), "CNY", "dom:price-class")
+    assert any("4999.00" in note and "in a sidebar" in note for note in e.evidence)
+
+
+def test_two_different_prices_with_equal_evidence_are_no_price_and_say_why():
+    e = extract_fixture("two_prices_tie.html")
+    assert e.price is None and e.incomplete.startswith("no price found: two prices tie")
+    assert "39.00" in e.incomplete and "68.00" in e.incomplete
+
+
+def test_structured_data_still_wins_over_a_sidebar_and_the_dom_agrees():
+    e = extract_fixture("jsonld_with_sidebar.html")
+    assert (e.price, e.rule, e.list_price) == (D("199.00"), "jsonld", D("259.00"))
+    assert any("agrees with jsonld" in note for note in e.evidence)

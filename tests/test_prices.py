@@ -38,6 +38,11 @@ PRICES = [
     ("¥99-124 月销", D("99"), D("124"), "CNY", PRICE),
     ("$19.99 – $29.99", D("19.99"), D("29.99"), "USD", PRICE),
     ("¥159.00至239.00", D("159"), D("239"), "CNY", PRICE),
+    ("价格 ¥ 5499.00-6799.00", D("5499"), D("6799"), "CNY", PRICE),  # not a date (5499.00-67)
+    ("¥59 - ¥99", D("59"), D("99"), "CNY", PRICE),
+    ("59~99元", D("59"), D("99"), "CNY", PRICE),
+    ("2024.05.01 ¥99", D("99"), None, "CNY", PRICE),
+    ("本店价：￥198.00 市场价：￥288.00", D("198"), None, "CNY", PRICE),
     # promo and list labels
     ("券后价 ¥89", D("89"), None, "CNY", PROMO),
     ("券后 ¥139.00起", D("139"), None, "CNY", PROMO),
@@ -83,7 +88,8 @@ def test_parse_price(text, amount, max_amount, currency, kind):
 
 NOT_PRICES = ["", "价格待定", "登录后查看价格", "暂无报价", "面议", "免费", "包邮", "Free", "Sold out", "省¥30",
               "立减20元", "满199减20", "20元券", "$10 off", "月销 2000+", "已售 1.2万+ 件", "好评率 98%",
-              "128GB", "库存 23 件", "运费 ¥10.00", "Free shipping on orders over $50"]
+              "128GB", "库存 23 件", "运费 ¥10.00", "Free shipping on orders over $50",
+              "套餐价 ￥2099.00", "2024-05-01", "2024/5/1 12:30"]
 
 
 @pytest.mark.parametrize("text", NOT_PRICES)
