@@ -124,7 +124,8 @@ class StorePipeline:
         elif isinstance(item, ReviewsPageItem):
             product_id = self._product_id(item.platform, item.product_url)
             new = self.store.add_reviews(product_id, [
-                st.ReviewRecord(text=r.text, review_id=r.review_id, rating=r.rating, sku=r.sku, posted_at=r.posted_at)
+                st.ReviewRecord(text=r.text, review_id=r.review_id, rating=r.rating, sku=r.sku, posted_at=r.posted_at,
+                                append=r.append)
                 for r in item.reviews], run_id=self.run_id)
             self.items["reviews"] += len(item.reviews)
             self.items["new_reviews"] += new

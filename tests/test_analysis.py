@@ -186,6 +186,17 @@ def test_new_reviews_only_are_analysed(store, config, model, market) -> None:
     assert themes_of(store, market["own_chair"])["椅子腿太晃了，坐着不稳"] == {"稳固"}
 
 
+def test_a_follow_up_is_scored_and_read_for_pain_points(store, config, model, market) -> None:
+    analyse(store, config, now=NOW, model=model)
+    store.add_reviews(market["own_chair"], [ReviewRecord(text=PRAISE, rating=5, review_id="OWN1-0",
+                                                         append=QUALITY)])
+    report = analyse(store, config, now=NOW, model=model)
+    assert (report.reviews_scored, report.negative_reviews, report.reviews_with_themes) == (1, 1, 1)
+    review = next(r for r in store.reviews_for(market["own_chair"]) if r.review_id == "OWN1-0")
+    assert review.sentiment_label == "pos" and review.append_sentiment_score < config.thresholds.reviews.negative_score
+    assert {row.theme for row in store.review_themes([review.id])} == {"质量"}
+
+
 def test_progress_is_reported(store, config, model, market) -> None:
     seen: list[tuple[str, int, int | None]] = []
     analyse(store, config, now=NOW, model=model, progress=lambda *event: seen.append(event))
@@ -195,6 +206,7 @@ def test_progress_is_reported(store, config, model, market) -> None:
 
 def test_negative_and_mixed_definitions(config) -> None:
     assert is_negative(2, 0.9, config) and is_negative(None, 0.39, config) and not is_negative(3, 0.4, config)
+    assert is_negative(5, 0.9, config, append_score=0.1) and not is_negative(5, 0.9, config, append_score=0.6)
     assert needs_reading(PRAISE, True, 0.9) and needs_reading(PRAISE, False, 0.45)
     assert needs_reading(MIXED, False, 0.9) and not needs_reading(PRAISE, False, 0.9)
 
