@@ -120,6 +120,19 @@ def test_every_review_of_every_listing_is_stored(full_crawl):
             assert all(r.review_id and r.text and 1 <= r.rating <= 5 and r.posted_at for r in reviews)
 
 
+def test_follow_up_reviews_are_stored_on_every_platform(full_crawl):
+    world = build_world()
+    stored_appends = {}
+    with open_store(full_crawl["db"]) as store:
+        for product in store.products():
+            shown = {r.review_id: r.append for r in world.reviews(world.product(product.platform, product.item_id), 0)}
+            for review in store.reviews_for(product.id):
+                expected = shown[review.review_id]
+                assert review.append == (None if expected is None else " ".join(expected.split())), review.review_id
+                stored_appends[product.platform] = stored_appends.get(product.platform, 0) + bool(review.append)
+    assert set(stored_appends) == set(PLATFORMS) and all(stored_appends.values()), stored_appends
+
+
 def test_gbk_text_arrives_intact(full_crawl):
     world = build_world()
     with open_store(full_crawl["db"]) as store:
