@@ -97,7 +97,7 @@ class Verdict:
 
 
 def classify(*, status: int, url: str, html: str, found: bool, partial: bool = False, redirected: bool = False,
-             matched_before: bool = False, results_before: bool = False) -> Verdict:
+             matched_before: bool = False, results_before: bool = False, later_page: bool = False) -> Verdict:
     """The state of one fetched page.
 
     `found`: the page showed what its kind is read for (a price; at least one hit, review or hot term).
@@ -106,6 +106,7 @@ def classify(*, status: int, url: str, html: str, found: bool, partial: bool = F
     `redirected`: the server redirected the request (`url` is where it ended).
     `matched_before`: earlier crawls of this platform's pages of this kind were ok.
     `results_before`: earlier crawls found results for this very target (a keyword's hits).
+    `later_page`: a page after the first of a list requested by number: without entries it is the list's end.
     """
     text = html.lower()
     if status in NOT_FOUND_STATUSES:
@@ -130,6 +131,8 @@ def classify(*, status: int, url: str, html: str, found: bool, partial: bool = F
         return Verdict(PageState.NOT_FOUND, f"page says {gone!r}")
     if partial:
         return Verdict(PageState.OK, "incomplete: part of the page's fields found")
+    if later_page:
+        return Verdict(PageState.OK, "a later page without entries: the end of the list")
     if empty := _marker(text, EMPTY_MARKERS):
         if results_before:
             return Verdict(PageState.BLOCKED, f"page says {empty!r} where earlier crawls found results (soft ban)")

@@ -73,6 +73,14 @@ def test_a_normal_page_matching_nothing_is_a_changed_layout_only_after_matching_
     assert state("search_relayout.html", matched_before=True, partial=True) == PageState.OK, "incomplete, not changed"
 
 
+def test_a_later_page_without_entries_is_the_end_of_its_list_unless_it_is_a_wall():
+    feed = 'fetchJSON_comment98({"comments": [], "maxPage": 3});'
+    assert classify(status=200, url=URL, html=feed, found=False, matched_before=True).state == PageState.LAYOUT_CHANGED
+    assert classify(status=200, url=URL, html=feed, found=False, matched_before=True, later_page=True).state == \
+        PageState.OK
+    assert state("tmall_slider.html", matched_before=True, later_page=True) == PageState.BLOCKED
+
+
 def test_an_empty_body_is_a_parse_error():
     assert classify(status=200, url=URL, html=" \n", found=False, matched_before=True).state == PageState.PARSE_ERROR
 
