@@ -197,7 +197,7 @@ def run_stats(scrapy_stats: dict[str, Any], items: Counter[str], seconds: float,
             entry["incomplete"] = value
         elif kind == "states":  # pages per kind and state (crawlers.page_state)
             entry.setdefault("states", {}).setdefault(rest[0], {})[rest[1]] = value
-        elif kind == "streak":  # each kind's latest run of one state, for streaks across runs (daemon.health)
+        elif kind == "streak":  # each kind's latest run of one state, for streaks across runs (monitors.health)
             entry.setdefault("streaks", {})[rest[0]] = value
         elif kind == "stopped":  # requests not made after too many blocked pages in a row
             entry["stopped"] = value

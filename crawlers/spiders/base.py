@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import scrapy
 from parsel import Selector as Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -25,7 +26,7 @@ from crawlers.browser import JsonCapture, StopCheck, run_steps
 from crawlers.encoding import decode_html
 from crawlers.items import HotTerm, HotTermsItem, ProductItem, ReviewsPageItem, SearchPageItem
 from crawlers.middlewares import PlatformStopped
-from crawlers.page_state import STATE_STATUSES, History, PageLog, PageState, Verdict, classify
+from crawlers.page_state import STATE_STATUSES, History, PageLog, PageState, Verdict, classify, wall
 from crawlers.profiles import read_items, read_page
 from crawlers.reading import documents_of, read_product, reviews_from, search_hits
 from crawlers.url_policy import Refused, UrlGuard, UrlPolicy, host_of
@@ -133,8 +134,15 @@ class ShopSpider(scrapy.Spider):
         capture = response.meta.get("capture")
         try:
             timeout_ms = self.config.crawl.timeout_s * 1000
-            if await run_steps(page, response.meta.get("steps", ()), timeout_ms, self._shows_known_review(response)):
-                self.crawler.stats.inc_value(f"shopsentinel/reviews_stopped_at_known/{response.meta['platform']}")
+            try:
+                if await run_steps(page, response.meta.get("steps", ()), timeout_ms,
+                                   self._shows_known_review(response)):
+                    self.crawler.stats.inc_value(f"shopsentinel/reviews_stopped_at_known/{response.meta['platform']}")
+            except PlaywrightTimeout:
+                # A captcha or login page never draws what the steps wait for: it is read (and classified as
+                # such by the caller); any other page that timed out stays an error, as a slow page does.
+                if wall(await page.content()) is None:
+                    raise
             html = await page.content()
             captured = await capture.settle() if capture else []
         finally:
