@@ -231,10 +231,13 @@ def _url_template(required: frozenset[str], optional: frozenset[str], example: s
     return _checked(str, f'a URL or path such as "{example}"{note}', convert)
 
 
-SearchUrl = _url_template(frozenset({"keyword"}), frozenset({"page"}), "/search?q={keyword}&page={page}")
+PAGE_PLACEHOLDERS = frozenset({"page", "page0", "offset"})
+"""How a list URL numbers its pages: {page} from 1, {page0} from 0 (JD's review feed), {offset} the entries before
+the page, (page - 1) × the platform's page_size (Taobao's search, s=44, 88, ...)."""
+SearchUrl = _url_template(frozenset({"keyword"}), PAGE_PLACEHOLDERS, "/search?q={keyword}&page={page}")
 HotUrl = _url_template(frozenset(), frozenset(), "/hot")
 ProductUrl = _url_template(frozenset({"item_id"}), frozenset(), "/item/{item_id}.html")
-ReviewsUrl = _url_template(frozenset({"item_id"}), frozenset({"page"}), "/item/{item_id}/reviews?page={page}")
+ReviewsUrl = _url_template(frozenset({"item_id"}), PAGE_PLACEHOLDERS, "/item/{item_id}/reviews?page={page}")
 
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
@@ -578,6 +581,7 @@ class Platform(_Model):
     hot_url: HotUrl | None = None
     product_url: ProductUrl | None = None
     reviews_url: ReviewsUrl | None = None
+    page_size: _number(ge=1, integer=True) | None = None  # entries per list page, for {offset} in the URLs above
     profile: SiteProfile = Field(default_factory=SiteProfile)
 
     @field_validator("headers")
@@ -595,6 +599,15 @@ class Platform(_Model):
             raise _expected("at most one of proxy and proxy_env")
         return self
 
+    @model_validator(mode="after")
+    def _offset_needs_page_size(self) -> Self:
+        if self.page_size is None and any("{offset}" in (url or "") for url in (self.search_url, self.reviews_url)):
+            raise _expected("page_size with {offset} in search_url or reviews_url (the entries on one page)")
+        return self
+
+    def _page_fields(self, page: int) -> dict[str, int]:
+        return {"page": page, "page0": page - 1, "offset": (page - 1) * (self.page_size or 0)}
+
     def resolve(self, url: str) -> str:
         """An absolute URL: `url` itself when absolute, else appended to base_url."""
         if urlsplit(url).scheme:
@@ -606,7 +619,8 @@ class Platform(_Model):
     def search_page_url(self, keyword: str, page: int = 1) -> str:
         # Legacy GBK shops expect search terms percent-encoded in their own charset, as their own links are.
         term = quote(keyword, safe="", encoding=self.encoding or "utf-8")
-        return self.resolve(_required(self.search_url, "search_url").format(keyword=term, page=page))
+        template = _required(self.search_url, "search_url")
+        return self.resolve(template.format(keyword=term, **self._page_fields(page)))
 
     def hot_page_url(self) -> str:
         return self.resolve(_required(self.hot_url, "hot_url"))
@@ -616,7 +630,13 @@ class Platform(_Model):
 
     def reviews_page_url(self, item_id: str, page: int = 1) -> str:
         template = _required(self.reviews_url, "reviews_url")
-        return self.resolve(template.format(item_id=quote(item_id, safe=""), page=page))
+        return self.resolve(template.format(item_id=quote(item_id, safe=""), **self._page_fields(page)))
+
+    def numbers_pages(self, kind: str) -> bool:
+        """Whether the URL of `kind` ("search" or "reviews") numbers its pages, so the page after page n can be
+        requested by number when the profile reads no `next` link."""
+        template = {"search": self.search_url, "reviews": self.reviews_url}.get(kind)
+        return template is not None and any(f"{{{name}}}" in template for name in PAGE_PLACEHOLDERS)
 
     def proxy_url(self) -> str | None:
         """The proxy to use, read from proxy_env at call time when configured that way."""

@@ -19,6 +19,7 @@ from config import Config
 from crawlers.run import CrawlPlan, CrawlResult, run_crawl
 from delivery.outbox import DeliveryReport, deliver_pending
 from monitors.compliance import COMPETITOR_INSIGHT
+from monitors.health import raise_health_alerts
 from monitors.runner import MonitorReport, run_monitors
 from nlp import insights
 from nlp.analysis import AnalysisReport, analyse
@@ -38,6 +39,7 @@ class CycleReport:
     monitors: MonitorReport | None = None
     delivery: DeliveryReport | None = None
     alerts: list[AlertRow] = field(default_factory=list)  # the alerts this cycle raised
+    health_alerts: list[int] = field(default_factory=list)  # of those, the crawl-health ones (monitors.health)
 
     def summary(self, store: Store, keywords: Sequence[str], *,
                 alerts: Sequence[AlertRow] | None = None) -> dict[str, Any]:
@@ -104,11 +106,18 @@ def analyse_monitor_deliver(config: Config, report: CycleReport, *, send: bool =
         report.analysis = analyse(store, config, now=now)
         stage("running monitors")
         report.monitors = run_monitors(store, config, now=now)
-        report.alerts = [store.get_alert(alert_id) for alert_id in report.monitors.raised]
+        report.alerts = [store.get_alert(alert_id) for alert_id in report.health_alerts + report.monitors.raised]
         if send:
             stage("delivering alerts")
             report.delivery = deliver_pending(store, config, now=now, digests=digests)
     return report
+
+
+def raise_crawl_health(config: Config, *, now: datetime | None = None) -> list[int]:
+    """After a crawl: the crawl-health alerts (outages, blocked or changed pages; monitors.health), the same
+    decision for a scan and for the daemon's jobs. Returns the new alert ids."""
+    with open_store(config.store.path) as store:
+        return raise_health_alerts(store, config, now=now)
 
 
 def run_cycle(config_path: str | Path, config: Config, plan: CrawlPlan | None, *, send: bool = True,
@@ -125,4 +134,5 @@ def run_cycle(config_path: str | Path, config: Config, plan: CrawlPlan | None, *
         if on_stage:
             on_stage("crawling")
         report.crawl = run_crawl(config_path, plan, demo_urls=demo_urls, overrides=overrides, on_event=on_event)
+        report.health_alerts = raise_crawl_health(config, now=now)
     return analyse_monitor_deliver(config, report, send=send, digests=digests, now=now, on_stage=on_stage)

@@ -10,7 +10,8 @@ nothing with no marker at all is a changed layout when earlier crawls of that ki
 empty page otherwise (a first crawl cannot tell).
 
 The markers are data, each with why it is there; they are matched in the page's markup, lower-cased, so a marker
-in an element id or a script URL (nc_, punish) counts as well as one in the text.
+in an element id or a script URL (nc_, punish) counts as well as one in the text. The "no results" markers are
+read in the page's visible text instead, where a shop's count of hits stands apart from its markup.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class PageState(StrEnum):
     LAYOUT_CHANGED = "layout_changed"  # a normal page on which selectors that matched before match nothing
 
 
-# Alarm states: N pages in a row of one of these raise a system alert (daemon.health), since only a person can
+# Alarm states: N pages in a row of one of these raise a system alert (monitors.health), since only a person can
 # fix them (new cookies, a slower schedule, new selectors).
 ALARMING = (PageState.BLOCKED, PageState.LAYOUT_CHANGED)
 
@@ -64,13 +65,21 @@ NOT_FOUND_MARKERS: tuple[tuple[str, str], ...] = (
     ("已失效", "'no longer valid': an expired listing"),
 )
 
+# Regular expressions over the page's visible text with its tags and white space removed, so a count a shop sets
+# in its own element (共找到 <font>0</font> 个宝贝) reads as 共找到0个宝贝. A zero is a zero only where no digit
+# (or decimal point) adjoins it: 共找到10个 and 共120个结果 are results.
 EMPTY_MARKERS: tuple[tuple[str, str], ...] = (
-    ("没有找到", "'found nothing': a search with no hits"),
+    ("没有找到", "'found nothing': a search with no hits (没有找到相关宝贝, 抱歉，没有找到…)"),
     ("无搜索结果", "'no search results'"),
     ("暂无相关", "'nothing related yet'"),
     ("暂无评价", "'no reviews yet'"),
     ("暂无数据", "'no data yet': an empty ranking"),
+    (r"找到0(?![\d.])", "'found 0' (共找到 0 个宝贝, 找到0个): a search page counting its hits, legacy shops"),
+    (r"(?<![\d.,])0个(相关)?(结果|商品|宝贝)", "'0 results' / '0 products'"),
+    (r"搜索结果为0(?![\d.])", "'the search results are 0'"),
 )
+_EMPTY = tuple((re.compile(pattern), why) for pattern, why in EMPTY_MARKERS)
+_TAG = re.compile(r"<[^>]*>")
 
 # The path or host of a login page a site redirects to (login.taobao.com, passport.jd.com, /member/login.jhtml).
 LOGIN_URL = re.compile(r"(^|[./])(login|passport|signin|sso)([./?_-]|$)", re.IGNORECASE)
@@ -85,6 +94,12 @@ def _marker(text: str, markers: tuple[tuple[str, str], ...]) -> str | None:
     return next((marker for marker, _ in markers if marker in text), None)
 
 
+def _empty_marker(html: str) -> str | None:
+    """The words of the page that say its list is empty (EMPTY_MARKERS), as the page shows them."""
+    text = "".join(_TAG.sub("", html).split())
+    return next((found[0] for pattern, _ in _EMPTY if (found := pattern.search(text))), None)
+
+
 def is_login_url(url: str) -> bool:
     parts = urlsplit(url)
     return bool(LOGIN_URL.search(parts.hostname or "") or LOGIN_URL.search(parts.path))
@@ -96,8 +111,20 @@ class Verdict:
     reason: str  # why, in words an operator can check: the status, the URL or the marker found
 
 
+def wall(html: str) -> Verdict | None:
+    """What a page shows instead of its content by its markers: a block, a login wall or a delisting (in that
+    order); None when it shows none of them. Also asked of a browser page whose steps timed out waiting for
+    content that a captcha page never draws."""
+    text = html.lower()
+    for state, markers in ((PageState.BLOCKED, BLOCK_MARKERS), (PageState.LOGIN_REQUIRED, LOGIN_MARKERS),
+                           (PageState.NOT_FOUND, NOT_FOUND_MARKERS)):
+        if marker := _marker(text, markers):
+            return Verdict(state, f"page says {marker!r}")
+    return None
+
+
 def classify(*, status: int, url: str, html: str, found: bool, partial: bool = False, redirected: bool = False,
-             matched_before: bool = False, results_before: bool = False) -> Verdict:
+             matched_before: bool = False, results_before: bool = False, later_page: bool = False) -> Verdict:
     """The state of one fetched page.
 
     `found`: the page showed what its kind is read for (a price; at least one hit, review or hot term).
@@ -106,6 +133,7 @@ def classify(*, status: int, url: str, html: str, found: bool, partial: bool = F
     `redirected`: the server redirected the request (`url` is where it ended).
     `matched_before`: earlier crawls of this platform's pages of this kind were ok.
     `results_before`: earlier crawls found results for this very target (a keyword's hits).
+    `later_page`: a page after the first of a list requested by number: without entries it is the list's end.
     """
     text = html.lower()
     if status in NOT_FOUND_STATUSES:
@@ -122,15 +150,13 @@ def classify(*, status: int, url: str, html: str, found: bool, partial: bool = F
         return Verdict(PageState.OK, "content found")
     if not text.strip():
         return Verdict(PageState.PARSE_ERROR, "empty body")
-    if block := _marker(text, BLOCK_MARKERS):
-        return Verdict(PageState.BLOCKED, f"page says {block!r}")
-    if login := _marker(text, LOGIN_MARKERS):
-        return Verdict(PageState.LOGIN_REQUIRED, f"page says {login!r}")
-    if gone := _marker(text, NOT_FOUND_MARKERS):
-        return Verdict(PageState.NOT_FOUND, f"page says {gone!r}")
+    if (shown := wall(html)) is not None:
+        return shown
     if partial:
         return Verdict(PageState.OK, "incomplete: part of the page's fields found")
-    if empty := _marker(text, EMPTY_MARKERS):
+    if later_page:
+        return Verdict(PageState.OK, "a later page without entries: the end of the list")
+    if empty := _empty_marker(html):
         if results_before:
             return Verdict(PageState.BLOCKED, f"page says {empty!r} where earlier crawls found results (soft ban)")
         return Verdict(PageState.OK, f"page says {empty!r}")

@@ -124,7 +124,8 @@ class StorePipeline:
         elif isinstance(item, ReviewsPageItem):
             product_id = self._product_id(item.platform, item.product_url)
             new = self.store.add_reviews(product_id, [
-                st.ReviewRecord(text=r.text, review_id=r.review_id, rating=r.rating, sku=r.sku, posted_at=r.posted_at)
+                st.ReviewRecord(text=r.text, review_id=r.review_id, rating=r.rating, sku=r.sku, posted_at=r.posted_at,
+                                append=r.append)
                 for r in item.reviews], run_id=self.run_id)
             self.items["reviews"] += len(item.reviews)
             self.items["new_reviews"] += new
@@ -196,7 +197,7 @@ def run_stats(scrapy_stats: dict[str, Any], items: Counter[str], seconds: float,
             entry["incomplete"] = value
         elif kind == "states":  # pages per kind and state (crawlers.page_state)
             entry.setdefault("states", {}).setdefault(rest[0], {})[rest[1]] = value
-        elif kind == "streak":  # each kind's latest run of one state, for streaks across runs (daemon.health)
+        elif kind == "streak":  # each kind's latest run of one state, for streaks across runs (monitors.health)
             entry.setdefault("streaks", {})[rest[0]] = value
         elif kind == "stopped":  # requests not made after too many blocked pages in a row
             entry["stopped"] = value

@@ -6,7 +6,7 @@ uses, so a new site is added by configuration, not code. Field names and their t
 
     text:   title, description, term, text, append, shop, sku, item_id, review_id
     price:  price, price_max, list_price, promo_price      (ranges "¥89-129" fill price and price_max)
-    count:  rank, heat, stock, sales, review_count          ("1.2万+" -> 12000)
+    count:  rank, heat, stock, sales, review_count, pages   ("1.2万+" -> 12000)
     number: rating
     flag:   rising                                          (true when the selector matches non-empty text)
     link:   url, next, reviews_link                         (made absolute against the page URL)
@@ -14,7 +14,9 @@ uses, so a new site is added by configuration, not code. Field names and their t
     state:  availability                                    ("已售完" -> OutOfStock)
     path:   category                                        (every match, "首页 > 食品 > 零食" -> "食品 > 零食")
 
-A field called `next` is always read from the whole page, never inside an item. A path field reads every element
+A field called `next` is always read from the whole page, never inside an item, and so is `pages`, the number of
+pages a list has (JD's review feed `maxPage`): a list without a `next` link whose URL numbers its pages
+(config.Platform.numbers_pages) is read page after page up to it, or up to the first page without entries. A path field reads every element
 (or text, or JSON list item) its selector matches, each a part of the path: `.crumbs a::text` on a breadcrumb.
 """
 
@@ -41,10 +43,10 @@ from crawlers.prices import parse_count, parse_price
 
 TEXT = {"title", "description", "term", "text", "append", "shop", "sku", "item_id", "review_id"}
 PRICE = {"price", "price_max", "list_price", "promo_price"}
-COUNT = {"rank", "heat", "stock", "sales", "review_count"}
+COUNT = {"rank", "heat", "stock", "sales", "review_count", "pages"}
 LINK = {"url", "next", "reviews_link"}
 PATH = {"category"}
-PAGE_LEVEL = {"next"}
+PAGE_LEVEL = {"next", "pages"}
 
 _CSS = HTMLTranslator()
 _NAMESPACES = {"re": "http://exslt.org/regular-expressions"}  # parsel's default, for XPaths that use re:test()

@@ -2,7 +2,6 @@
 
 - `schedule`: when each job runs (intervals with jitter, the digest at a local time) and when it runs next.
 - `plans`: what each crawl job crawls.
-- `health`: platforms failing crawl after crawl, raised as system alerts.
 - `jobs`: one run of a job: crawl, analyse, monitor, deliver, recorded as a job run in the store.
 - `lock`: the lock file next to the store that keeps a second daemon off the same database.
 - `busy`: waiting out a database another process holds locked, within a bounded time.

@@ -3,7 +3,7 @@
 A crawl job crawls its plan, then (with `analysis_after_crawl`) analyses, runs the monitors and sends the
 immediate alerts through `pipeline.run_cycle`; digest deliveries wait for the digest job. After the crawl, a
 platform failing too many runs in a row, or serving blocked or layout-changed pages, raises a system alert,
-delivered in the same run. The digest job writes
+delivered in the same run (`pipeline.raise_crawl_health`, as `agent.py scan` does). The digest job writes
 the day's HTML report (reports.write_report) and sends the digest deliveries; with analysis after crawls off, it
 runs analysis and monitors first.
 
@@ -26,11 +26,10 @@ from typing import Any
 from config import Config
 from crawlers.run import run_crawl
 from daemon.busy import with_store
-from daemon.health import raise_outage_alerts, raise_page_state_alerts
 from daemon.plans import plan_for
 from daemon.schedule import DIGEST_JOB
 from delivery.outbox import DeliveryReport, deliver_pending
-from pipeline import CycleReport, run_cycle
+from pipeline import CycleReport, raise_crawl_health, run_cycle
 from reports import write_report
 from store import Store, StoreBusyError, open_store
 from store.timestamps import utc_now
@@ -107,21 +106,19 @@ class JobRunner:
             plan = plan_for(job, self.config, store)
         if plan is None:
             return JobOutcome(job, "ok", {"skipped": "nothing to crawl yet"})
-        if self.config.schedule.analysis_after_crawl:
+        if self.config.schedule.analysis_after_crawl:  # crawl-health alerts raised and delivered in the cycle
             cycle = run_cycle(self.config_path, self.config, plan, digests=False, now=now, on_stage=self._stage)
-        else:
+        else:  # the crawl alone, and its crawl-health alerts raised and delivered at once, as a cycle would
             self._stage("crawling")
             cycle = CycleReport(started_at=utc_now(), crawl=run_crawl(self.config_path, plan))
+            cycle.health_alerts = raise_crawl_health(self.config, now=now)
+            if cycle.health_alerts:
+                self._stage("delivering platform alerts")
+                with open_store(self.config.store.path) as store:
+                    cycle.delivery = deliver_pending(store, self.config, now=now, digests=False)
         stats = cycle_stats(cycle)
         if self.stop_requested():
             return JobOutcome(job, "interrupted", stats, "the daemon was stopped")
-        with open_store(self.config.store.path) as store:
-            outages = raise_outage_alerts(store, self.config, now=now) + raise_page_state_alerts(store, self.config,
-                                                                                                   now=now)
-            if outages:
-                self._stage("delivering platform alerts")
-                stats["outage_alerts"] = outages
-                stats["outage_delivery"] = delivery_stats(deliver_pending(store, self.config, now=now, digests=False))
         failed = cycle.failed_platforms
         return JobOutcome(job, "ok", stats, f"platforms failed: {', '.join(failed)}" if failed else None)
 
@@ -155,6 +152,8 @@ def cycle_stats(cycle: CycleReport) -> dict[str, Any]:
         stats["crawl_runs"] = [run.id for run in cycle.crawl.runs]
         stats["pages"] = sum(run.stats.get("pages", 0) for run in cycle.crawl.runs)
         stats["failed_platforms"] = cycle.failed_platforms
+    if cycle.health_alerts:
+        stats["outage_alerts"] = cycle.health_alerts
     if cycle.analysis is not None:
         stats["reviews_scored"] = cycle.analysis.reviews_scored
     if cycle.monitors is not None:

@@ -85,8 +85,9 @@ class Review:
     posted_at: datetime        # scenario time (timezone-aware, +08:00)
     sku: str                   # the variant name bought
     step: int                  # first scenario step at which the review is visible (0 = from the start)
-    sentiment: str             # ground truth: "pos" | "neg" | "neutral"
+    sentiment: str             # ground truth of the review with its follow-up: "pos" | "neg" | "neutral"
     themes: tuple[str, ...] = ()  # injected pain-point themes (ground truth), empty for positive ones
+    append: str | None = None  # the buyer's follow-up review (追评), shown apart from the text as shops do
 
 
 @dataclass(frozen=True)

@@ -219,6 +219,7 @@ class _Draft:
     rating: int
     sentiment: str
     themes: tuple[str, ...] = ()
+    append: str | None = None
 
 
 # --- small helpers -----------------------------------------------------------------------------------------
@@ -492,11 +493,12 @@ def _draft(rng: random.Random, plan: _Plan, sku_value: str, strict: bool) -> _Dr
     text = _positive(rng, plan, slots, sku_value)
     stars = rng.choice((4, 5)) if strict else rng.choices((5, 4, 3), weights=(82, 14, 4))[0]
     if not strict and rng.random() < 0.05:
-        if rng.random() < 0.3:
+        if rng.random() < 0.3:  # the good review stands with its stars; the follow-up (追评) turns it bad
             theme = _pick_themes(rng, plan.theme_weights)[:1]
             later = rng.choice(content.complaints[theme[0]]).format_map(slots)
-            return _Draft(f"{text} 追评：{later}", stars, "neg", theme)
-        text = f"{text} 追评：{rng.choice(FOLLOWUP_POS)}"
+            return _Draft(text, stars, "neg", theme, append=later)
+        followup = rng.choice(FOLLOWUP_POS)  # drawn before the decoration, as ever: the world stays the seed's
+        return _Draft(_decorate(rng, text, platform, EMOJI_POS + content.emoji, 0.18), stars, "pos", append=followup)
     return _Draft(_decorate(rng, text, platform, EMOJI_POS + content.emoji, 0.18), stars, "pos")
 
 
@@ -512,7 +514,7 @@ def _reviews(rng: random.Random, plan: _Plan, step: int, times: list[datetime],
     product = plan.product
     return [
         Review(product.platform, _review_id(product.platform, plan.index, step, k), product.item_id, draft.text,
-               draft.rating, when, sku.name, step, draft.sentiment, draft.themes)
+               draft.rating, when, sku.name, step, draft.sentiment, draft.themes, draft.append)
         for k, (when, (sku, draft)) in enumerate(zip(times, bought))
     ]
 

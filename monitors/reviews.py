@@ -6,7 +6,9 @@ complaints feeds the surge check and the report, not one alert per review), and 
 since we started watching. This needs no posting date, which many review pages do not show.
 
 A review is negative by the config's definition (`nlp.painpoints.is_negative_review`): 1-2 stars, or a sentiment
-score below `negative_score`. Reviews with neither stars nor a score yet wait for the analysis pass.
+score below `negative_score` for the review or its follow-up (追评). Reviews with neither stars nor a score yet wait
+for the analysis pass. A follow-up found after the baseline on a review stored before is news of its own: a
+negative one raises its own event (a buyer coming back to say it broke is the complaint an operator answers).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from config import Config, ReviewThresholds
 from monitors.findings import Findings
-from nlp.painpoints import is_negative_review
+from nlp.painpoints import is_negative_review, judged_negative
 from store import AlertRecord, ProductRow, ReviewRow, Store
 
 SUGGEST_NEGATIVE = ("Answer within {minutes} minutes (playbook): handle the emotion first, then the problem. Contact "
@@ -60,11 +62,21 @@ def _baseline_run(reviews: Sequence[ReviewRow]) -> tuple[int | None, datetime]:
     return first.run_id, first.crawled_at
 
 
+def _after_baseline(run_id: int | None, crawled_at: datetime, baseline: tuple[int | None, datetime]) -> bool:
+    """Whether something stored by run `run_id` at `crawled_at` came after the baseline crawl."""
+    baseline_run, baseline_at = baseline
+    if baseline_run is not None and run_id is not None:
+        return run_id != baseline_run
+    return crawled_at > baseline_at + timedelta(minutes=30)
+
+
 def _is_new(review: ReviewRow, baseline: tuple[int | None, datetime]) -> bool:
-    run_id, crawled_at = baseline
-    if run_id is not None and review.run_id is not None:
-        return review.run_id != run_id
-    return review.crawled_at > crawled_at + timedelta(minutes=30)
+    return _after_baseline(review.run_id, review.crawled_at, baseline)
+
+
+def _has_new_append(review: ReviewRow, baseline: tuple[int | None, datetime]) -> bool:
+    return review.append_crawled_at is not None and _after_baseline(review.append_run_id, review.append_crawled_at,
+                                                                    baseline)
 
 
 def surge(reviews: Sequence[ReviewRow], rules: ReviewThresholds, *, now: datetime) -> Surge | None:
@@ -96,23 +108,30 @@ def surge(reviews: Sequence[ReviewRow], rules: ReviewThresholds, *, now: datetim
     return None
 
 
-def _negative_review_event(store: Store, product: ProductRow, review: ReviewRow, rules: ReviewThresholds
-                           ) -> AlertRecord:
+def _negative_review_event(store: Store, product: ProductRow, review: ReviewRow, rules: ReviewThresholds, *,
+                           followup: bool = False) -> AlertRecord:
+    """The event of a new negative review, or (`followup`) of a new negative follow-up on an older review."""
     themes = store.review_themes([review.id])
     pain_points = sorted({theme.theme for theme in themes})
     stars = "no stars" if review.rating is None else f"{review.rating:g}★"
     score = "" if review.sentiment_score is None else f", sentiment {review.sentiment_score:.2f}"
+    if review.append_sentiment_score is not None:
+        score += f", follow-up sentiment {review.append_sentiment_score:.2f}"
     name = product.title or product.url
-    respond_by = review.crawled_at + timedelta(minutes=rules.response_minutes)
+    found_at = review.append_crawled_at if followup and review.append_crawled_at else review.crawled_at
+    respond_by = found_at + timedelta(minutes=rules.response_minutes)
+    text = review.text + (f"\n追评：{review.append}" if review.append else "")
+    kind, what = ("append", "follow-up review (追评)") if followup else ("negative", "review")
     return AlertRecord(
-        dedup_key=f"review:negative:{review.review_key}", kind="negative_review", category="review",
+        dedup_key=f"review:{kind}:{review.review_key}", kind="negative_review", category="review",
         severity="critical", subject=str(product.id),
-        title=f"New negative review ({stars}) on {name}",
-        body=f"{review.text}\n\n{stars}{score}" + (f"; pain points: {'、'.join(pain_points)}" if pain_points else "")
+        title=f"New negative {what} ({stars}) on {name}",
+        body=f"{text}\n\n{stars}{score}" + (f"; pain points: {'、'.join(pain_points)}" if pain_points else "")
              + f"\n{product.url}\nAnswer by {respond_by.isoformat(timespec='minutes')}.",
         evidence={"product_id": product.id, "platform": product.platform, "url": product.url, "title": product.title,
-                  "review_id": review.review_id, "text": review.text, "rating": review.rating,
-                  "sentiment_score": review.sentiment_score, "pain_points": pain_points,
+                  "review_id": review.review_id, "text": review.text, "append": review.append, "rating": review.rating,
+                  "sentiment_score": review.sentiment_score,
+                  "append_sentiment_score": review.append_sentiment_score, "pain_points": pain_points,
                   "clauses": [theme.clause for theme in themes if theme.clause],
                   "posted_at": None if review.posted_at is None else review.posted_at.isoformat(),
                   "crawled_at": review.crawled_at.isoformat(), "respond_by": respond_by.isoformat()},
@@ -184,9 +203,12 @@ def run(store: Store, config: Config, *, now: datetime) -> Findings:
             continue
         baseline = _baseline_run(reviews)
         for review in reviews:
-            if _is_new(review, baseline) and is_negative_review(
-                    review, max_stars=rules.negative_max_stars, max_score=rules.negative_score):
-                findings.events.append(_negative_review_event(store, product, review, rules))
+            if _is_new(review, baseline):
+                if is_negative_review(review, max_stars=rules.negative_max_stars, max_score=rules.negative_score):
+                    findings.events.append(_negative_review_event(store, product, review, rules))
+            elif _has_new_append(review, baseline) and judged_negative(
+                    None, None, review.append_sentiment_score, max_score=rules.negative_score):
+                findings.events.append(_negative_review_event(store, product, review, rules, followup=True))
         found = surge(reviews, rules, now=now)
         if found is not None:
             findings.alerts.append(_surge_alert(store, product, found))

@@ -83,9 +83,11 @@ def analyse(store: Store, config: Config, *, now: datetime | None = None, progre
     return report
 
 
-def is_negative(rating: float | None, score: float, config: Config) -> bool:
+def is_negative(rating: float | None, score: float, config: Config, append_score: float | None = None) -> bool:
+    """`painpoints.judged_negative` with the config's thresholds."""
     limits = config.thresholds.reviews
-    return (rating is not None and rating <= limits.negative_max_stars) or score < limits.negative_score
+    return painpoints.judged_negative(rating, score, append_score, max_stars=limits.negative_max_stars,
+                                      max_score=limits.negative_score)
 
 
 def needs_reading(text: str, negative: bool, score: float) -> bool:
@@ -102,15 +104,22 @@ def score_and_theme(store: Store, model: SentimentModel, config: Config, now: da
         ids = [review_id for review_id, _ in batch]
         scores = model.score(text for _, text in batch)
         ratings = store.review_ratings(ids)
+        appends = store.review_appends(ids)
+        append_scores = dict(zip(appends, model.score(appends.values())))
         themes = {}
         for (review_id, text), score in zip(batch, scores):
-            negative = is_negative(ratings.get(review_id), score, config)
+            append = appends.get(review_id)
+            negative = is_negative(ratings.get(review_id), score, config, append_scores.get(review_id))
+            # a follow-up is read like a review of its own: a good review may turn sour in its 追评
             read = needs_reading(text, negative, score)
-            themes[review_id] = review_themes(text) if read else []
+            read_append = append is not None and needs_reading(append, negative, append_scores[review_id])
+            themes[review_id] = ((review_themes(text) if read else [])
+                                 + (review_themes(append) if read_append else []))
             report.negative_reviews += negative
-            report.reviews_themed += read
+            report.reviews_themed += read or read_append
         with store.transaction():
             store.set_sentiments(zip(ids, scores), model.scoring_version)
+            store.set_append_sentiments(append_scores.items())
             for review_id, found in themes.items():
                 store.set_review_themes(review_id, found, analysed_at=now)
         report.reviews_scored += len(batch)

@@ -558,12 +558,21 @@ class ThemeReport:
 
 
 def is_negative_review(review: ReviewLike, *, max_stars: float = 2, max_score: float = 0.4) -> bool:
-    """The config's definition (thresholds.reviews): 1-2 stars, or a sentiment score (probability of positive,
-    `sentiment_score` on stored reviews) below 0.4."""
-    if review.rating is not None and review.rating <= max_stars:
+    """The config's definition (thresholds.reviews) on a review: see `judged_negative`. Sentiment scores are the
+    store's (`sentiment_score`, `append_sentiment_score` on ReviewRow); a review without them is judged by stars."""
+    return judged_negative(review.rating, getattr(review, "sentiment_score", None),
+                           getattr(review, "append_sentiment_score", None), max_stars=max_stars, max_score=max_score)
+
+
+def judged_negative(rating: float | None, score: float | None, append_score: float | None = None, *,
+                    max_stars: float = 2, max_score: float = 0.4) -> bool:
+    """The one rule of what a negative review is (thresholds.reviews): 1-2 stars, or a sentiment score
+    (probability of positive) below 0.4, or a follow-up review (追评) scored below 0.4: a five-star review whose
+    buyer comes back to say it broke is a complaint, whatever its stars say. (store.reviews_judged_negative
+    applies the same rule in SQL.)"""
+    if rating is not None and rating <= max_stars:
         return True
-    score = getattr(review, "sentiment_score", None)
-    return score is not None and score < max_score
+    return any(value is not None and value < max_score for value in (score, append_score))
 
 
 def theme_shares(reviews: Iterable[ReviewLike], *, is_negative: Callable[[str], bool] | None = None,

@@ -40,6 +40,15 @@ class AnalysisMixin(StoreBase):
         )
         return {row["id"]: row["rating"] for row in rows}
 
+    def review_appends(self, review_ids: Iterable[int]) -> dict[int, str]:
+        """The follow-up review (追评) of each of the reviews that has one, by review id."""
+        rows = self._rows(
+            "SELECT id, append FROM reviews WHERE append IS NOT NULL"
+            " AND id IN (SELECT value FROM json_each(:ids))",
+            {"ids": to_json(list(review_ids), self.path, "review ids")},
+        )
+        return {row["id"]: row["append"] for row in rows}
+
     def rated_reviews(self) -> list[tuple[str, float]]:
         """(text, stars) of every review that came with a star rating: the weak labels of `nlp train`."""
         rows = self._rows("SELECT text, rating FROM reviews WHERE rating IS NOT NULL ORDER BY id")
@@ -59,6 +68,14 @@ class AnalysisMixin(StoreBase):
                 )
                 count += 1
         return count
+
+    def set_append_sentiments(self, scores: Iterable[tuple[int, float]]) -> None:
+        """Record each follow-up review's probability of being positive (its model is its review's, set with
+        `set_sentiments` in the same pass)."""
+        with self.transaction():
+            for review_id, score in scores:
+                self._execute("UPDATE reviews SET append_sentiment_score = :score WHERE id = :id",
+                              {"score": float(score), "id": review_id}, "recording a follow-up review's sentiment")
 
     def set_review_themes(self, review_id: int, themes: Sequence[ReviewThemeRecord],
                           *, analysed_at: datetime | None = None) -> None:
@@ -82,11 +99,13 @@ class AnalysisMixin(StoreBase):
 
     def reviews_judged_negative(self, product_ids: Iterable[int], *, max_stars: float,
                                 max_score: float) -> list[ReviewRow]:
-        """The products' negative reviews by the configured definition (thresholds.reviews): at most `max_stars`
-        stars, or a sentiment score below `max_score`; oldest first."""
+        """The products' negative reviews by the configured definition (thresholds.reviews), the rule of
+        `nlp.painpoints.judged_negative` in SQL: at most `max_stars` stars, or a sentiment score below `max_score`
+        for the review or its follow-up; oldest first."""
         rows = self._rows(
             "SELECT * FROM reviews WHERE product_id IN (SELECT value FROM json_each(:ids))"
-            " AND (rating <= :max_stars OR sentiment_score < :max_score) ORDER BY id",
+            " AND (rating <= :max_stars OR sentiment_score < :max_score OR append_sentiment_score < :max_score)"
+            " ORDER BY id",
             {"ids": to_json(list(product_ids), self.path, "product ids"), "max_stars": max_stars,
              "max_score": max_score},
         )

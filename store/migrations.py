@@ -286,6 +286,20 @@ def _create_monitor_watermarks(db: Database) -> None:
         )
 
 
+def _add_review_appends(db: Database) -> None:
+    # The buyer's follow-up review (追评) arrives days after the review it belongs to, usually on a re-crawl that
+    # finds the review already stored: it gets its own crawl time and run, so a monitor can tell a new follow-up
+    # on an old review, and its own sentiment score, because a 5-star review that turns sour later keeps its stars.
+    _run(
+        db,
+        "ALTER TABLE reviews ADD COLUMN append TEXT",
+        "ALTER TABLE reviews ADD COLUMN append_crawled_at TEXT",
+        "ALTER TABLE reviews ADD COLUMN append_run_id INTEGER REFERENCES crawl_runs (id)",
+        "ALTER TABLE reviews ADD COLUMN append_sentiment_score REAL"
+        " CHECK (append_sentiment_score BETWEEN 0 AND 1)",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "crawl runs and products", _create_runs_and_products),
     Migration(2, "price observations", _create_price_observations),
@@ -297,6 +311,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "alert deliveries (the outbox)", _create_deliveries),
     Migration(9, "daemon job runs", _create_job_runs),
     Migration(10, "monitor watermarks", _create_monitor_watermarks),
+    Migration(11, "review appends (追评)", _add_review_appends),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -34,6 +34,7 @@ def _review_row(row: dict[str, Any]) -> ReviewRow:
         row,
         posted_at=from_db_day_or_time(row["posted_at"]),
         crawled_at=from_db_time(row["crawled_at"]),
+        append_crawled_at=None if row["append_crawled_at"] is None else from_db_time(row["append_crawled_at"]),
     )
 
 
@@ -111,6 +112,7 @@ class ObservationsMixin(StoreBase):
 
         Dedup is by `review_key` (platform review id, else a content hash; see `records.review_key`), so
         re-crawling a review page is harmless and the count tells monitors how many reviews are really new.
+        A stored review that now shows a follow-up (追评) it did not have gets it (`add_appends`).
         """
         crawled = to_db_time(crawled_at or utc_now(), "crawled_at")
         with self.transaction():
@@ -129,10 +131,28 @@ class ObservationsMixin(StoreBase):
                     else to_db_day_or_time(review.posted_at, "ReviewRecord.posted_at"),
                     "crawled_at": crawled,
                     "run_id": run_id,
+                    "append": review.append,
+                    "append_crawled_at": None if review.append is None else crawled,
+                    "append_run_id": None if review.append is None else run_id,
                 }
                 for review in reviews
             ]
-            return self._insert_new("reviews", rows, "review_key", f"storing reviews of product {product_id}")
+            new = self._insert_new("reviews", rows, "review_key", f"storing reviews of product {product_id}")
+            self._add_appends(product_id, rows)
+            return new
+
+    def _add_appends(self, product_id: int, rows: Sequence[dict[str, Any]]) -> None:
+        """Give stored reviews the follow-ups they lacked (new rows have theirs already). Their sentiment model is
+        cleared, so the next analysis pass scores the follow-up (and the review with it) and reads its pains.
+        A follow-up is written once: a page showing a different one later does not replace it."""
+        for row in rows:
+            if row["append"] is not None:
+                self._execute(
+                    "UPDATE reviews SET append = :append, append_crawled_at = :append_crawled_at,"
+                    " append_run_id = :append_run_id, sentiment_model = NULL"
+                    " WHERE review_key = :review_key AND append IS NULL",
+                    {key: row[key] for key in ("review_key", "append", "append_crawled_at", "append_run_id")},
+                    f"storing a follow-up review of product {product_id}")
 
     def reviews_for(self, product_id: int, *, since: datetime | None = None) -> list[ReviewRow]:
         """A product's reviews in the order they were crawled, optionally only those crawled at/after `since`."""

@@ -205,17 +205,21 @@ class PriceRow(PriceObservation):
 
 @dataclass(frozen=True, kw_only=True)
 class ReviewRecord:
-    """A review as crawled. `review_id` is the platform's id when the page shows one (it drives dedup)."""
+    """A review as crawled. `review_id` is the platform's id when the page shows one (it drives dedup).
+    `append` is the buyer's follow-up review (追评) when the page shows one; it is not part of the dedup key,
+    so a review re-crawled with a follow-up it lacked before is the same review, given its follow-up."""
 
     text: str
     review_id: str | None = None
     rating: float | None = None
     sku: str | None = None
     posted_at: datetime | date | None = None
+    append: str | None = None
 
     def __post_init__(self) -> None:
         _check_text(self, "text", required=True)
         _check_text(self, "review_id", required=False)
+        _check_text(self, "append", required=False)
         _check_amount(self, "rating")
         _check_text(self, "sku", required=False)
         if isinstance(self.posted_at, datetime):
@@ -237,6 +241,9 @@ class ReviewRow(ReviewRecord):
     sentiment_score: float | None = None   # probability the review is positive, from `sentiment_model`
     sentiment_label: str | None = None     # "pos" | "neg"
     sentiment_model: str | None = None
+    append_crawled_at: datetime | None = None  # when the follow-up was first stored, and by which run
+    append_run_id: int | None = None
+    append_sentiment_score: float | None = None  # the follow-up's own score, from `sentiment_model`
 
 
 def normalise_review_text(text: str) -> str:

@@ -3,11 +3,15 @@ real SQLite file, checked against the marketplace's ground truth."""
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import signal
+import threading
 import time
 from decimal import Decimal
 from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from scrapy.exceptions import DropItem
@@ -118,6 +122,19 @@ def test_every_review_of_every_listing_is_stored(full_crawl):
             reviews = store.reviews_for(product.id)
             assert len(reviews) == truth[(product.platform, product.item_id)]["review_count"], product.url
             assert all(r.review_id and r.text and 1 <= r.rating <= 5 and r.posted_at for r in reviews)
+
+
+def test_follow_up_reviews_are_stored_on_every_platform(full_crawl):
+    world = build_world()
+    stored_appends = {}
+    with open_store(full_crawl["db"]) as store:
+        for product in store.products():
+            shown = {r.review_id: r.append for r in world.reviews(world.product(product.platform, product.item_id), 0)}
+            for review in store.reviews_for(product.id):
+                expected = shown[review.review_id]
+                assert review.append == (None if expected is None else " ".join(expected.split())), review.review_id
+                stored_appends[product.platform] = stored_appends.get(product.platform, 0) + bool(review.append)
+    assert set(stored_appends) == set(PLATFORMS) and all(stored_appends.values()), stored_appends
 
 
 def test_gbk_text_arrives_intact(full_crawl):
@@ -383,7 +400,6 @@ def test_a_refused_item_is_rolled_back_alone(pipeline):
 def test_a_store_fault_in_the_crawl_process_reaches_the_parent_as_the_stores_error(tmp_path):
     """The crawl process opens the store itself: a corrupt one must come back as the store's error (which the
     command line reports in one line, exit 4), not as a CrawlError carrying the child's traceback."""
-    import json
     import subprocess
     import sys
 
@@ -402,3 +418,102 @@ def test_a_store_fault_in_the_crawl_process_reaches_the_parent_as_the_stores_err
         {"event": STORE_ERROR, "busy": False, "message": str(NotADatabaseError(database))}]
     with pytest.raises(StoreError, match="not a SQLite database"):
         run_crawl(config, plan)
+
+
+# --- lists numbered in the URL (no next link): Taobao-style search offsets, JD-style review feed pages -------------
+
+class NumberedShop(http.server.BaseHTTPRequestHandler):
+    """Search pages of PAGE_SIZE listings addressed by offset (s=0, 3, ...) with the page count in g_page_config,
+    and a JSONP review feed counting its pages from 0: item A's feed has no page count and ends with an empty page,
+    item B's says maxPage = 2 though more pages would answer."""
+
+    seen: list[str] = []
+    PAGE_SIZE = 3
+
+    def do_GET(self) -> None:
+        NumberedShop.seen.append(self.path)
+        query = parse_qs(urlsplit(self.path).query)
+        if self.path.startswith("/search"):
+            offset = int(query["s"][0])
+            auctions = [{"nid": str(n), "raw_title": f"露营椅 {n}", "detail_url": f"/item/{n}.html",
+                         "view_price": "99.00"} for n in range(offset, offset + self.PAGE_SIZE)]
+            config = {"mods": {"itemlist": {"data": {"auctions": auctions}}, "pager": {"data": {"totalPage": 3}}}}
+            body = f"<html><script>g_page_config = {json.dumps(config)};</script></html>"
+        elif self.path.startswith("/feed"):
+            item, page = query["id"][0], int(query["page"][0])
+            comments = [{"id": f"{item}{page}{k}", "content": f"第{page}页第{k}条，很好用", "score": 5}
+                        for k in range(2)] if page < 3 else []
+            feed = {"comments": comments, **({"maxPage": 2} if item == "B" else {})}
+            body = f"fetchJSON_comment98({json.dumps(feed, ensure_ascii=False)});"
+        elif self.path == "/robots.txt":
+            body = ""
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(body.encode("utf-8"))
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def numbered_shop(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NumberedShop)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    NumberedShop.seen = []
+    config = fast_config(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8") + f"""
+[platforms.shop]
+name = "本地店"
+base_url = "http://127.0.0.1:{server.server_port}"
+local = true
+search_url = "/search?q={{keyword}}&s={{offset}}"
+page_size = {NumberedShop.PAGE_SIZE}
+reviews_url = "/feed?id={{item_id}}&page={{page0}}"
+
+[platforms.shop.profile.search]
+script_var = "g_page_config"
+items = {{ json = "mods.itemlist.data.auctions" }}
+item_id = {{ json = "nid" }}
+url = {{ json = "detail_url" }}
+title = {{ json = "raw_title" }}
+pages = {{ json = "mods.pager.data.totalPage" }}
+
+[platforms.shop.profile.reviews]
+items = {{ json = "comments" }}
+review_id = {{ json = "id" }}
+text = {{ json = "content" }}
+rating = {{ json = "score" }}
+pages = {{ json = "maxPage" }}
+""", encoding="utf-8")
+    try:
+        yield SimpleNamespace(config=config, base=f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+
+
+def test_search_pages_numbered_by_offset_are_read_up_to_the_page_count(numbered_shop, tmp_path):
+    plan = CrawlPlan(platforms=["shop"], keywords=[("露营椅", ["shop"], 20)])
+    [run] = run_crawl(numbered_shop.config, plan).runs
+    searched = [path for path in NumberedShop.seen if path.startswith("/search")]
+    assert [parse_qs(urlsplit(path).query)["s"] for path in searched] == [["0"], ["3"], ["6"]], "totalPage = 3"
+    with open_store(tmp_path / "var" / "shopsentinel.db") as store:
+        assert [store.get_product(hit.product_id).item_id for hit in store.search_results("shop", "露营椅")] == [
+            str(n) for n in range(9)]
+    assert run.stats["platforms"]["shop"]["states"]["search"] == {"ok": 3}
+
+
+def test_review_feed_pages_are_read_until_an_empty_page_or_the_page_count(numbered_shop, tmp_path):
+    plan = CrawlPlan(platforms=["shop"], review_products=[("shop", f"{numbered_shop.base}/item/A.html", "A"),
+                                                          ("shop", f"{numbered_shop.base}/item/B.html", "B")])
+    [run] = run_crawl(numbered_shop.config, plan).runs
+    pages = {item: sorted(int(parse_qs(urlsplit(p).query)["page"][0]) for p in NumberedShop.seen
+                          if p.startswith(f"/feed?id={item}")) for item in "AB"}
+    assert pages == {"A": [0, 1, 2, 3], "B": [0, 1]}
+    with open_store(tmp_path / "var" / "shopsentinel.db") as store:
+        stored = sorted(len(store.reviews_for(product.id)) for product in store.products())
+    assert stored == [4, 6]
+    assert run.stats["platforms"]["shop"]["states"]["reviews"] == {"ok": 6}, "the empty last page ends the list"

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from agent import ExitCode, app
 from config import load_config
 from conftest import fast_config
-from daemon.health import page_troubles, platform_outages, raise_outage_alerts, raise_page_state_alerts
+from monitors.health import page_troubles, platform_outages, raise_outage_alerts, raise_page_state_alerts
 from daemon.lock import DaemonLock, lock_path_for, lock_state
 from daemon.logs import SecretScrubber
 from daemon.plans import plan_for

@@ -495,7 +495,9 @@ def test_reviews_carry_the_noise_of_real_reviews(world):
     assert len(set(texts)) >= 0.5 * len(texts)
     assert any(t in ("此用户没有填写评价。", "用户未填写评价内容") for t in texts)
     assert "系统默认好评" in texts
-    assert any("追评" in t for t in texts)
+    followups = [r for r in reviews if r.append]
+    assert any(r.sentiment == "pos" for r in followups)
+    assert any(r.sentiment == "neg" and r.rating >= 3 and r.themes for r in followups), "a good review turned bad"
     assert any(re.search("[質評聲貓燙]", t) for t in texts)          # Traditional characters
     assert any(re.search("[０-９Ａ-Ｚａ-ｚ]", t) for t in texts)       # full-width letters or digits
     assert any(re.search("[\U0001F300-\U0001FAFF]", t) for t in texts)
@@ -512,7 +514,9 @@ def test_negative_review_text_states_its_themes(world):
     category = {p.item_id: p.category for p in world.products}
     themed = [r for p in world.products for r in world.reviews(p, 0) if r.sentiment == "neg" and r.themes]
     phrases = {key: {pp.theme: pp.phrases for pp in c.pain_points} for key, c in world.categories.items()}
-    stated = sum(all(any(ph in r.text for ph in phrases[category[r.item_id]][t]) for t in r.themes) for r in themed)
+    written = {r.review_id: r.text + (r.append or "") for r in themed}  # a follow-up may carry the complaint
+    stated = sum(all(any(ph in written[r.review_id] for ph in phrases[category[r.item_id]][t]) for t in r.themes)
+                 for r in themed)
     assert stated >= 0.95 * len(themed)
 
 

@@ -54,6 +54,38 @@ def test_a_new_review_is_negative_by_score_when_it_has_no_stars(store, config):
     assert "sentiment 0.08" in event.body
 
 
+def test_a_negative_follow_up_on_an_old_good_review_alerts_once(store, config):
+    pid = product(store)
+    crawl(store, pid, [5, 5, 5])
+    store.set_sentiments([(r.id, 0.95) for r in store.reviews_for(pid)], "test-model")
+    run = store.begin_run("reviews")
+    store.add_reviews(pid, [ReviewRecord(text="非常好，很结实 #0", review_id="r0", rating=5, append="用了一个月就断了"),
+                            ReviewRecord(text="非常好，很结实 #1", review_id="r1", rating=5, append="一个月了还很好")],
+                      run_id=run, crawled_at=NOW)
+    assert reviews.run(store, config, now=NOW).events == [], "unscored follow-ups wait for the analysis pass"
+    ids = {r.review_id: r.id for r in store.reviews_for(pid)}
+    store.set_sentiments([(ids["r0"], 0.95), (ids["r1"], 0.95)], "test-model")
+    store.set_append_sentiments([(ids["r0"], 0.03), (ids["r1"], 0.9)])
+    [event] = reviews.run(store, config, now=NOW).events
+    assert event.dedup_key == "review:append:sc:r0" and event.kind == "negative_review"
+    assert "follow-up" in event.title and "追评：用了一个月就断了" in event.body
+    assert event.evidence["append"] == "用了一个月就断了" and event.evidence["append_sentiment_score"] == 0.03
+    assert event.evidence["respond_by"].startswith("2026-11-27T13:00"), "counted from when the follow-up was found"
+
+
+def test_a_new_good_review_with_a_negative_follow_up_is_one_negative_review(store, config):
+    pid = product(store)
+    crawl(store, pid, [5])
+    run = store.begin_run("reviews")
+    store.add_reviews(pid, [ReviewRecord(text="很好", review_id="n1", rating=5, append="第二周就坏了")], run_id=run,
+                      crawled_at=NOW)
+    review = next(r for r in store.reviews_for(pid) if r.review_id == "n1")
+    store.set_sentiments([(review.id, 0.9)], "test-model")
+    store.set_append_sentiments([(review.id, 0.1)])
+    [event] = reviews.run(store, config, now=NOW).events
+    assert event.dedup_key == "review:negative:sc:n1"
+
+
 def test_competitor_reviews_never_raise_negative_review_alerts(store, config):
     pid = product(store, own=False, url="http://s/rival")
     crawl(store, pid, [5, 5])

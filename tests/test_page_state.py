@@ -4,12 +4,13 @@ one system alert each."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from config import load_config
-from crawlers.page_state import History, PageLog, PageState, classify, is_login_url
+from crawlers.page_state import History, PageLog, PageState, classify, is_login_url, wall
 from daemon.jobs import JobRunner
 from store import open_store
 from test_daemon import daemon_config
@@ -67,10 +68,41 @@ def test_no_results_is_a_soft_ban_only_where_results_were_found_before():
     assert state("search_empty.html", matched_before=True) == PageState.OK, "another keyword's hits prove nothing"
 
 
+@pytest.mark.parametrize("html", [
+    '<td>搜索“<b>露营椅</b>”，共找到 <font color=red>0</font> 个宝贝</td>',  # laodian's count of hits
+    "<p>找到0个相关商品</p>", "<div>0 个结果</div>", "<p>抱歉，没有找到与“露营椅”相关的商品</p>",
+    "<span>搜索结果为 0</span>",
+])
+def test_the_ways_a_chinese_shop_says_no_results_are_a_soft_ban_where_results_were_found_before(html):
+    page = f"<html><body>{html}<table class=goodslist></table></body></html>"
+    verdict = classify(status=200, url=URL, html=page, found=False, matched_before=True, results_before=True)
+    assert verdict.state == PageState.BLOCKED and "soft ban" in verdict.reason
+
+
+@pytest.mark.parametrize("html", ["共找到 <font>10</font> 个宝贝", "共120个结果", "第 10.0 个商品"])
+def test_a_count_that_is_not_zero_says_nothing_of_an_empty_list(html):
+    verdict = classify(status=200, url=URL, html=html, found=False, matched_before=True, results_before=True)
+    assert verdict.state == PageState.LAYOUT_CHANGED
+
+
 def test_a_normal_page_matching_nothing_is_a_changed_layout_only_after_matching_before():
     assert state("search_relayout.html", matched_before=True) == PageState.LAYOUT_CHANGED
     assert state("search_relayout.html") == PageState.OK, "a first crawl cannot tell: an empty page, as before"
     assert state("search_relayout.html", matched_before=True, partial=True) == PageState.OK, "incomplete, not changed"
+
+
+def test_a_later_page_without_entries_is_the_end_of_its_list_unless_it_is_a_wall():
+    feed = 'fetchJSON_comment98({"comments": [], "maxPage": 3});'
+    assert classify(status=200, url=URL, html=feed, found=False, matched_before=True).state == PageState.LAYOUT_CHANGED
+    assert classify(status=200, url=URL, html=feed, found=False, matched_before=True, later_page=True).state == \
+        PageState.OK
+    assert state("tmall_slider.html", matched_before=True, later_page=True) == PageState.BLOCKED
+
+
+def test_a_wall_is_told_by_its_markers_alone():
+    assert wall((PAGES / "tmall_slider.html").read_text(encoding="utf-8")).state == PageState.BLOCKED
+    assert wall((PAGES / "login_wall.html").read_text(encoding="utf-8")).state == PageState.LOGIN_REQUIRED
+    assert wall("<div id=app></div>") is None
 
 
 def test_an_empty_body_is_a_parse_error():
@@ -164,3 +196,45 @@ def test_blocked_and_changed_pages_feed_no_monitor_and_raise_one_alert_each(tmp_
     states = latest.stats["platforms"]["shangcheng"]["states"]
     assert states["search"] == {"layout_changed": 1} and states["product"] == {"ok": 1, "login_required": 1}
     assert "检查选择器" in changed.body and changed.evidence["kinds"] == {"search": 2}
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(600)
+def test_a_browser_page_showing_a_captcha_is_blocked_not_an_error(tmp_path, fresh_marketplace):
+    """kuaigou's product steps wait for the shop's drawing, which a captcha page never draws: the steps time out,
+    and the page is read for what it shows instead."""
+    from crawlers.run import CrawlPlan, run_crawl
+
+    config_path = daemon_config(tmp_path, fresh_marketplace.sites, own_platforms=("kuaigou",), timeout_s=3.0)
+    config = load_config(config_path)
+    urls = [("kuaigou", config.own_product_url(p)) for p in config.own_products]
+    fresh_marketplace.add_fault(kind="captcha", platform="kuaigou", path="/p/*")
+    [run] = run_crawl(config_path, CrawlPlan(platforms=["kuaigou"], products=urls)).runs
+    stats = run.stats["platforms"]["kuaigou"]
+    assert stats["states"] == {"product": {"blocked": len(urls)}} and stats["errors"] == {}
+    with open_store(config.store.path) as store:
+        assert not any(store.price_history(p.id) for p in store.products())
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(600)
+def test_scan_raises_the_page_state_alert_the_daemon_would_on_laodians_soft_ban(tmp_path, fresh_marketplace):
+    """laodian answers a soft-banned search with 共找到 0 个宝贝: blocked, not a changed layout, and `agent.py scan`
+    raises the same page-state alert as the daemon's jobs (monitors.health, after every crawl of a cycle)."""
+    from test_daemon import agent
+
+    laodian = '[[keywords]]\nterm = "露营椅"\nplatforms = ["laodian"]\ntop = 3'
+    config_path = daemon_config(tmp_path, fresh_marketplace.sites, keywords=laodian, own_platforms=("laodian",),
+                                schedule={"page_state_alert": "1"})
+    config = load_config(config_path)
+    scan = ("scan", "--platform", "laodian", "--no-reviews", "--no-send", "--json")
+    assert agent(config_path, *scan).returncode == 0
+    fresh_marketplace.add_fault(kind="softban", platform="laodian", path="/list.php*")
+    result = agent(config_path, *scan)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open_store(config.store.path) as store:
+        [latest] = store.runs(limit=1)
+        [blocked] = store.alerts(kind="page_blocked")
+    assert latest.stats["platforms"]["laodian"]["states"]["search"] == {"blocked": 1}
+    assert blocked.subject == "laodian" and blocked.evidence["kinds"] == {"search": 1}
+    assert blocked.id in [alert["id"] for alert in json.loads(result.stdout)["alerts"]], "shown by the scan"

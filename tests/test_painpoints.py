@@ -161,6 +161,7 @@ class Review:
     rating: float | None = 1
     posted_at: datetime | date | None = None
     sentiment_score: float | None = None
+    append_sentiment_score: float | None = None
 
 
 MONDAY = datetime(2026, 11, 2, 10, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -196,6 +197,9 @@ def test_negative_review_by_stars_or_score() -> None:
     assert is_negative_review(Review("x", rating=None, sentiment_score=0.2))
     assert not is_negative_review(Review("x", rating=4, sentiment_score=0.5))
     assert is_negative_review(Review("x", rating=5, sentiment_score=0.1))     # a 5-star rant still counts
+    assert is_negative_review(Review("x", rating=5, sentiment_score=0.9, append_sentiment_score=0.1)), \
+        "a good review whose follow-up (追评) says it broke is a complaint"
+    assert not is_negative_review(Review("x", rating=5, sentiment_score=0.9, append_sentiment_score=0.8))
 
 
 # --- leftovers -------------------------------------------------------------------------------------------------

@@ -159,6 +159,31 @@ def test_taobao_item_search_and_rate_list():
     assert second.append is None  # "appendComment": null
 
 
+def page_fields(key: str, kind: str, name: str) -> dict:
+    """The page-level fields (next, pages) of fixture `name` read with the shipped profile's `kind` page."""
+    platform = shipped_platform(key)
+    profile = platform.profile.pages()[kind]
+    text, _ = read_saved(PAGES / key / name)
+    return read_page(profile, Page(text=text, base_url=platform.base_url), platform.base_url,
+                     documents_of(text, profile))
+
+
+def test_jd_review_feed_and_taobao_search_number_their_pages_and_say_how_many():
+    jd, taobao, tmall = shipped_platform("jd"), shipped_platform("taobao"), shipped_platform("tmall")
+    assert page_fields("jd", "reviews", "reviews.jsonp") == {"pages": 100}
+    assert "page=0&" in jd.reviews_page_url("100045678901", 1) and "page=2&" in jd.reviews_page_url("1", 3)
+    assert page_fields("taobao", "search", "search.html") == {"pages": 100}
+    assert taobao.search_page_url("露营椅", 1).endswith("&s=0") and taobao.search_page_url("露营椅", 3).endswith("&s=88")
+    assert tmall.search_page_url("露营椅", 2).endswith("&tab=mall&s=44"), "Tmall keeps Taobao's page size"
+    assert jd.numbers_pages("reviews") and taobao.numbers_pages("search")
+    assert "next" in jd.profile.search.fields, "JD's search follows its next link"
+
+
+def test_an_offset_in_a_list_url_needs_the_page_size():
+    with pytest.raises(ConfigError, match="page_size"):
+        config_with({"shop": {"name": "店", "base_url": "https://shop.example", "search_url": "/s?q={keyword}&s={offset}"}})
+
+
 def test_tmall_starts_from_taobao_and_reads_a_price_range():
     tmall = shipped_platform("tmall")
     assert tmall.profile == shipped_platform("taobao").profile

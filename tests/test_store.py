@@ -93,7 +93,7 @@ def count(path: Path, table: str) -> int:
 
 def test_fresh_database_is_created_with_latest_schema_in_wal_mode(store: Store, db_path: Path) -> None:
     assert db_path.is_file()
-    assert store.schema_version == LATEST_VERSION == 10
+    assert store.schema_version == LATEST_VERSION == 11
     with raw(db_path) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
@@ -289,6 +289,28 @@ def test_reviews_dedup_by_platform_review_id(store: Store, db_path: Path) -> Non
         ("shangcheng:r2", "很好"),
         ("shangcheng:r3", "一般"),
     ]
+
+
+def test_a_follow_up_review_is_stored_with_the_review_or_when_it_first_appears(store: Store) -> None:
+    product_id = store.upsert_product(chair())
+    first = store.begin_run("reviews")
+    store.add_reviews(product_id, [ReviewRecord(text="很好用", review_id="r1", rating=5),
+                                   ReviewRecord(text="不错", review_id="r2", rating=5, append="用了一个月还很好")],
+                      run_id=first, crawled_at=T0)
+    store.set_sentiments([(r.id, 0.9) for r in store.reviews_for(product_id)], "m1")
+    later = store.begin_run("reviews")
+    store.add_reviews(product_id, [ReviewRecord(text="很好用", review_id="r1", rating=5, append="一个月就坏了"),
+                                   ReviewRecord(text="不错", review_id="r2", rating=5, append="改写的追评")],
+                      run_id=later, crawled_at=T0 + timedelta(days=30))
+    r1, r2 = store.reviews_for(product_id)
+    assert (r1.append, r1.append_run_id, r1.append_crawled_at) == ("一个月就坏了", later, T0 + timedelta(days=30))
+    assert (r2.append, r2.append_run_id, r2.append_crawled_at) == ("用了一个月还很好", first, T0), "written once"
+    assert [review_id for review_id, _ in store.reviews_needing_sentiment("m1")] == [r1.id], \
+        "a new follow-up is analysed again"
+    store.set_append_sentiments([(r1.id, 0.05)])
+    assert store.review_appends([r1.id, r2.id]) == {r1.id: "一个月就坏了", r2.id: "用了一个月还很好"}
+    [judged] = store.reviews_judged_negative([product_id], max_stars=2, max_score=0.4)
+    assert (judged.id, judged.append_sentiment_score) == (r1.id, 0.05)
 
 
 def test_reviews_without_id_dedup_by_content_hash(store: Store, db_path: Path) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, NamedTuple
 
 import scrapy
 from parsel import Selector as Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -25,7 +26,7 @@ from crawlers.browser import JsonCapture, StopCheck, run_steps
 from crawlers.encoding import decode_html
 from crawlers.items import HotTerm, HotTermsItem, ProductItem, ReviewsPageItem, SearchPageItem
 from crawlers.middlewares import PlatformStopped
-from crawlers.page_state import STATE_STATUSES, History, PageLog, PageState, Verdict, classify
+from crawlers.page_state import STATE_STATUSES, History, PageLog, PageState, Verdict, classify, wall
 from crawlers.profiles import read_items, read_page
 from crawlers.reading import documents_of, read_product, reviews_from, search_hits
 from crawlers.url_policy import Refused, UrlGuard, UrlPolicy, host_of
@@ -133,8 +134,15 @@ class ShopSpider(scrapy.Spider):
         capture = response.meta.get("capture")
         try:
             timeout_ms = self.config.crawl.timeout_s * 1000
-            if await run_steps(page, response.meta.get("steps", ()), timeout_ms, self._shows_known_review(response)):
-                self.crawler.stats.inc_value(f"shopsentinel/reviews_stopped_at_known/{response.meta['platform']}")
+            try:
+                if await run_steps(page, response.meta.get("steps", ()), timeout_ms,
+                                   self._shows_known_review(response)):
+                    self.crawler.stats.inc_value(f"shopsentinel/reviews_stopped_at_known/{response.meta['platform']}")
+            except PlaywrightTimeout:
+                # A captcha or login page never draws what the steps wait for: it is read (and classified as
+                # such by the caller); any other page that timed out stays an error, as a slow page does.
+                if wall(await page.content()) is None:
+                    raise
             html = await page.content()
             captured = await capture.settle() if capture else []
         finally:
@@ -177,14 +185,15 @@ class ShopSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"shopsentinel/pages/{response.meta['platform']}/{kind}")
 
     def page_state(self, response: Response, html: str, *, found: bool, partial: bool = False,
-                   keyword: str | None = None) -> PageState:
+                   keyword: str | None = None, later_page: bool = False) -> PageState:
         """Classify the page (crawlers.page_state) against what earlier crawls found, and record its state in the
         run's stats: counts per platform, kind and state, and each kind's latest streak of one state."""
         key, kind = response.meta["platform"], response.meta["page_kind"]
         verdict = classify(status=response.status, url=response.url, html=html, found=found, partial=partial,
                            redirected=bool(response.meta.get("redirect_urls")) or response.url != response.request.url,
                            matched_before=(key, kind) in self.history.matched,
-                           results_before=keyword is not None and (key, keyword) in self.history.keywords)
+                           results_before=keyword is not None and (key, keyword) in self.history.keywords,
+                           later_page=later_page)
         self.record_state(key, kind, verdict)
         if verdict.state != PageState.OK:
             url = (response.meta.get("redirect_urls") or [response.url])[0]  # the URL asked for
@@ -206,6 +215,18 @@ class ShopSpider(scrapy.Spider):
         if platform is None:
             return key, None, PageProfile()
         return key, platform, platform.profile.pages()[response.meta["page_kind"]]
+
+    def next_page(self, platform: Platform | None, profile: PageProfile, fields: dict[str, Any], kind: str,
+                  number: int, numbered: Callable[[int], str | None]) -> str | None:
+        """The URL of the page after page `number` of a list, or None at its end: the `next` link when the profile
+        reads one; else, when the platform's URL numbers the pages, `numbered(number + 1)` unless the list's
+        `pages` says this was its last. (A page without entries ends the list before this is asked.)"""
+        if "next" in profile.fields:
+            return fields.get("next")
+        if platform is None or not platform.numbers_pages(kind):
+            return None
+        last = fields.get("pages")
+        return None if last is not None and number >= last else numbered(number + 1)
 
     def empty_page(self, response: Response, what: str) -> None:
         key = response.meta["platform"]
@@ -241,14 +262,15 @@ class ShopSpider(scrapy.Spider):
     async def parse_search(self, response: Response) -> AsyncIterator[SearchPageItem | scrapy.Request]:
         key, platform, profile = self.platform_of(response)
         keyword, top, offset = response.meta["keyword"], response.meta["top"], response.meta.get("rank_offset", 0)
+        number = response.meta.get("search_page", 1)
         rendered = await self.rendered(response)
         page, documents = rendered.selector(), rendered.documents
         self.count_page(response, "search")
         hits = search_hits(platform, profile, page, response.url, documents, first_rank=offset + 1,
                            limit=top - offset, keep=lambda url: not self.refused(key, url))
         # Only the first page can be a soft ban: a keyword's last page may be short or empty.
-        if self.page_state(response, rendered.html, found=bool(hits),
-                           keyword=keyword if offset == 0 else None) != PageState.OK:
+        if self.page_state(response, rendered.html, found=bool(hits), keyword=keyword if offset == 0 else None,
+                           later_page=number > 1) != PageState.OK:
             return
         if not hits:
             if offset == 0:
@@ -257,10 +279,14 @@ class ShopSpider(scrapy.Spider):
         yield SearchPageItem(platform=key, keyword=keyword, url=response.url, hits=tuple(hits))
         for hit in hits:
             yield self.product_request(key, hit.url, keyword=keyword)
-        next_url = read_page(profile, page, response.url, documents).get("next")
-        if next_url and offset + len(hits) < top:
+        if offset + len(hits) >= top:
+            return
+        next_url = self.next_page(platform, profile, read_page(profile, page, response.url, documents), "search",
+                                  number, lambda n: platform.search_page_url(keyword, n))
+        if next_url:
             yield self.page_request(key, next_url, "search", self.parse_search,
-                                    meta={"keyword": keyword, "top": top, "rank_offset": offset + len(hits)})
+                                    meta={"keyword": keyword, "top": top, "rank_offset": offset + len(hits),
+                                          "search_page": number + 1})
 
     # --- product pages -------------------------------------------------------------------------------------
 
@@ -295,18 +321,19 @@ class ShopSpider(scrapy.Spider):
             platform.reviews_page_url(item.item_id, 1) if platform.reviews_url and item.item_id else None)
         if reviews_url:
             yield self.page_request(key, reviews_url, "reviews", self.parse_reviews,
-                                    meta={"product_url": response.url, "review_page": 1})
+                                    meta={"product_url": response.url, "review_page": 1, "item_id": item.item_id})
 
     # --- reviews -------------------------------------------------------------------------------------------
 
     async def parse_reviews(self, response: Response) -> AsyncIterator[ReviewsPageItem | scrapy.Request]:
-        key, _, profile = self.platform_of(response)
-        product_url, number = response.meta["product_url"], response.meta["review_page"]
+        key, platform, profile = self.platform_of(response)
+        product_url, number, item_id = response.meta["product_url"], response.meta["review_page"], response.meta.get(
+            "item_id")
         rendered = await self.rendered(response)
         page, documents = rendered.selector(), rendered.documents
         self.count_page(response, "reviews")
         reviews = reviews_from(profile, page, response.url, documents)
-        if self.page_state(response, rendered.html, found=bool(reviews)) != PageState.OK:
+        if self.page_state(response, rendered.html, found=bool(reviews), later_page=number > 1) != PageState.OK:
             return
         if reviews:
             yield ReviewsPageItem(platform=key, product_url=product_url, url=response.url, reviews=tuple(reviews))
@@ -314,10 +341,13 @@ class ShopSpider(scrapy.Spider):
         if any(review.review_id in known for review in reviews):
             self.crawler.stats.inc_value(f"shopsentinel/reviews_stopped_at_known/{key}")
             return  # newest first: from here on every review is already stored
-        next_url = read_page(profile, page, response.url, documents).get("next")
-        if reviews and next_url and number < MAX_REVIEW_PAGES:
+        if not reviews or number >= MAX_REVIEW_PAGES:
+            return
+        next_url = self.next_page(platform, profile, read_page(profile, page, response.url, documents), "reviews",
+                                  number, lambda n: platform.reviews_page_url(item_id, n) if item_id else None)
+        if next_url:
             yield self.page_request(key, next_url, "reviews", self.parse_reviews,
-                                    meta={"product_url": product_url, "review_page": number + 1})
+                                    meta={"product_url": product_url, "review_page": number + 1, "item_id": item_id})
 
 
 def failure_reason(failure: Failure) -> str:

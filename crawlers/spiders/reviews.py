@@ -23,6 +23,6 @@ class ReviewsSpider(ShopSpider):
             platform = self.config.platforms[key]
             if platform.reviews_url and item_id:
                 yield self.page_request(key, platform.reviews_page_url(item_id, 1), "reviews", self.parse_reviews,
-                                        meta={"product_url": url, "review_page": 1})
+                                        meta={"product_url": url, "review_page": 1, "item_id": item_id})
             elif platform.render == "browser":
                 yield self.product_request(key, url)

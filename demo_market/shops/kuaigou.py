@@ -107,7 +107,8 @@ async def api_reviews(request: web.Request) -> web.Response:
     items, total = shop.reviews_page(product, cursor, REVIEW_PAGE_SIZE)
     return ok({"total": total, "cursor": cursor + len(items), "has_more": cursor + len(items) < total,
                "comments": [{"comment_id": r.review_id, "content": r.text, "score": r.rating,
-                             "create_time": int(r.posted_at.timestamp()), "sku_desc": r.sku} for r in items]})
+                             "create_time": int(r.posted_at.timestamp()), "sku_desc": r.sku,
+                             "append": {"content": r.append} if r.append else None} for r in items]})
 
 
 def build(shop: ShopContext) -> web.Application:

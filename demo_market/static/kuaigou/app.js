@@ -91,7 +91,8 @@
       el("span", { "class": "comment-score", "data-score": String(c.score) }, [c.score + "星"]),
       el("span", { "class": "comment-date" }, [date]),
       el("span", { "class": "comment-sku" }, [c.sku_desc]),
-      el("p", { "class": "comment-content" }, [c.content])]);
+      el("p", { "class": "comment-content" }, [c.content])].concat(c.append ?
+        [el("p", { "class": "comment-append" }, [el("b", {}, ["追评"]), el("span", {}, [c.append.content])])] : []));
   }
 
   function detail(itemId) {

@@ -1,4 +1,10 @@
-"""Platforms that keep failing: a platform whose last N crawl runs all failed raises an operator alert.
+"""Crawl health: platforms that keep failing, and pages that keep coming back blocked or layout-changed, raised as
+system alerts for the operator. `raise_health_alerts` decides both, after every crawl of a cycle: `agent.py scan`
+(through `pipeline.run_cycle`) and the daemon's crawl jobs call the same function, so a one-off scan that meets a
+captcha or a dead site says so exactly as the daemon would (both read the streaks from the store's crawl runs,
+scans' runs included, so a scan and a daemon job continue each other's streaks).
+
+Platforms that keep failing: a platform whose last N crawl runs all failed raises an operator alert.
 
 One failed crawl is noise (a timeout, a deploy on their side); N in a row (`schedule.platform_failure_alert`)
 means the site is down, blocks us or changed its pages, and someone must look. The streak is read from the
@@ -146,6 +152,11 @@ def trouble_alert(config: Config, trouble: PageTrouble) -> AlertRecord:
               + WHAT_TO_DO[trouble.state].format(platform=trouble.platform, kind=min(trouble.kinds))),
         evidence={"platform": trouble.platform, "state": str(trouble.state), "kinds": trouble.kinds,
                   "since_run": trouble.first_run.id, "since": trouble.first_run.started_at.isoformat()})
+
+
+def raise_health_alerts(store: Store, config: Config, *, now: datetime | None = None) -> list[int]:
+    """The crawl-health alerts after a crawl (outages, then page states); return the new alert ids."""
+    return raise_outage_alerts(store, config, now=now) + raise_page_state_alerts(store, config, now=now)
 
 
 def raise_page_state_alerts(store: Store, config: Config, *, now: datetime | None = None) -> list[int]:
