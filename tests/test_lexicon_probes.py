@@ -37,7 +37,7 @@ LAWFUL = [(where, row) for where, row in ROWS if not row["match"]]
 
 def test_every_family_has_probes_in_its_own_file_with_known_categories() -> None:
     files = {path.stem for path in PROBES.glob("*.tsv")}
-    assert files <= set(FAMILIES), f"probe files not named after a family: {sorted(files - set(FAMILIES))}"
+    assert files == set(FAMILIES), f"not a family: {sorted(files - set(FAMILIES))}; no probes: {sorted(set(FAMILIES) - files)}"
     for where, row in ROWS:
         assert row["family"] == where.split(":")[0], f"{where}: family {row['family']!r} in another family's file"
         assert row["product_category"] in PRODUCT_CATEGORIES, f"{where}: {row['product_category']!r}"

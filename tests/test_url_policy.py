@@ -235,7 +235,10 @@ def test_a_listing_never_makes_the_crawler_read_local_files_or_private_hosts(sho
     assert run.stats["refused"] == {"scheme": 3, "offsite": 5}
     assert run.stats["platforms"]["shop"]["errors"] == {}
     assert run.status == "ok"
+    # The profile has no `next` link, so page 2 is asked for; this shop serves page 1 again, whose listings are
+    # not new: the search ends there, and its refusals are not counted twice.
     assert sorted(set(Shop.seen)) == ["/item/good.html", "/robots.txt", "/search?q=%E9%9C%B2%E8%90%A5%E6%A4%85&page=1",
+                                      "/search?q=%E9%9C%B2%E8%90%A5%E6%A4%85&page=2",
                                       "/to-file", "/to-localhost", "/to-metadata", "/to-offsite"]
 
 

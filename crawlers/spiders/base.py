@@ -61,6 +61,7 @@ class ShopSpider(scrapy.Spider):
         self.known_reviews = known_reviews or {}
         self.history = history or History()
         self.page_log = PageLog()  # BackoffRetryMiddleware reads its blocked streaks
+        self.listings_read: dict[tuple[str, str], set[str]] = {}   # (platform, keyword) -> listing URLs met
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> ShopSpider:
@@ -93,6 +94,16 @@ class ShopSpider(scrapy.Spider):
         if refusal is not None:
             self.page_failed(key, url, str(refusal))
         return refusal is not None
+
+    def new_listing(self, key: str, keyword: str, url: str) -> bool:
+        """A search listing not met on an earlier page of the keyword's search, and not refused. A site that
+        ignores the page number serves its first page again: those listings are neither new ranks nor new
+        refusals, and a page of nothing new ends the search."""
+        read = self.listings_read.setdefault((key, keyword), set())
+        if url in read:
+            return False
+        read.add(url)
+        return not self.refused(key, url)
 
     def page_failed(self, key: str, url: str, reason: str) -> None:
         """Tell the crawl's parent why a page was not read (`extract --url` shows it)."""
@@ -267,7 +278,7 @@ class ShopSpider(scrapy.Spider):
         page, documents = rendered.selector(), rendered.documents
         self.count_page(response, "search")
         hits = search_hits(platform, profile, page, response.url, documents, first_rank=offset + 1,
-                           limit=top - offset, keep=lambda url: not self.refused(key, url))
+                           limit=top - offset, keep=lambda url: self.new_listing(key, keyword, url))
         # Only the first page can be a soft ban: a keyword's last page may be short or empty.
         if self.page_state(response, rendered.html, found=bool(hits), keyword=keyword if offset == 0 else None,
                            later_page=number > 1) != PageState.OK:
