@@ -13,7 +13,8 @@ id, tier on the listing's product category, legal basis and a suggested rewrite.
 - Patterns (最 + adjective, N天瘦N斤 …) are compiled once per product category (only the rules that apply to it)
   and indexed by the characters a match can start with, read from the parsed regex: one character class finds
   the positions where some pattern can start, and only the patterns starting with that character are tried
-  there. Every pattern that matches at a position is a candidate, so which of two overlapping patterns wins does
+  there; where a start character is common (一, 不, a digit), the second character a match can have rules out
+  most of its positions first. Every pattern that matches at a position is a candidate, so which of two overlapping patterns wins does
   not depend on their order in the files. A pattern whose start characters are unknown (a construct the reading
   does not know, a Python without `re._parser`) or too many is tried at every position: slower, same result.
 - Overlaps are resolved by length: the longest candidate wins (全网最低价 over 最低价); at equal length an
@@ -50,7 +51,7 @@ from monitors.findings import Findings, Insight
 from monitors.lexicon import EVERY_CATEGORY, ContextException, Lexicon, Rule, load_lexicon
 from monitors.normalise import Spellings, fold, matching_form
 from monitors.product_categories import product_category
-from monitors.regex_reading import first_characters, literal_words, required_characters
+from monitors.regex_reading import ANY, first_characters, literal_words, openings, required_characters
 from store import AlertRecord, ProductRow, Store
 
 FIELDS = ("title", "description")
@@ -98,13 +99,24 @@ class _Patterns:
         self.by_start: dict[str, list[tuple[re.Pattern[str], Rule | frozenset[str]]]] = {}
         # (pattern, owner, a class of characters every match needs or None): tried at every position
         self.anywhere: list[tuple[re.Pattern[str], Rule | frozenset[str], re.Pattern[str] | None]] = []
+        # start character -> the characters that can follow it in a match of one of its patterns; absent: any
+        seconds: dict[str, set[str]] = {}
+        unrestricted: set[str] = set()
         for pattern, owner in entries:
             compiled = re.compile(pattern)
             starts = first_characters(pattern) if index else None
             if starts is None:
                 self.anywhere.append((compiled, owner, required_characters(pattern)))
-            for char in starts or ():
+                continue
+            opened = openings(pattern)
+            for char in starts:
                 self.by_start.setdefault(char, []).append((compiled, owner))
+                following = None if opened is None else {o[1:] for o in opened if o[0] in (char, ANY)}
+                if following is None or "" in following or ANY in following:
+                    unrestricted.add(char)
+                else:
+                    seconds.setdefault(char, set()).update(following)
+        self.seconds = {char: frozenset(found) for char, found in seconds.items() if char not in unrestricted}
         members = "".join(map(re.escape, sorted(self.by_start)))
         self.starts = re.compile(f"[{members}]") if members else None
         # Most positions where a pattern can start hold no match of any: one alternation of a character's
@@ -119,6 +131,9 @@ class _Patterns:
         if self.starts is not None:
             for start in self.starts.finditer(folded):
                 char, at = start.group(), start.start()
+                # A digit or 一 starts a pattern at most positions it is at: the next character rules most out.
+                if char in self.seconds and folded[at + 1:at + 2] not in self.seconds[char]:
+                    continue
                 if char in self.screens:
                     screen = self.screens[char]
                 else:

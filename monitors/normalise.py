@@ -198,7 +198,7 @@ def _spellings(word: str, readings: Mapping[str, tuple[str, ...]]) -> Iterator[t
 # five- to eight-character phrases too doubled the table (300,000 spellings) and its build time at start-up, and
 # found nothing more in the labelled sets.
 _SPELLED_WORD = re.compile(f"[{CJK}]{{2,4}}")
-_ALPHANUMERIC = re.compile("[a-z0-9]")
+_ALPHANUMERIC_RUN = re.compile("[a-z0-9]+")
 
 
 class Spellings:
@@ -226,12 +226,28 @@ class Spellings:
         if spelled:
             self.automaton.make_automaton()
 
+    def _matches(self, text: str) -> Iterator[tuple[int, tuple[str, tuple[tuple[int, int], ...]]]]:
+        """The automaton's matches, searched only around the runs of letters and digits: every spelling holds one,
+        with at most MAX_WHOLLY_SPELLED - 1 Chinese characters on either side (a title's 500ml is a short window,
+        the rest of the title is not searched)."""
+        margin = MAX_WHOLLY_SPELLED - 1
+        window_start = window_end = -1
+        for run in _ALPHANUMERIC_RUN.finditer(text):
+            start, end = max(0, run.start() - margin), min(len(text), run.end() + margin)
+            if start > window_end:
+                if window_end > window_start:
+                    yield from self.automaton.iter(text, window_start, window_end)
+                window_start = start
+            window_end = end
+        if window_end > window_start:
+            yield from self.automaton.iter(text, window_start, window_end)
+
     def replacements(self, text: str) -> Iterator[_Replacement]:
         """The spelled words in `text`, longest first where they overlap, left to right."""
-        if not len(self.automaton) or _ALPHANUMERIC.search(text) is None:
+        if not len(self.automaton):
             return
         found = []
-        for last, (word, sources) in self.automaton.iter(text):
+        for last, (word, sources) in self._matches(text):
             end = last + 1
             start = end - sources[-1][1]
             if (start and text[start].isascii() and text[start - 1] in _RUNS_ON) or (

@@ -135,6 +135,81 @@ def first_characters(pattern: str) -> frozenset[str] | None:
     return frozenset(chr(code) for low, high in ranges for code in range(low, high + 1))
 
 
+MAX_OPENINGS = 4096
+"""A pattern whose first two characters spell more strings than this is indexed by its first character only."""
+
+ANY = "\x00"
+"""In an opening, a character the pattern does not restrict (a whole script, [^。], .)."""
+
+
+class _TooMany(Exception):
+    """More openings than MAX_OPENINGS, or a construct whose characters are not read."""
+
+
+def _item_openings(op, arg, size: int) -> set[str]:
+    """The strings of at most `size` characters that one parsed item's matches begin with; a shorter one is a
+    whole match."""
+    if op is sre_constants.LITERAL:
+        return {chr(arg)}
+    if op is sre_constants.IN:
+        chars: set[str] = set()
+        for kind, value in arg:
+            if kind is sre_constants.LITERAL:
+                chars.add(chr(value))
+            elif kind is sre_constants.RANGE and value[1] - value[0] < MAX_OPENINGS:
+                chars.update(map(chr, range(value[0], value[1] + 1)))
+            else:   # a whole script, a negated class, \w: any character, as far as the index can tell
+                return {ANY}
+        return chars
+    if op is sre_constants.ANY:
+        return {ANY}
+    if op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT, sre_constants.AT):
+        return {""}
+    if op is sre_constants.SUBPATTERN:
+        return _openings(arg[-1].data, size)
+    if op is sre_constants.BRANCH:
+        return set().union(*(_openings(branch.data, size) for branch in arg[1]))
+    if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT):
+        least, most, body = arg[0], arg[1], _openings(arg[2].data, size)
+        found, current = ({""} if least == 0 else set()), {""}
+        for count in range(1, min(most, size) + 1):
+            current = _joined(current, body, size)
+            if count >= least:
+                found |= current
+        # More repetitions than `size` only lengthen strings already `size` long.
+        return found | {string for string in current if len(string) == size}
+    raise _TooMany(op)
+
+
+def _joined(heads: set[str], tails: set[str], size: int) -> set[str]:
+    joined = {head if len(head) == size else (head + tail)[:size] for head in heads for tail in tails}
+    if len(joined) > MAX_OPENINGS:
+        raise _TooMany(len(joined))
+    return joined
+
+
+def _openings(items, size: int) -> set[str]:
+    found = {""}
+    for op, arg in items:
+        if all(len(string) == size for string in found):
+            break
+        found = _joined(found, _item_openings(op, arg, size), size)
+    return found
+
+
+def openings(pattern: str) -> frozenset[str] | None:
+    """The first two characters of every match of `pattern` (one character where a match can be that short, ANY
+    for a character it does not restrict); None when unknown or too many. Where many patterns start with the same common character (一, 不, a digit),
+    the second one rules out most positions before any pattern is tried."""
+    if sre_parser is None:
+        return None
+    try:
+        found = _openings(sre_parser.parse(pattern).data, 2)
+    except (_TooMany, AttributeError, TypeError, ValueError):
+        return None
+    return None if "" in found else frozenset(found)
+
+
 def character_class(ranges: list[tuple[int, int]]) -> re.Pattern[str]:
     members = (re.escape(chr(low)) if low == high else f"{re.escape(chr(low))}-{re.escape(chr(high))}"
                for low, high in sorted(set(ranges)))

@@ -6,7 +6,7 @@ import re
 
 from hypothesis import given, strategies as st
 
-from monitors.regex_reading import first_characters, literal_words, required_characters
+from monitors.regex_reading import ANY, first_characters, literal_words, openings, required_characters
 
 
 def test_first_characters_skip_lookarounds_and_optional_items():
@@ -42,3 +42,23 @@ def test_every_match_starts_with_one_of_the_first_characters(pattern, text):
     for at in range(len(text) + 1):
         if re.compile(pattern).match(text, at):
             assert text[at] in starts
+
+
+def test_openings_are_the_first_two_characters_of_every_match():
+    assert openings("最(?:好|佳)") == {"最好", "最佳"}
+    assert openings("(?<![不])(?:保证|确保)通过") == {"保证", "确保"}
+    assert openings("一(?:涂|喷)?即") == {"一即", "一涂", "一喷"}
+    assert openings("最") == {"最"}                              # a one-character match: any character may follow
+    assert openings("成[\u4e00-\u9fff]{0,2}?人") == {"成人", "成" + ANY}   # a whole script: not restricted
+    assert openings("(?:最)?") is None                           # may match empty
+
+
+@given(st.sampled_from(PATTERNS + ["一(?:涂|喷)?即", "[0-9]+ ?天"]),
+       st.text(alphabet="保证确通过绝对无毒0123天瘦斤no .1最好佳低不一涂喷即", max_size=12))
+def test_every_match_begins_with_one_of_its_openings(pattern, text):
+    found = openings(pattern)
+    for at in range(len(text) + 1):
+        match = re.compile(pattern).match(text, at)
+        if match:
+            opening = match.group()[:2]
+            assert opening in found or (len(opening) == 2 and opening[0] + ANY in found), (opening, found)
