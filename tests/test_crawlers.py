@@ -3,11 +3,9 @@ real SQLite file, checked against the marketplace's ground truth."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import signal
-import threading
 import time
 from decimal import Decimal
 from types import SimpleNamespace
@@ -18,6 +16,7 @@ from scrapy.exceptions import DropItem
 
 from config import load_config
 from conftest import fast_config
+from local_site import LocalSite, serve
 from crawlers.items import ProductItem, Review, ReviewsPageItem
 from crawlers.middlewares import CONFIG_KEY
 from crawlers.pipelines import BATCH_ITEMS, StorePipeline
@@ -422,53 +421,42 @@ def test_a_store_fault_in_the_crawl_process_reaches_the_parent_as_the_stores_err
 
 # --- lists numbered in the URL (no next link): Taobao-style search offsets, JD-style review feed pages -------------
 
-class NumberedShop(http.server.BaseHTTPRequestHandler):
+class NumberedShop(LocalSite):
     """Search pages of PAGE_SIZE listings addressed by offset (s=0, 3, ...) with the page count in g_page_config,
     and a JSONP review feed counting its pages from 0: item A's feed has no page count and ends with an empty page,
     item B's says maxPage = 2 though more pages would answer."""
 
-    seen: list[str] = []
     PAGE_SIZE = 3
 
-    def do_GET(self) -> None:
-        NumberedShop.seen.append(self.path)
-        query = parse_qs(urlsplit(self.path).query)
-        if self.path.startswith("/search"):
+    def page(self, path: str) -> str | None:
+        query = parse_qs(urlsplit(path).query)
+        if path.startswith("/search"):
             offset = int(query["s"][0])
             auctions = [{"nid": str(n), "raw_title": f"露营椅 {n}", "detail_url": f"/item/{n}.html",
                          "view_price": "99.00"} for n in range(offset, offset + self.PAGE_SIZE)]
             config = {"mods": {"itemlist": {"data": {"auctions": auctions}}, "pager": {"data": {"totalPage": 3}}}}
-            body = f"<html><script>g_page_config = {json.dumps(config)};</script></html>"
-        elif self.path.startswith("/feed"):
+            return f"<html><script>g_page_config = {json.dumps(config)};</script></html>"
+        if path.startswith("/feed"):
             item, page = query["id"][0], int(query["page"][0])
             comments = [{"id": f"{item}{page}{k}", "content": f"第{page}页第{k}条，很好用", "score": 5}
                         for k in range(2)] if page < 3 else []
             feed = {"comments": comments, **({"maxPage": 2} if item == "B" else {})}
-            body = f"fetchJSON_comment98({json.dumps(feed, ensure_ascii=False)});"
-        elif self.path == "/robots.txt":
-            body = ""
-        else:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.end_headers()
-        self.wfile.write(body.encode("utf-8"))
-
-    def log_message(self, *args) -> None:
-        pass
+            return f"fetchJSON_comment98({json.dumps(feed, ensure_ascii=False)});"
+        return None
 
 
 @pytest.fixture
 def numbered_shop(tmp_path):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NumberedShop)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    NumberedShop.seen = []
+    with serve(NumberedShop) as base:
+        yield _numbered_shop_config(tmp_path, base)
+
+
+def _numbered_shop_config(tmp_path, base):
     config = fast_config(tmp_path)
     config.write_text(config.read_text(encoding="utf-8") + f"""
 [platforms.shop]
 name = "本地店"
-base_url = "http://127.0.0.1:{server.server_port}"
+base_url = "{base}"
 local = true
 search_url = "/search?q={{keyword}}&s={{offset}}"
 page_size = {NumberedShop.PAGE_SIZE}
@@ -489,10 +477,7 @@ text = {{ json = "content" }}
 rating = {{ json = "score" }}
 pages = {{ json = "maxPage" }}
 """, encoding="utf-8")
-    try:
-        yield SimpleNamespace(config=config, base=f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
+    return SimpleNamespace(config=config, base=base)
 
 
 def test_search_pages_numbered_by_offset_are_read_up_to_the_page_count(numbered_shop, tmp_path):

@@ -4,9 +4,7 @@ base)."""
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,6 +14,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 
 from config import config_from_dict
 from conftest import fast_config
+from local_site import LocalSite, serve
 from crawlers.browser import AbortResources
 from crawlers.run import CrawlPlan, run_crawl
 from crawlers.url_policy import UrlGuard, UrlPolicy, domain_of, is_private_host, literal_address
@@ -149,52 +148,28 @@ PRODUCT = """<html><head><title>{title}</title><script type="application/ld+json
 <body><h1>{title}</h1></body></html>"""
 
 
-class Shop(http.server.BaseHTTPRequestHandler):
+class Shop(LocalSite):
     """A shop whose search listing links to local files, private addresses and redirects to them."""
 
     listings: list[str] = []
-    seen: list[str] = []
 
-    def do_GET(self) -> None:
-        Shop.seen.append(self.path)
-        port = self.server.server_port
-        redirects = {"/to-file": "file:///etc/hostname", "/to-metadata": "http://169.254.169.254/latest/meta-data/",
-                     "/to-offsite": "http://offsite.invalid/item/1.html",
-                     "/to-localhost": f"http://localhost:{port}/item/good.html"}
-        if self.path in redirects:
-            self.send_response(302)
-            self.send_header("Location", redirects[self.path])
-            self.end_headers()
-            return
-        if self.path.startswith("/search"):
+    def redirect(self, path: str) -> str | None:
+        return {"/to-file": "file:///etc/hostname", "/to-metadata": "http://169.254.169.254/latest/meta-data/",
+                "/to-offsite": "http://offsite.invalid/item/1.html",
+                "/to-localhost": f"http://localhost:{self.server.server_port}/item/good.html"}.get(path)
+
+    def page(self, path: str) -> str | None:
+        if path.startswith("/search"):
             items = "".join(f'<li class="goods"><a href="{url}">listing {n}</a></li>'
                             for n, url in enumerate(Shop.listings))
-            body = f"<html><body><ul>{items}</ul></body></html>"
-        elif self.path == "/item/good.html":
-            body = PRODUCT.format(title="正品露营椅", price="99.00")
-        elif self.path == "/robots.txt":
-            body = ""
-        else:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.end_headers()
-        self.wfile.write(body.encode("utf-8"))
-
-    def log_message(self, *args) -> None:
-        pass
+            return f"<html><body><ul>{items}</ul></body></html>"
+        return PRODUCT.format(title="正品露营椅", price="99.00") if path == "/item/good.html" else None
 
 
 @pytest.fixture
 def shop(tmp_path):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Shop)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    Shop.seen = []
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+    with serve(Shop) as base:
+        yield base
 
 
 def shop_config(tmp_path: Path, base: str, *, local: bool) -> Path:
