@@ -21,6 +21,7 @@ is resolved, and stops when the pages read normally again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -73,12 +74,8 @@ def outage_alert(config: Config, outage: PlatformOutage) -> AlertRecord:
 
 def raise_outage_alerts(store: Store, config: Config, *, now: datetime | None = None) -> list[int]:
     """Raise (within the cooldown: once) an alert for each platform failing too long; return the new alert ids."""
-    raised = []
-    for outage in platform_outages(store, config.schedule.platform_failure_alert):
-        alert_id = store.raise_alert(outage_alert(config, outage), cooldown=config.alerts.cooldown, now=now)
-        if alert_id is not None:
-            raised.append(alert_id)
-    return raised
+    return _raise_each(store, config, (outage_alert(config, outage) for outage in
+                                       platform_outages(store, config.schedule.platform_failure_alert)), now)
 
 
 @dataclass(frozen=True)
@@ -162,9 +159,11 @@ def raise_health_alerts(store: Store, config: Config, *, now: datetime | None = 
 def raise_page_state_alerts(store: Store, config: Config, *, now: datetime | None = None) -> list[int]:
     """Raise (within the cooldown: once) an alert for each platform whose pages keep coming back blocked or
     layout-changed; return the new alert ids."""
-    raised = []
-    for trouble in page_troubles(store, config.schedule.page_state_alert):
-        alert_id = store.raise_alert(trouble_alert(config, trouble), cooldown=config.alerts.cooldown, now=now)
-        if alert_id is not None:
-            raised.append(alert_id)
-    return raised
+    return _raise_each(store, config, (trouble_alert(config, trouble) for trouble in
+                                       page_troubles(store, config.schedule.page_state_alert)), now)
+
+
+def _raise_each(store: Store, config: Config, alerts: Iterable[AlertRecord], now: datetime | None) -> list[int]:
+    """Raise each alert unless the same one was raised within the cooldown; the ids of those raised."""
+    raised = (store.raise_alert(alert, cooldown=config.alerts.cooldown, now=now) for alert in alerts)
+    return [alert_id for alert_id in raised if alert_id is not None]
