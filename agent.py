@@ -993,15 +993,15 @@ def sentiment(
 ) -> None:
     """Score the sentiment of Chinese review texts, one per line (empty lines are skipped).
 
-    --json prints one line per text: {"text", "label" ("pos"/"neg"), "score" (probability of positive)}. The model
-    is the one under var/models/ (built on first use when absent; `nlp train` retrains it)."""
+    --json prints one line per text: {"text", "label" ("pos"/"neg"), "score" (probability of positive), "model"
+    (its version)}. The model is the one under var/models/ (built on first use when absent; `nlp train` retrains it)."""
     from nlp.sentiment import BATCH, label_line
 
     model = sentiment_model(config_from(ctx))
     rows = []
     for batch in text_batches(source, BATCH):
         for text, (label, score) in zip(batch, model.predict(batch)):
-            line = label_line(text, label, score)
+            line = label_line(text, label, score, model.version)
             if as_json:
                 print(json.dumps(line, ensure_ascii=False))
             else:

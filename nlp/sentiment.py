@@ -182,9 +182,10 @@ def _batches(items: Iterable[str], size: int) -> Iterator[list[str]]:
         yield batch
 
 
-def label_line(text: str, label: str, score: float) -> dict[str, Any]:
-    """One line of `agent.py sentiment --json`: exactly {"text", "label", "score"}."""
-    return {"text": text, "label": label, "score": round(float(score), 4)}
+def label_line(text: str, label: str, score: float, model: str) -> dict[str, Any]:
+    """One line of `agent.py sentiment --json`: exactly {"text", "label", "score", "model"}, the model's version
+    telling a script which model said so (a retrained one may say otherwise)."""
+    return {"text": text, "label": label, "score": round(float(score), 4), "model": model}
 
 
 # --- training data ----------------------------------------------------------------------------------------------

@@ -39,9 +39,9 @@ def small_model() -> S.SentimentModel:
 
 # --- unit tests -------------------------------------------------------------------------------------------------
 
-def test_label_line_has_exactly_text_label_score() -> None:
-    line = S.label_line("很好用", "pos", 0.987654321)
-    assert line == {"text": "很好用", "label": "pos", "score": 0.9877}
+def test_label_line_has_exactly_text_label_score_and_model() -> None:
+    line = S.label_line("很好用", "pos", 0.987654321, "char13-lr-20261207")
+    assert line == {"text": "很好用", "label": "pos", "score": 0.9877, "model": "char13-lr-20261207"}
     assert json.loads(json.dumps(line, ensure_ascii=False)) == line
 
 
@@ -235,7 +235,8 @@ def test_cli_prints_one_json_line_per_non_empty_input_line(cli_config: Path, sma
     assert lines[0].startswith('{"text": "质量很好，推荐"'), "Chinese is printed as is (ensure_ascii=False)"
     parsed = [json.loads(line) for line in lines]
     assert [(p["text"], p["label"]) for p in parsed] == [("质量很好，推荐", "pos"), ("包装太差，退货", "neg")]
-    assert all(set(p) == {"text", "label", "score"} for p in parsed)
+    assert all(set(p) == {"text", "label", "score", "model"} for p in parsed)
+    assert {p["model"] for p in parsed} == {small_model.version}
     expected = small_model.score(["质量很好，推荐", "包装太差，退货"])
     assert [p["score"] for p in parsed] == pytest.approx(expected, abs=1e-4)
 
