@@ -48,8 +48,8 @@ def test_json_lines_with_labels() -> None:
     summary = imported.files[0]
     assert counts(summary) == {"rows": 8, "pos": 2, "neg": 1, "three_stars": 0, "placeholders": 1,
                                "duplicates": 0, "contradictions": 2, "bad_rows": 2}
-    assert summary.problems == ["line 6: label 'meh' is not pos, neg, 1 or 0", "line 7: not valid JSON "
-                                                                               "(Expecting value)"]
+    assert summary.problems == ["line 6: label 'meh' is not pos, neg, 1 or 0",
+                                "line 7: not valid JSON (Expecting value)"]
 
 
 def test_duplicates_and_contradictions_span_files() -> None:
