@@ -11,7 +11,7 @@ import errno
 import json
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from config import SHIPPED_PROFILES, Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from nlp.rated_files import FileSummary
 
 
 class ExitCode(IntEnum):
@@ -1058,19 +1061,32 @@ def nlp_train(
     ctx: typer.Context,
     weak: Annotated[bool, typer.Option("--weak/--no-weak", help="Add the store's star-rated reviews as weak labels "
                                                                "(1-2 stars negative, 4-5 positive).")] = True,
+    rated_files: Annotated[Optional[list[Path]], typer.Option(
+        "--from", metavar="FILE", help="Also train on rated reviews exported to FILE (repeatable): JSON lines "
+                                       "{text, stars|label}, or CSV/TSV with text|content|评价内容 and "
+                                       "stars|score|评分 or label columns.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Retrain the sentiment model on the corpus plus stored reviews' star ratings, and replace the stored model.
 
     The model's JSON file records its version, its training data (sources, lines, train and held-out counts) and
-    held-out metrics per source. The next `nlp analyse` re-scores every review with the new model."""
+    held-out metrics per source. The next `nlp analyse` re-scores every review with the new model. With --from,
+    every file is read before training: if one cannot be used, nothing is trained."""
+    from dataclasses import asdict
+
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from nlp.analysis import models_directory
     from nlp.corpus import DEFAULT_CACHE, CorpusUnavailable
+    from nlp.rated_files import RatedFilesError, read_rated_files
     from nlp.sentiment import save, train, weak_labels
 
     config = config_from(ctx)
+    try:
+        rated = read_rated_files(rated_files or [])
+    except RatedFilesError as exc:
+        fail(f"nothing trained: {len(exc.problems)} of the --from files cannot be imported"
+             + "".join(f"\n  {problem}" for problem in exc.problems), ExitCode.USAGE)
     extra = []
     if weak:
         with open_store_of(ctx) as db:
@@ -1080,7 +1096,8 @@ def nlp_train(
     with progress:
         task = progress.add_task("training the sentiment model", total=None)
         try:
-            model = train(extra=extra, cache=DEFAULT_CACHE,
+            model = train(extra=extra, imported=[(review.text, review.label) for review in rated.reviews],
+                          cache=DEFAULT_CACHE,
                           progress=lambda stage: progress.update(task, description=stage))
         except CorpusUnavailable as exc:
             fail(str(exc), ExitCode.UNAVAILABLE)
@@ -1090,9 +1107,13 @@ def nlp_train(
     summary = {"version": model.version, "models": str(models_directory(config)), "sources": model.sources,
                "held_out": model.metrics["held_out"], "train_examples": model.metrics["train_examples"],
                "test_examples": model.metrics["test_examples"], "train_seconds": model.metrics["train_seconds"]}
+    if rated_files:
+        summary["imported"] = [asdict(file) for file in rated.files]
     if as_json:
         print(json.dumps(summary, ensure_ascii=False))
         return
+    if rated_files:
+        print_rated_files(rated.files)
     grid = Table(title=f"trained {model.version} → {models_directory(config)}", title_justify="left")
     for column in ("source", "licence", "lines", "train", "held out"):
         grid.add_column(column, justify="left" if column in ("source", "licence") else "right")
@@ -1107,6 +1128,24 @@ def nlp_train(
         metrics.add_row(name, str(values["n"]), f"{values['accuracy']:.1%}", f"{values['f1_pos']:.3f}",
                         f"{values['f1_neg']:.3f}")
     out.print(metrics)
+
+
+def print_rated_files(files: list[FileSummary]) -> None:
+    """What `nlp train --from` made of each file, and the first bad rows of each by line."""
+    grid = Table(title="imported rated reviews", title_justify="left")
+    columns = (("file", "file"), ("rows", "rows"), ("pos", "pos"), ("neg", "neg"), ("3 stars", "three_stars"),
+               ("placeholders", "placeholders"), ("duplicates", "duplicates"), ("contradictions", "contradictions"),
+               ("bad rows", "bad_rows"))
+    for title, _ in columns:
+        grid.add_column(title, justify="left" if title == "file" else "right")
+    for file in files:
+        grid.add_row(escape(file.file), *(f"{getattr(file, name):,}" for _, name in columns[1:]))
+    out.print(grid)
+    for file in files:
+        for problem in file.problems:
+            err.print(f"[yellow]skipped:[/] {escape(file.file)}: {escape(problem)}", highlight=False, soft_wrap=True)
+        if (more := file.bad_rows - len(file.problems)) > 0:
+            err.print(f"[yellow]skipped:[/] {escape(file.file)}: {more:,} more bad rows", highlight=False)
 
 
 @nlp_app.command("analyse")

