@@ -1,5 +1,6 @@
 """Soak test: one long-lived `agent.py daemon` against the demo marketplace with an accelerated scenario clock,
-faults on for several cycles (429 storms with Retry-After, 500s, malformed pages), the SMTP server down for part
+faults on for several cycles (429 storms with Retry-After, 500s, malformed pages, a captcha and a soft-ban empty
+result page), the SMTP server down for part
 of the time, one SIGKILL mid-crawl and one between a crawl and its monitors, each followed by a restart.
 
 Afterwards every alert the scenario's scripted step-1 events should cause has been delivered exactly once per
@@ -224,7 +225,15 @@ def test_soak(tmp_path, fresh_marketplace):
                 sink.start()                                               # the mail server is back
                 fault(kind="malformed", platform="shangcheng", times=10)
                 fault(kind="status", status=429, retry_after=1, platform="laodian", times=4)
+                # Pages that are not what they seem: a captcha instead of product pages, an empty result page for
+                # a distrusted shopper. Neither may read as a product gone, a price missing or no reviews.
+                fault(kind="captcha", platform="laodian", path="/goods.php*", times=6)
+                fault(kind="softban", platform="shangcheng", path="/search*", times=2)
+                faulted_after = finished_prices_runs(store_path)
             if cycle == 3:
+                # One whole prices run with the faults on (the one running when they were added may have
+                # fetched its pages already), however many runs waiting for own reviews took.
+                wait_for_cycle(store_path, faulted_after + 1, second)
                 market.clear_faults()
         wait_for_outbox_to_drain(store_path, second)  # retries back off (1, 2, 4 min): the daemon keeps cycling
         second.process.send_signal(signal.SIGTERM)
@@ -255,6 +264,19 @@ def test_soak(tmp_path, fresh_marketplace):
     shifts = [a for a in alerts if a.kind == "band_shift" and a.subject == keyword]
     assert shifts, f"no band shift for {keyword}: {[(a.kind, a.title) for a in alerts]}"
     expected += shifts
+
+    # The captcha and soft-ban pages were met and read as blocked, and fed no monitor: every stock-out alert is
+    # one the scenario scripted.
+    blocked = Counter()
+    with open_store(store_path) as store:
+        for run in store.runs(limit=1000):
+            for platform, entry in (run.stats or {}).get("platforms", {}).items():
+                for kind, states in entry.get("states", {}).items():
+                    blocked[(platform, kind)] += states.get("blocked", 0)
+    assert blocked[("laodian", "product")] and blocked[("shangcheng", "search")], +blocked
+    false_stock = [(a.kind, a.title) for a in alerts
+                   if a.kind in ("own_out_of_stock", "competitor_out_of_stock") and a not in expected]
+    assert false_stock == [], false_stock
 
     received = Counter((message_id, rcpt) for message_id, rcpt, _ in sink.received)
     assert all(count == 1 for count in received.values()), [k for k, c in received.items() if c > 1]
