@@ -14,12 +14,14 @@ id, tier on the listing's product category, legal basis and a suggested rewrite.
   and indexed by the characters a match can start with, read from the parsed regex: one character class finds
   the positions where some pattern can start, and only the patterns starting with that character are tried
   there; where a start character is common (一, 不, a digit), the second character a match can have rules out
-  most of its positions first. Every pattern that matches at a position is a candidate, so which of two overlapping patterns wins does
-  not depend on their order in the files. A pattern whose start characters are unknown (a construct the reading
-  does not know, a Python without `re._parser`) or too many is tried at every position: slower, same result.
+  most of its positions first. Every pattern that matches at a position is a candidate, so which of two
+  overlapping patterns wins does not depend on their order in the files. A pattern whose start characters are
+  unknown (a construct the reading does not know, a Python without `re._parser`) or too many is tried at every
+  position: slower, same result.
 - Overlaps are resolved by length: the longest candidate wins (全网最低价 over 最低价); at equal length an
   exception beats a rule (最近 is not 最 + adjective), a rule written for fewer product categories beats a more
-  general one, and a listed term beats a pattern (its rewrite is more specific). An exception shields only the families it names. Exceptions are dropped from the result.
+  general one, then the higher tier wins, then a listed term beats a pattern (its rewrite is more specific). An
+  exception shields only the families it names. Exceptions are dropped from the result.
 - The operator's [compliance] dictionary (terms added with family and tier, terms allowed) is compiled into the
   same automaton, once per distinct dictionary.
 

@@ -66,7 +66,7 @@ _Step = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 class _Folds:
     characters: Mapping[int, int | str]   # a str.translate table
     spelled: _Step                           # spellings that change length (NO.1, zui, ⑩)
-    spelled_starts: re.Pattern[str] | None   # the characters a spelling can start with; None: unknown
+    spelled_starts: re.Pattern[str]          # the characters a spelling can start with
     gaps: _Step                              # separators and invisible characters, dropped
 
 
@@ -97,7 +97,9 @@ def _load(path: Path) -> _Folds:
     gaps = re.compile(f"(?<=[{CJK}])[{separators}{invisible}]+(?=[{CJK}])|[{invisible}]+")
     starts = first_characters(spellings.pattern)
     return _Folds(characters=characters, spelled=(spellings, spelled),
-                  spelled_starts=character_class([(ord(char), ord(char)) for char in starts]) if starts else None,
+                  # unknown first characters: every position may start a spelling
+                  spelled_starts=(character_class([(ord(char), ord(char)) for char in starts]) if starts
+                                  else re.compile(".", re.DOTALL)),
                   gaps=(gaps, lambda match: ""))
 
 
@@ -203,9 +205,10 @@ _ALPHANUMERIC_RUN = re.compile("[a-z0-9]+")
 
 class Spellings:
     """Words written partly or wholly in pinyin or digits (wu残留, jieyan, 稳zhuan, baoguo, 0风险), folded back to
-    the words (`words` may repeat a word: how often it does decides shared spellings): every spelling of every word with at least one character spelled out, in one Aho-Corasick
-    automaton. A spelled end must not run on into more letters or digits (wukong is not 无 + kong, 10风险 is not
-    零风险), and a word wholly in digits is not folded (12 is not 一二)."""
+    the words (`words` may repeat a word: how often it does decides shared spellings): every spelling of every word
+    with at least one character spelled out, in one Aho-Corasick automaton. A spelled end must not run on into more
+    letters or digits (wukong is not 无 + kong, 10风险 is not 零风险), and a word wholly in digits is not folded (12 is
+    not 一二)."""
 
     def __init__(self, words: Iterable[str]) -> None:
         readings = _readings()
@@ -271,9 +274,8 @@ def fold(text: str, spellings: Spellings | None = None) -> Folded:
     folded = Folded(_one_for_one(text))
     # The spellings' alternation is slow to try at every position, and most titles hold none of its first
     # characters, or only late (500ml): it is searched from the first one.
-    first = folds.spelled_starts.search(folded.text) if folds.spelled_starts else None
-    if (first is not None or folds.spelled_starts is None) and \
-            folds.spelled[0].search(folded.text, first.start() if first else 0) is not None:
+    first = folds.spelled_starts.search(folded.text)
+    if first is not None and folds.spelled[0].search(folded.text, first.start()) is not None:
         folded = _apply(_regex_step(folds.spelled)(folded.text), folded)
     if folds.gaps[0].search(folded.text) is not None:
         folded = _apply(_regex_step(folds.gaps)(folded.text), folded)

@@ -1,6 +1,7 @@
 """What a regular expression can match, read from its parse tree without running it: the characters a match can
 start with, a character every match needs, the literal words it spells. The compliance engine indexes its
-patterns by them, and the normaliser screens texts with them.
+patterns by them, and the normaliser screens texts with them. Each answer is cached: the engine asks about every
+pattern again for each product category.
 
 The parse tree is `re._parser`'s, private: every reader answers "unknown" (None) on a construct it does not know or
 a Python without it, and its callers then fall back to trying the pattern everywhere.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 
 try:   # the parser behind re.compile: private, hence the None answers
     from re import _constants as sre_constants, _parser as sre_parser
@@ -122,6 +124,7 @@ MAX_START_CHARACTERS = 4096
 """A pattern that can start with more characters than this (a whole script) is tried at every position instead."""
 
 
+@cache
 def first_characters(pattern: str) -> frozenset[str] | None:
     """Every character a match of `pattern` can start with; None when unknown or too many to index."""
     if sre_parser is None:
@@ -197,10 +200,11 @@ def _openings(items, size: int) -> set[str]:
     return found
 
 
+@cache
 def openings(pattern: str) -> frozenset[str] | None:
     """The first two characters of every match of `pattern` (one character where a match can be that short, ANY
-    for a character it does not restrict); None when unknown or too many. Where many patterns start with the same common character (一, 不, a digit),
-    the second one rules out most positions before any pattern is tried."""
+    for a character it does not restrict); None when unknown or too many. Where many patterns start with the same
+    common character (一, 不, a digit), the second one rules out most positions before any pattern is tried."""
     if sre_parser is None:
         return None
     try:
@@ -216,6 +220,7 @@ def character_class(ranges: list[tuple[int, int]]) -> re.Pattern[str]:
     return re.compile(f"[{''.join(members)}]")
 
 
+@cache
 def required_characters(pattern: str) -> re.Pattern[str] | None:
     """A character class one of whose characters every text matching `pattern` holds (the fewest found among the
     pattern's top-level items that cannot be skipped, lookarounds included: [®™] for '…(?=[®™])'); None when no

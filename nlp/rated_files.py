@@ -18,6 +18,7 @@ RatedFilesError after every file was tried, so the caller trains on all the file
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -149,18 +150,13 @@ def _read_file(path: str | Path, summary: FileSummary) -> list[_Labelled]:
     if first is None:
         raise _BadRow(f"{summary.file}: holds no reviews")
     if first.text.lstrip().startswith("{"):
-        rows = list(_json_rows(_chain(first, lines), summary, cut))
+        rows = list(_json_rows(itertools.chain([first], lines), summary, cut))
     else:
         rows = list(_table_rows(first, lines, summary, cut))
     if summary.rows == 0 or summary.bad_rows == summary.rows:
         why = "; ".join(summary.problems) or "no rows under the header"
         raise _BadRow(f"{summary.file}: not one usable row ({why})")
     return rows
-
-
-def _chain(first: Line, rest: Iterator[Line]) -> Iterator[Line]:
-    yield first
-    yield from rest
 
 
 def _json_rows(lines: Iterable[Line], summary: FileSummary, cut: set[int]) -> Iterator[_Labelled]:
