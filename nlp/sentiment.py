@@ -294,13 +294,16 @@ def held_out_metrics(model: SentimentModel, test: Sequence[Example]) -> dict[str
 
 # --- training ---------------------------------------------------------------------------------------------------
 
-def _fit(train_part: Sequence[Example]) -> tuple[np.ndarray, np.ndarray, float]:
+def _fit(train_part: Sequence[Example], weights: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """(idf, coefficients, intercept) fitted on `train_part`, each example counting `weights[i]` times in the
+    regression's loss (all 1 when None); the IDF counts every text once, whatever its weight."""
     from sklearn.linear_model import LogisticRegression
 
     texts = [example.text for example in train_part]
     idf = _fit_idf(texts)
     classifier = LogisticRegression(C=C, max_iter=3000)
-    classifier.fit(_matrix(texts, idf), [example.label == "pos" for example in train_part])
+    classifier.fit(_matrix(texts, idf), [example.label == "pos" for example in train_part],
+                   sample_weight=None if weights is None else np.asarray(weights, dtype=float))
     return idf, classifier.coef_[0].astype(np.float32), float(classifier.intercept_[0])
 
 
