@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 class ExitCode(IntEnum):
-    """The exit codes of every command (README's "Command line" lists them for users)."""
+    """The exit codes of every command (docs/commands.md lists them for users)."""
 
     OK = 0
     FINDINGS = 1  # e.g. `check` found violations; or a partial failure (a failed run)

@@ -198,7 +198,7 @@ def test_real_model_gets_obvious_reviews_right(real_models: Path) -> None:
 
 @pytest.mark.integration
 def test_real_model_on_demo_reviews_from_unseen_categories(real_models: Path) -> None:
-    """A regression guard on the cross-domain set (never trained or tuned on); README gives the measured figure."""
+    """A regression guard on the cross-domain set (never trained or tuned on); docs/nlp.md gives the measured figure."""
     result = S.evaluate(S.load(real_models), S.demo_reviews())
     assert result["n"] > 10_000 and result["accuracy"] > 0.87
 

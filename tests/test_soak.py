@@ -11,7 +11,7 @@ own reviews get their turn: after cycle 2 the test also waits for an own-reviews
 then takes the first memory sample), hot terms and competitors' reviews once a day. After the scripted cycles the
 daemon keeps cycling until the outbox has drained (the outbox retries a dead server after 1, 2, 4 ... minutes).
 Digest batching is off here so every alert is an immediate e-mail (the digest job is covered by test_daemon's
---once test). The figures are printed (pytest -s) and recorded in README.
+--once test). The figures are printed (pytest -s) and recorded in docs/operations.md.
 """
 
 from __future__ import annotations
