@@ -337,8 +337,11 @@ def star_label(stars: float) -> str | None:
 
 
 def weak_labels(rated: Iterable[tuple[str, float]]) -> list[tuple[str, str]]:
-    """(text, "pos"/"neg") of star-rated reviews by `star_label`; those it gives no label are left out."""
-    return [(text, label) for text, stars in rated if (label := star_label(stars)) is not None]
+    """(text, "pos"/"neg") of star-rated reviews by `star_label`; those it gives no label are left out, and so are
+    platform placeholders (此用户没有填写评价): the platform wrote them, not the buyer, and the model never reads
+    them (as `nlp.rated_files` drops them from imports)."""
+    return [(text, label) for text, stars in rated
+            if (label := star_label(stars)) is not None and placeholders.placeholder_score(normalise(text)) is None]
 
 
 def train(*, extra: Iterable[tuple[str, str]] = (), imported: Iterable[tuple[str, str]] = (),

@@ -270,3 +270,9 @@ def test_cli_bad_input_file_is_a_usage_error(cli_config: Path, tmp_path: Path, c
 def test_weak_labels_from_stars() -> None:
     rated = [("差", 1.0), ("一般", 2.0), ("还行", 3.0), ("半星", 2.5), ("好", 4.0), ("很好", 5.0)]
     assert S.weak_labels(rated) == [("差", "neg"), ("一般", "neg"), ("好", "pos"), ("很好", "pos")]
+
+
+def test_weak_labels_leave_out_platform_placeholders() -> None:
+    rated = [("此用户没有填写评价。", 5.0), ("评价方未及时做出评价,系统默认好评!", 5.0), ("此用户未填写评价内容", 1.0),
+             ("系统默认好评，其实质量一般", 2.0)]
+    assert S.weak_labels(rated) == [("系统默认好评，其实质量一般", "neg")]
