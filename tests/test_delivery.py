@@ -112,11 +112,12 @@ def mail_server() -> Iterator[MailServer]:
 
 
 def make_config(tmp_path: Path, port: int, **overrides: Any) -> Config:
+    # also_digest: the outbox tests below exercise both kinds of message for one critical alert.
     data: dict[str, Any] = {
         "platforms": {"demo": {"name": "演示", "base_url": "http://127.0.0.1:9"}},
         "alerts": {"routes": [
-            {"categories": ["*"], "min_severity": "critical", "recipients": [ONCALL]},
-            {"categories": ["*"], "min_severity": "info", "recipients": [DIGEST]},
+            {"categories": ["*"], "min_severity": "critical", "recipients": [ONCALL], "also_digest": True},
+            {"categories": ["*"], "min_severity": "info", "recipients": [DIGEST], "also_digest": True},
         ]},
         "smtp": {"host": LOOPBACK, "port": port, "security": "plain", "timeout_s": 5.0},
     }
@@ -162,13 +163,12 @@ def test_routing_follows_categories_and_severities(tmp_path: Path, store: Store)
     assert routed(alert("c1", "warning", "compliance")) == {("email", LEGAL, "digest")}
     assert routed(alert("c2", "info", "compliance")) == set()
     assert routed(alert("p1", "info", "price")) == {("email", DIGEST, "digest"), ("email", ONCALL, "digest")}
-    assert routed(alert("r1", "critical", "review")) == {
-        ("email", ONCALL, "immediate"), ("email", ONCALL, "digest"),
-        ("webhook", "ops_chat", "immediate"), ("webhook", "ops_chat", "digest")}
-    # Two routes naming ONCALL for one alert still give one delivery of each kind.
+    # A critical alert goes at once, not also to the digest: no route says also_digest.
+    assert routed(alert("r1", "critical", "review")) == {("email", ONCALL, "immediate"),
+                                                          ("webhook", "ops_chat", "immediate")}
+    # Two routes naming ONCALL for one alert still give one delivery.
     assert sorted(routed(alert("s1", "critical", "stock"))) == sorted({
-        ("email", ONCALL, "immediate"), ("email", ONCALL, "digest"), ("email", DIGEST, "immediate"),
-        ("email", DIGEST, "digest"), ("webhook", "ops_chat", "immediate"), ("webhook", "ops_chat", "digest")})
+        ("email", ONCALL, "immediate"), ("email", DIGEST, "immediate"), ("webhook", "ops_chat", "immediate")})
 
 
 def test_without_digest_every_alert_goes_out_on_its_own(tmp_path: Path, store: Store) -> None:
@@ -634,7 +634,7 @@ def test_webhooks_post_plain_text_and_failures_are_retried_without_leaking_the_t
     monkeypatch.setenv("SHOPSENTINEL_TEST_WEBHOOK", f"json://{LOOPBACK}:{port}/robot/{token}/send")
     config = make_config(tmp_path, 25, alerts={
         "webhooks": {"ops_chat": {"url_env": "SHOPSENTINEL_TEST_WEBHOOK"}},
-        "routes": [{"min_severity": "warning", "webhooks": ["ops_chat"]}]})
+        "routes": [{"min_severity": "warning", "webhooks": ["ops_chat"], "also_digest": True}]})
     hooks.status = 500
     alert_id = store.add_alert(alert("hook", "critical", body=f"差评 {SCRIPT}"))
 
