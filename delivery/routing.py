@@ -2,10 +2,10 @@
 
 Kinds, per route (`send`): "immediate" sends the alert at once, grouped with the other alerts of its group
 (below); "digest" lists it in the destination's digest; "auto" (the default) follows `alerts.digest` and
-`alerts.critical_immediate`: critical alerts at once, the rest in the digest, or everything at once when
-digests are off (`alerts.digest = false`). An alert reaches a destination either at once or in its digest, never
-both, unless the route that sends it at once says `also_digest = true` (the digest as the full record of a run;
-ignored with digests off). The digest and
+`alerts.critical_immediate`: critical alerts at once, the rest in the digest. With `alerts.digest = false`
+there are no digests: every route sends at once. An alert reaches a destination either at once or in its
+digest, never both, unless the route that sends it at once says `also_digest = true` (the digest as the full
+record of a run). The digest and
 immediate deliveries of one alert are separate rows, so each is retried on its own and neither is sent twice.
 
 Groups (Alertmanager's group_by): an immediate delivery's group key is the values of its route's `group_by`
@@ -99,10 +99,12 @@ def _destinations(route: AlertRoute) -> list[tuple[str, str]]:
 
 
 def _kinds(route: AlertRoute, severity: str, settings: AlertSettings) -> tuple[str, ...]:
+    if not settings.digest:  # no digests at all: whatever a route says, its alerts go at once
+        return ("immediate",)
     send = route.send
     if send == "auto":
         at_once = not settings.digest or (severity == "critical" and settings.critical_immediate)
         send = "immediate" if at_once else "digest"
-    if send == "immediate" and route.also_digest and settings.digest:
+    if send == "immediate" and route.also_digest:
         return ("immediate", "digest")
     return (send,)
