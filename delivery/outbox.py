@@ -111,7 +111,7 @@ def deliver_pending(store: Store, config: Config, *, now: datetime | None = None
     report = DeliveryReport()
     _route_new_alerts(store, config, clock(), report)
     kinds = ("immediate", "digest") if digests else ("immediate",)
-    due = store.due_deliveries(clock(), kinds=kinds)
+    due = _with_group_members(store, store.due_deliveries(clock(), kinds=kinds))
     alerts = {alert_id: store.get_alert(alert_id) for alert_id in {delivery.alert_id for delivery in due}}
     due = _unsuppressed(store, config, due, alerts, clock(), report)
     messages = _group(store, config, due, alerts, clock(), flush=flush, report=report)
@@ -128,6 +128,15 @@ def _route_new_alerts(store: Store, config: Config, moment: datetime, report: De
         report.planned += store.plan_deliveries(alert.id, deliveries, now=moment,
                                                 unrouted_error=None if deliveries else unrouted_reason(alert))
         report.unrouted += not deliveries
+
+
+def _with_group_members(store: Store, due: list[DeliveryRow]) -> list[DeliveryRow]:
+    """The due deliveries and, for each immediate group among them, its members not due yet (waiting for the
+    group): when a group goes, all its alerts go in one message."""
+    seen = {delivery.id for delivery in due}
+    groups = {(d.channel, d.destination, d.kind, d.group_key) for d in due if d.kind == "immediate" and not d.message_id}
+    joined = [member for group in sorted(groups) for member in store.waiting_in_group(*group) if member.id not in seen]
+    return due + joined
 
 
 def _unsuppressed(store: Store, config: Config, due: list[DeliveryRow], alerts: dict[int, AlertRow],
@@ -180,6 +189,7 @@ def _group(store: Store, config: Config, due: list[DeliveryRow], alerts: dict[in
     messages = [_Message(members[0].channel, members[0].destination, members[0].kind, tuple(members), message_id)
                 for message_id, members in claimed.items()]
     for (channel, destination, kind, group), members in groups.items():
+        members.sort(key=lambda d: (alerts[d.alert_id].created_at, d.alert_id, d.id))
         if kind == "immediate" and not flush:
             ready_at = _group_ready_at(store, config, members, alerts[members[0].alert_id])
             if ready_at > moment:

@@ -161,6 +161,15 @@ class DeliveriesMixin(StoreBase):
         )
         return [_delivery_row(row) for row in rows]
 
+    def waiting_in_group(self, channel: str, destination: str, kind: str, group_key: str) -> list[DeliveryRow]:
+        """The group's pending deliveries never tried yet, due or not: they join the group's next message."""
+        rows = self._rows(
+            "SELECT d.* FROM deliveries AS d JOIN alerts AS a ON a.id = d.alert_id"
+            " WHERE d.channel = ? AND d.destination = ? AND d.kind = ? AND d.group_key = ? AND d.state = 'pending'"
+            " AND d.message_id IS NULL AND d.attempts = 0 AND a.state = 'new' ORDER BY a.created_at, a.id, d.id",
+            (channel, destination, kind, group_key))
+        return [_delivery_row(row) for row in rows]
+
     def group_last_sent(self, channel: str, destination: str, kind: str, group_key: str) -> datetime | None:
         """When the group's latest message went out to this destination; None if it never did."""
         rows = self._rows(
@@ -207,7 +216,8 @@ class DeliveriesMixin(StoreBase):
     def claim_deliveries(self, ids: Sequence[int], message_id: str, *, now: datetime,
                          lease_until: datetime) -> bool:
         """Take due deliveries for one message before sending it; False (and nothing changed) if any of them is
-        no longer due: another sender claimed or delivered it meanwhile.
+        no longer due: another sender claimed or delivered it meanwhile. A delivery never tried is claimable
+        before its time: it joins its group's message (`waiting_in_group`).
 
         Counts the attempt, and keeps them from being due again before `lease_until` unless the sender records
         the outcome first.
@@ -217,7 +227,7 @@ class DeliveriesMixin(StoreBase):
                 cursor = self._execute(
                     "UPDATE deliveries SET message_id = :message_id, attempts = attempts + 1, last_attempt_at = :now,"
                     " next_attempt_at = :lease_until WHERE id IN (SELECT value FROM json_each(:ids))"
-                    " AND state = 'pending' AND next_attempt_at <= :now",
+                    " AND state = 'pending' AND (next_attempt_at <= :now OR (message_id IS NULL AND attempts = 0))",
                     {"message_id": message_id, "now": to_db_time(now, "claim time"),
                      "lease_until": to_db_time(lease_until, "claim lease"), "ids": _ids_json(ids)},
                     f"claiming deliveries for message {message_id}",
