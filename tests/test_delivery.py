@@ -685,7 +685,7 @@ def grouped_config(tmp_path: Path, port: int, **oncall: Any) -> Config:
 
 def negative_review(n: int, *, subject: str = "17", respond_by: dt.datetime = T0 + 60 * MINUTE) -> AlertRecord:
     return alert(f"review:negative:{subject}:{n}", "critical", "review", kind="negative_review", subject=subject,
-                 title=f"New negative review {n}★ on {FOUNTAIN}", body=f"差评 {n}: 漏水 {SCRIPT}",
+                 title=f"新差评 {n}★", body=f"差评 {n}: 漏水 {SCRIPT}",
                  evidence={"title": FOUNTAIN, "rating": 1, "pain_points": ["漏水"],
                            "respond_by": respond_by.isoformat()},
                  suggestion="1 小时内回复买家")
@@ -751,8 +751,7 @@ def test_group_wait_collects_a_burst_and_group_interval_holds_later_alerts(
     assert deliver_pending(store, config, now=T0 + 11 * MINUTE, digests=False).messages == 0
     assert deliver_pending(store, config, now=T0 + 12 * MINUTE, digests=False).messages == 1
     subjects = [m["Subject"] for m in mail_server.to(ONCALL)]
-    assert subjects[1:] == [f"[ShopSentinel][严重] New negative review 6★ on {FOUNTAIN}",
-                            f"[ShopSentinel][严重] New negative review 5★ on {FOUNTAIN}"]
+    assert subjects[1:] == ["[ShopSentinel][严重] 新差评 6★", "[ShopSentinel][严重] 新差评 5★"]
 
     store.add_alert(negative_review(7))
     assert deliver_pending(store, config, now=T0 + 13 * MINUTE, digests=False, flush=True).messages == 1, \
