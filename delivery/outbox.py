@@ -9,7 +9,7 @@
 3. Group the due deliveries into messages, Alertmanager's way: the immediate deliveries of one destination and
    group key are one message, sent once the group's first alert is `group_wait` old and its previous message
    `group_interval` old (a group not ready yet has its deliveries deferred to that time, committed); the digest
-   deliveries of one destination are one message. Either is cut at DIGEST_MAX_ALERTS alerts. Deliveries
+   deliveries of one destination are one message. Either is cut at MESSAGE_MAX_ALERTS alerts. Deliveries
    claimed by a sender that died keep their message and Message-ID. `flush=True` sends every group now: a
    one-shot scan has raised all it will, and no later call is certain to come.
 4. For each message: claim its deliveries (committed: attempt counted, message id recorded, a lease against a
@@ -61,7 +61,7 @@ from store.timestamps import utc_now
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
 MIN_CLAIM_LEASE = timedelta(minutes=10)
-DIGEST_MAX_ALERTS = 100  # a bigger digest is split: one huge mail risks the server's size limit (a 552 forever)
+MESSAGE_MAX_ALERTS = 100  # a bigger digest or group is split: one huge mail risks the server's size limit (a 552 forever)
 
 
 @dataclass
@@ -188,7 +188,7 @@ def _group(store: Store, config: Config, due: list[DeliveryRow], alerts: dict[in
             groups.setdefault(key, []).append(delivery)
     messages = [_Message(members[0].channel, members[0].destination, members[0].kind, tuple(members), message_id)
                 for message_id, members in claimed.items()]
-    for (channel, destination, kind, group), members in groups.items():
+    for (channel, destination, kind, _), members in groups.items():
         members.sort(key=lambda d: (alerts[d.alert_id].created_at, d.alert_id, d.id))
         if kind == "immediate" and not flush:
             ready_at = _group_ready_at(store, config, members, alerts[members[0].alert_id])
@@ -196,8 +196,8 @@ def _group(store: Store, config: Config, due: list[DeliveryRow], alerts: dict[in
                 store.defer_deliveries([delivery.id for delivery in members], ready_at, now=moment)
                 report.deferred += len(members)
                 continue
-        for start in range(0, len(members), DIGEST_MAX_ALERTS):
-            chunk = members[start:start + DIGEST_MAX_ALERTS]
+        for start in range(0, len(members), MESSAGE_MAX_ALERTS):
+            chunk = members[start:start + MESSAGE_MAX_ALERTS]
             messages.append(_Message(channel, destination, kind, tuple(chunk),
                                      message_id_for(chunk, config.smtp.from_addr)))
     return sorted(messages, key=lambda message: (message.kind != "immediate",

@@ -4,15 +4,16 @@ crash safety are in test_delivery.py, against a real SMTP server."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_delivery import DIGEST, ONCALL, alert, make_config
 
 from config import ConfigError, config_from_dict
 from delivery.routing import deliveries_for, group_key
-from store import Store
-from test_delivery import DIGEST, ONCALL, alert, make_config, store  # noqa: F401  (store is a fixture)
+from store import Store, open_store
 
 # The shipped config.toml's routes: on-call hears critical alerts at once; the digest address reads everything
 # in its digest.
@@ -20,6 +21,12 @@ SHIPPED_ROUTES: list[dict[str, Any]] = [
     {"min_severity": "critical", "recipients": [ONCALL]},
     {"min_severity": "info", "recipients": [DIGEST], "send": "digest"},
 ]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with open_store(tmp_path / "var" / "shop.db") as opened:
+        yield opened
 
 
 def routed(store: Store, config, **fields: Any) -> set[tuple[str, str, str]]:
@@ -85,8 +92,8 @@ def test_a_custom_group_by(tmp_path: Path, store: Store) -> None:
 
 @pytest.mark.parametrize(("route", "expected"), [
     ({"send": "digest", "also_digest": True}, 'expected also_digest only with send = "auto" or "immediate"'),
-    ({"group_by": ["product"]}, 'alerts.routes[0].group_by[0]: expected one of "category", "kind", "severity",'
-                                ' "subject", got "product"'),
+    ({"group_by": ["product"]}, ('alerts.routes[0].group_by[0]: expected one of "category", "kind", "severity",'
+                                 ' "subject", got "product"')),
     ({"group_by": ["subject", "subject"]}, "expected group_by naming each label once"),
     ({"group_interval": "soon"}, 'alerts.routes[0].group_interval: expected a duration such as "30s"'),
 ])
