@@ -1205,7 +1205,8 @@ def alert_json(alert, deliveries=None) -> dict:
     if deliveries is not None:
         data["deliveries"] = [{"channel": d.channel, "destination": d.destination, "kind": d.kind,
                                "state": d.state, "attempts": d.attempts, "sent_at": iso(d.sent_at),
-                               "next_attempt_at": iso(d.next_attempt_at), "last_error": d.last_error}
+                               "next_attempt_at": iso(d.next_attempt_at), "last_error": d.last_error,
+                               "message_id": d.message_id, "group": d.group_key or None, "note": d.note}
                               for d in deliveries]
     return data
 
@@ -1279,13 +1280,16 @@ def alerts_show(ctx: typer.Context, alert_id: AlertId,
     if not deliveries:
         out.print("deliveries: none planned yet" + (f" ({escape(alert.last_error)})" if alert.last_error else ""))
         return
+    # One row per delivery: the message that carried it (its Message-ID, findable in the recipient's mailbox), or
+    # why it was not sent (a suppressed delivery's note) or has not been yet (the last error).
     grid = Table(title="deliveries", title_justify="left")
-    for column in ("to", "kind", "state", "attempts", "sent / next attempt", "last error"):
+    for column in ("to", "kind", "state", "attempts", "sent / next attempt", "message", "last error / note"):
         grid.add_column(column, overflow="fold")
     for d in deliveries:
-        when = d.sent_at or d.next_attempt_at
-        grid.add_row(escape(d.destination), d.kind, d.state, str(d.attempts),
-                     when.isoformat(timespec="seconds") if when else "–", escape(d.last_error or "–"))
+        when = d.sent_at or (d.next_attempt_at if d.state == "pending" else None)
+        grid.add_row(escape(f"{d.channel}:{d.destination}"), d.kind, d.state, str(d.attempts),
+                     when.isoformat(timespec="seconds") if when else "–", escape(d.message_id or "–"),
+                     escape(d.note or d.last_error or "–"))
     out.print(grid)
 
 

@@ -780,11 +780,26 @@ class Webhook(_Model):
         return _read_env(self.url_env, "a webhook URL")
 
 
+GroupLabel = Literal["category", "kind", "severity", "subject"]  # alert fields a route can group by
+"""`subject` is what an alert is about: a product id for product alerts, a keyword or a platform otherwise."""
+
+RouteSend = Literal["auto", "immediate", "digest"]
+"""How a route sends: `auto` follows alerts.digest and alerts.critical_immediate; the others fix it for the route."""
+
+
 class AlertRoute(_Model):
     categories: tuple[RouteCategory, ...] = ("*",)
     min_severity: Severity = "info"
     recipients: tuple[Email, ...] = ()
     webhooks: tuple[Text, ...] = ()  # names of [alerts.webhooks.<name>] tables
+    send: RouteSend = "auto"
+    also_digest: StrictBool = False  # alerts this route sends at once are listed in the digest as well
+    # Alertmanager's grouping: one message per group of alerts with the same values of these labels.
+    group_by: tuple[GroupLabel, ...] = ("category", "subject")
+    group_wait: Duration = "0s"        # a new group waits this long for more alerts before its first message
+    group_interval: Duration = "5m"    # a group that was notified waits this long before sending its new alerts
+    repeat_interval: Duration | None = None  # a re-raised alert (same dedup key) reaches this route's
+    #                                           destinations at most this often; None: every re-raise
 
     @model_validator(mode="after")
     def _has_categories_and_destination(self) -> Self:
@@ -792,6 +807,11 @@ class AlertRoute(_Model):
             raise _expected("at least one category")
         if not self.recipients and not self.webhooks:
             raise _expected("at least one recipient or webhook")
+        if self.also_digest and self.send == "digest":
+            raise _expected("also_digest only with send = \"auto\" or \"immediate\"",
+                            "a route that sends to the digest already lists its alerts there")
+        if len(set(self.group_by)) != len(self.group_by):
+            raise _expected("group_by naming each label once")
         return self
 
     def matches(self, category: str, severity: Severity) -> bool:
@@ -802,7 +822,7 @@ class AlertRoute(_Model):
 class AlertSettings(_Model):
     cooldown: Duration = "6h"           # the same alert (dedup key) is not sent again within this
     digest: StrictBool = True           # one message per recipient: at the end of a scan, at schedule.digest in the daemon
-    critical_immediate: StrictBool = True  # critical alerts skip the digest
+    critical_immediate: StrictBool = True  # routes with send = "auto": critical alerts go at once instead of the digest
     webhooks: dict[str, Webhook] = Field(default_factory=dict)
     routes: tuple[AlertRoute, ...] = ()
 

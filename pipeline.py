@@ -97,9 +97,12 @@ def compliance_findings(store: Store, raised: Sequence[AlertRow]) -> dict[str, A
 
 
 def analyse_monitor_deliver(config: Config, report: CycleReport, *, send: bool = True, digests: bool = True,
-                            now: datetime | None = None,
+                            flush: bool = True, now: datetime | None = None,
                             on_stage: Callable[[str], None] | None = None) -> CycleReport:
-    """The stages after a crawl: analysis, monitors and (unless `send` is False) delivery of the outbox."""
+    """The stages after a crawl: analysis, monitors and (unless `send` is False) delivery of the outbox.
+
+    `flush` sends alert groups without waiting for their group_wait and group_interval: right for a one-shot
+    scan, which has raised everything it will; a daemon, which delivers again at its next job, passes False."""
     stage = on_stage or (lambda name: None)
     with open_store(config.store.path) as store:
         stage("analysing reviews")
@@ -109,7 +112,7 @@ def analyse_monitor_deliver(config: Config, report: CycleReport, *, send: bool =
         report.alerts = [store.get_alert(alert_id) for alert_id in report.health_alerts + report.monitors.raised]
         if send:
             stage("delivering alerts")
-            report.delivery = deliver_pending(store, config, now=now, digests=digests)
+            report.delivery = deliver_pending(store, config, now=now, digests=digests, flush=flush)
     return report
 
 
@@ -121,7 +124,7 @@ def raise_crawl_health(config: Config, *, now: datetime | None = None) -> list[i
 
 
 def run_cycle(config_path: str | Path, config: Config, plan: CrawlPlan | None, *, send: bool = True,
-              digests: bool = True, demo_urls: dict[str, str] | None = None,
+              digests: bool = True, flush: bool = True, demo_urls: dict[str, str] | None = None,
               overrides: dict[str, Any] | None = None, now: datetime | None = None,
               on_event: Callable[[dict[str, Any]], None] | None = None,
               on_stage: Callable[[str], None] | None = None) -> CycleReport:
@@ -135,4 +138,5 @@ def run_cycle(config_path: str | Path, config: Config, plan: CrawlPlan | None, *
             on_stage("crawling")
         report.crawl = run_crawl(config_path, plan, demo_urls=demo_urls, overrides=overrides, on_event=on_event)
         report.health_alerts = raise_crawl_health(config, now=now)
-    return analyse_monitor_deliver(config, report, send=send, digests=digests, now=now, on_stage=on_stage)
+    return analyse_monitor_deliver(config, report, send=send, digests=digests, flush=flush, now=now,
+                                   on_stage=on_stage)

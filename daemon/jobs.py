@@ -107,7 +107,8 @@ class JobRunner:
         if plan is None:
             return JobOutcome(job, "ok", {"skipped": "nothing to crawl yet"})
         if self.config.schedule.analysis_after_crawl:  # crawl-health alerts raised and delivered in the cycle
-            cycle = run_cycle(self.config_path, self.config, plan, digests=False, now=now, on_stage=self._stage)
+            cycle = run_cycle(self.config_path, self.config, plan, digests=False, flush=False, now=now,
+                              on_stage=self._stage)
         else:  # the crawl alone, and its crawl-health alerts raised and delivered at once, as a cycle would
             self._stage("crawling")
             cycle = CycleReport(started_at=utc_now(), crawl=run_crawl(self.config_path, plan))

@@ -1,5 +1,6 @@
 """Alert delivery: the outbox over the store's deliveries, e-mail over SMTP, chat webhooks, and the demo's local
-SMTP capture. Delivery never decides what is alarming; it delivers what the monitors stored.
+SMTP capture. Delivery never decides what is alarming; it delivers what the monitors stored, deciding only who
+hears it, when and in which message (routing, grouping, inhibition: Alertmanager's part).
 
     from delivery import deliver_pending
 

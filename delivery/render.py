@@ -1,4 +1,4 @@
-"""An alert, or a digest of alerts, as a subject line, plain text and HTML, shared by e-mail and webhooks.
+"""An alert, a group of alerts or a digest as a subject line, plain text and HTML, shared by e-mail and webhooks.
 
 Everything in an alert may come from a crawled page (titles, review texts, shop names), so every value is
 escaped in the HTML (`html.escape`, quotes included) and only http(s) evidence values become links. Subjects
@@ -23,6 +23,16 @@ SEVERITY_COLOURS = {"critical": "#b42318", "warning": "#b54708", "info": "#175cd
 _SEVERITY_ORDER = ("critical", "warning", "info")
 SUBJECT_LIMIT = 160  # characters; long crawled titles are cut so the subject stays readable in a mail list
 
+# The wording of group messages, kept together for the message catalogue to come.
+GROUP_WORDING = {
+    "negative_review": "{name} 新增 {count} 条差评",   # every alert of the group a new negative review
+    "one_category": "{count} 条{category}告警: {name}",
+    "mixed": "{count} 条告警: {name}",
+    "several": "{name} 等",                          # the group's alerts are about several subjects
+    "action": "处理建议 (action)",
+    "respond_by": "最晚回复时间 (respond by)",
+}
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -37,9 +47,33 @@ def render_alert(alert: AlertRow, zone: tzinfo) -> Rendered:
     return Rendered(subject, _alert_text(alert, zone) + "\n", _page(subject, _alert_html(alert, zone)))
 
 
+def render_group(alerts: Sequence[AlertRow], zone: tzinfo) -> Rendered:
+    """The alerts of one group in one message: what happened to what in the subject, each alert with its
+    evidence, and one action (the most severe alert's) with the earliest respond-by time among them."""
+    ordered = _ordered(alerts)
+    headline = _group_headline(ordered)
+    subject = _one_line(f"[{PRODUCT}][{_severity(ordered[0].severity)}] {headline}")
+    action = ordered[0].suggestion
+    respond_by = min((when for alert in ordered if (when := _respond_by(alert)) is not None), default=None)
+    lead_text, lead_html = [], []
+    if action:
+        lead_text.append(f"{GROUP_WORDING['action']}: {action}")
+        lead_html.append(f"<p><b>{html.escape(GROUP_WORDING['action'])}:</b> {html.escape(action)}</p>")
+    if respond_by is not None:
+        lead_text.append(f"{GROUP_WORDING['respond_by']}: {_when(respond_by, zone)}")
+        lead_html.append(f"<p><b>{html.escape(GROUP_WORDING['respond_by'])}:</b> "
+                         f"{html.escape(_when(respond_by, zone))}</p>")
+    separator = "\n" + "-" * 60 + "\n"
+    text = "\n".join([subject, "", *lead_text, separator]) + separator.join(
+        _alert_text(alert, zone, suggestion=alert.suggestion != action) for alert in ordered) + "\n"
+    body = f"<h1 style=\"font-size:18px\">{html.escape(subject)}</h1>" + "".join(lead_html) + "".join(
+        _alert_html(alert, zone, suggestion=alert.suggestion != action) for alert in ordered)
+    return Rendered(subject, text, _page(subject, body))
+
+
 def render_digest(alerts: Sequence[AlertRow], zone: tzinfo) -> Rendered:
     """Several alerts in one message, most severe first, counted by severity in the subject."""
-    ordered = sorted(alerts, key=lambda a: (_SEVERITY_ORDER.index(a.severity), a.created_at, a.id))
+    ordered = _ordered(alerts)
     counts = " · ".join(f"{_severity(level)} {count}" for level in _SEVERITY_ORDER
                         if (count := sum(a.severity == level for a in alerts)))
     subject = _one_line(f"[{PRODUCT}] 告警摘要: {len(alerts)} 条 ({counts})")
@@ -50,7 +84,38 @@ def render_digest(alerts: Sequence[AlertRow], zone: tzinfo) -> Rendered:
     return Rendered(subject, text, _page(subject, body))
 
 
-def _alert_text(alert: AlertRow, zone: tzinfo) -> str:
+def _ordered(alerts: Sequence[AlertRow]) -> list[AlertRow]:
+    """Most severe first, then in the order they were raised."""
+    return sorted(alerts, key=lambda a: (_SEVERITY_ORDER.index(a.severity), a.created_at, a.id))
+
+
+def _group_headline(alerts: Sequence[AlertRow]) -> str:
+    names = list(dict.fromkeys(_subject_name(alert) for alert in alerts))
+    name = names[0] if len(names) == 1 else GROUP_WORDING["several"].format(name=names[0])
+    if all(alert.kind == "negative_review" for alert in alerts):
+        return GROUP_WORDING["negative_review"].format(name=name, count=len(alerts))
+    categories = {alert.category for alert in alerts}
+    if len(categories) == 1:
+        return GROUP_WORDING["one_category"].format(count=len(alerts), category=_category(alerts[0].category),
+                                                    name=name)
+    return GROUP_WORDING["mixed"].format(count=len(alerts), name=name)
+
+
+def _subject_name(alert: AlertRow) -> str:
+    """What an alert is about, as a reader knows it: the product's title when the evidence has it."""
+    title = alert.evidence.get("title")
+    return str(title) if title else (alert.subject or _category(alert.category))
+
+
+def _respond_by(alert: AlertRow) -> datetime | None:
+    value = alert.evidence.get("respond_by")
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:  # evidence is free-form: a value that is not a time is shown, not used
+        return None
+
+
+def _alert_text(alert: AlertRow, zone: tzinfo, *, suggestion: bool = True) -> str:
     lines = [f"[{_severity(alert.severity)}] {_category(alert.category)} · {alert.title}"]
     if alert.subject:
         lines.append(f"对象 (subject): {alert.subject}")
@@ -59,13 +124,13 @@ def _alert_text(alert: AlertRow, zone: tzinfo) -> str:
         lines += ["", alert.body]
     if alert.evidence:
         lines += ["", "证据 (evidence):"] + [f"  {key}: {_value(value)}" for key, value in alert.evidence.items()]
-    if alert.suggestion:
+    if alert.suggestion and suggestion:
         lines += ["", f"建议 (suggested action): {alert.suggestion}"]
     lines += ["", _footer(alert)]
     return "\n".join(lines)
 
 
-def _alert_html(alert: AlertRow, zone: tzinfo) -> str:
+def _alert_html(alert: AlertRow, zone: tzinfo, *, suggestion: bool = True) -> str:
     colour = SEVERITY_COLOURS.get(alert.severity, "#344054")
     rows = []
     if alert.subject:
@@ -81,7 +146,7 @@ def _alert_html(alert: AlertRow, zone: tzinfo) -> str:
     if alert.body:
         parts.append(f"<p style=\"white-space:pre-wrap\">{html.escape(alert.body)}</p>")
     parts.append(f"<table style=\"border-collapse:collapse\">{''.join(rows)}</table>")
-    if alert.suggestion:
+    if alert.suggestion and suggestion:
         parts.append(f"<p><b>建议:</b> {html.escape(alert.suggestion)}</p>")
     parts.append(f"<p style=\"color:#667085;font-size:12px\">{html.escape(_footer(alert))}</p></div>")
     return "".join(parts)

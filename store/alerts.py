@@ -92,6 +92,16 @@ class AlertsMixin(StoreBase):
         )
         return [_alert_row(row) for row in rows]
 
+    def open_alert_of(self, kinds: tuple[str, ...], subject: str, *, raised_since: datetime) -> AlertRow | None:
+        """The latest alert of one of `kinds` on `subject` raised since `raised_since` and not resolved: a condition
+        that still holds as far as the store knows (conditions are raised again every cooldown while they hold)."""
+        rows = self._rows(
+            "SELECT * FROM alerts WHERE kind IN (SELECT value FROM json_each(?)) AND subject = ?"
+            " AND state != 'resolved' AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT 1",
+            (json.dumps(list(kinds)), subject, to_db_time(raised_since, "raised since")),
+        )
+        return _alert_row(rows[0]) if rows else None
+
     def acknowledge_alert(self, alert_id: int) -> AlertRow:
         """Someone is on it: a new or sent alert becomes 'acknowledged' (its dedup key stays quiet until resolved,
         and the outbox no longer sends its deliveries not yet made)."""

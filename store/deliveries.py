@@ -4,10 +4,15 @@ Life of a delivery: planned `pending` and due at once; claimed for one message (
 recorded, due again only when the claim's lease runs out, in case the sender dies mid-send); then either
 `sent` (only once the server accepted it) or back to waiting with its error and the time of the next attempt.
 A claim left behind by a crashed sender comes due again with its message id kept, so the message is rebuilt
-and resent under the same Message-ID and a receiver can recognise the duplicate.
+and resent under the same Message-ID and a receiver can recognise the duplicate. A delivery not yet claimed can
+instead become `suppressed` (inhibited by a critical alert of the same cause, or a repeat the route does not
+want) with a note saying why; it is never sent, and never counted as sent.
+
+Immediate deliveries carry a group key (the values of their route's group_by): the outbox sends the pending
+deliveries of one destination and group key as one message.
 
 The alert row mirrors its deliveries after every change: attempts, the next attempt, the latest error, and
-state 'sent' with delivered_at once every delivery is sent (an acknowledged or resolved alert keeps its state).
+state 'sent' with delivered_at once none is pending and at least one was sent (an acknowledged or resolved alert keeps its state).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from store.timestamps import from_db_time, to_db_time
 
 DELIVERY_CHANNELS = ("email", "webhook")
 DELIVERY_KINDS = ("immediate", "digest")
-DELIVERY_STATES = ("pending", "sent")
+DELIVERY_STATES = ("pending", "sent", "suppressed")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +40,7 @@ class DeliveryRecord:
     channel: str
     destination: str
     kind: str
+    group_key: str = ""  # immediate deliveries with the same destination and group key go out as one message
 
     def __post_init__(self) -> None:
         _check_choice(self, "channel", DELIVERY_CHANNELS, required=True)
@@ -54,6 +60,7 @@ class DeliveryRow(DeliveryRecord):
     last_error: str | None
     sent_at: datetime | None
     message_id: str | None
+    note: str | None  # why a suppressed delivery was not sent
 
 
 class _ClaimLost(Exception):
@@ -81,9 +88,10 @@ UPDATE alerts SET
                   ORDER BY last_attempt_at DESC, id DESC LIMIT 1),
     delivered_at = CASE WHEN EXISTS (SELECT 1 FROM deliveries WHERE alert_id = alerts.id AND state = 'pending')
                         THEN NULL
-                        ELSE (SELECT MAX(sent_at) FROM deliveries WHERE alert_id = alerts.id) END,
+                        ELSE (SELECT MAX(sent_at) FROM deliveries WHERE alert_id = alerts.id AND state = 'sent') END,
     state = CASE WHEN state = 'new'
                       AND NOT EXISTS (SELECT 1 FROM deliveries WHERE alert_id = alerts.id AND state = 'pending')
+                      AND EXISTS (SELECT 1 FROM deliveries WHERE alert_id = alerts.id AND state = 'sent')
                  THEN 'sent' ELSE state END,
     updated_at = :now
 WHERE id IN (SELECT value FROM json_each(:ids))
@@ -109,7 +117,8 @@ class DeliveriesMixin(StoreBase):
         moment = to_db_time(now, "delivery planned at")
         with self.transaction():
             rows = [{"alert_id": alert_id, "channel": delivery.channel, "destination": delivery.destination,
-                     "kind": delivery.kind, "created_at": moment, "next_attempt_at": moment}
+                     "kind": delivery.kind, "group_key": delivery.group_key, "created_at": moment,
+                     "next_attempt_at": moment}
                     for delivery in deliveries]
             added = self._insert_new("deliveries", rows, "alert_id, channel, destination, kind",
                                      f"planning the deliveries of alert {alert_id}")
@@ -152,10 +161,63 @@ class DeliveriesMixin(StoreBase):
         )
         return [_delivery_row(row) for row in rows]
 
+    def waiting_in_group(self, channel: str, destination: str, kind: str, group_key: str) -> list[DeliveryRow]:
+        """The group's pending deliveries never tried yet, due or not: they join the group's next message."""
+        rows = self._rows(
+            "SELECT d.* FROM deliveries AS d JOIN alerts AS a ON a.id = d.alert_id"
+            " WHERE d.channel = ? AND d.destination = ? AND d.kind = ? AND d.group_key = ? AND d.state = 'pending'"
+            " AND d.message_id IS NULL AND d.attempts = 0 AND a.state = 'new' ORDER BY a.created_at, a.id, d.id",
+            (channel, destination, kind, group_key))
+        return [_delivery_row(row) for row in rows]
+
+    def group_last_sent(self, channel: str, destination: str, kind: str, group_key: str) -> datetime | None:
+        """When the group's latest message went out to this destination; None if it never did."""
+        rows = self._rows(
+            "SELECT MAX(sent_at) AS at FROM deliveries WHERE channel = ? AND destination = ? AND kind = ?"
+            " AND group_key = ? AND state = 'sent'", (channel, destination, kind, group_key))
+        return from_db_time(rows[0]["at"])
+
+    def last_sent_of_dedup_key(self, dedup_key: str, channel: str, destination: str, *,
+                               before_alert: int) -> tuple[int, datetime] | None:
+        """The latest earlier alert with this dedup key that reached the destination, and when; None if none did."""
+        rows = self._rows(
+            "SELECT d.alert_id, d.sent_at FROM deliveries AS d JOIN alerts AS a ON a.id = d.alert_id"
+            " WHERE a.dedup_key = ? AND a.id < ? AND d.channel = ? AND d.destination = ? AND d.state = 'sent'"
+            " ORDER BY d.sent_at DESC LIMIT 1", (dedup_key, before_alert, channel, destination))
+        return (int(rows[0]["alert_id"]), from_db_time(rows[0]["sent_at"])) if rows else None
+
+    def defer_deliveries(self, ids: Sequence[int], until: datetime, *, now: datetime) -> None:
+        """Hold unclaimed pending deliveries until `until` (a group waiting for its group_wait or group_interval)."""
+        with self.transaction():
+            self._execute(
+                "UPDATE deliveries SET next_attempt_at = MAX(next_attempt_at, :until)"
+                " WHERE id IN (SELECT value FROM json_each(:ids)) AND state = 'pending' AND message_id IS NULL",
+                {"until": to_db_time(until, "deferred until"), "ids": _ids_json(ids)},
+                "deferring grouped deliveries",
+            )
+            self._sync_alerts_of(ids, now)
+
+    def suppress_deliveries(self, ids: Sequence[int], note: str, *, now: datetime) -> int:
+        """Decide not to send unclaimed pending deliveries, saying why; return how many were suppressed.
+
+        A claimed delivery (message id set) is left alone: its message may already have reached the server, and
+        is resent as it was.
+        """
+        with self.transaction():
+            cursor = self._execute(
+                "UPDATE deliveries SET state = 'suppressed', note = :note"
+                " WHERE id IN (SELECT value FROM json_each(:ids)) AND state = 'pending' AND message_id IS NULL",
+                {"note": note, "ids": _ids_json(ids)},
+                "suppressing deliveries",
+            )
+            self._sync_alerts_of(ids, now)
+        return cursor.rowcount
+
     def claim_deliveries(self, ids: Sequence[int], message_id: str, *, now: datetime,
                          lease_until: datetime) -> bool:
         """Take due deliveries for one message before sending it; False (and nothing changed) if any of them is
-        no longer due: another sender claimed or delivered it meanwhile.
+        no longer due: another sender claimed or delivered it meanwhile. A delivery never tried is claimable
+        before its time: it joins its group's message (`waiting_in_group`).
 
         Counts the attempt, and keeps them from being due again before `lease_until` unless the sender records
         the outcome first.
@@ -165,7 +227,7 @@ class DeliveriesMixin(StoreBase):
                 cursor = self._execute(
                     "UPDATE deliveries SET message_id = :message_id, attempts = attempts + 1, last_attempt_at = :now,"
                     " next_attempt_at = :lease_until WHERE id IN (SELECT value FROM json_each(:ids))"
-                    " AND state = 'pending' AND next_attempt_at <= :now",
+                    " AND state = 'pending' AND (next_attempt_at <= :now OR (message_id IS NULL AND attempts = 0))",
                     {"message_id": message_id, "now": to_db_time(now, "claim time"),
                      "lease_until": to_db_time(lease_until, "claim lease"), "ids": _ids_json(ids)},
                     f"claiming deliveries for message {message_id}",

@@ -300,6 +300,44 @@ def _add_review_appends(db: Database) -> None:
     )
 
 
+def _group_deliveries(db: Database) -> None:
+    # Alert grouping (issue 17): an immediate delivery carries the key of its group (the route's group_by values),
+    # so the outbox sends one message per group; a delivery the outbox decided not to send (inhibited by a
+    # critical alert of the same cause, or a repeat within the route's repeat_interval) becomes 'suppressed' with
+    # a note saying why, instead of being deleted or called sent. SQLite cannot change a CHECK constraint, so the
+    # table is rebuilt; nothing references deliveries, and the copy keeps every id (Message-IDs derive from them).
+    _run(
+        db,
+        """CREATE TABLE deliveries_grouped (
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+            channel TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),
+            destination TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('immediate', 'digest')),
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'suppressed')),
+            attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            created_at TEXT NOT NULL,
+            next_attempt_at TEXT NOT NULL,
+            last_attempt_at TEXT,
+            last_error TEXT,
+            sent_at TEXT,
+            message_id TEXT,
+            group_key TEXT NOT NULL DEFAULT '',
+            note TEXT,
+            UNIQUE (alert_id, channel, destination, kind)
+        ) STRICT""",
+        # Deliveries planned before grouping keep a message each: their group key is their own id.
+        "INSERT INTO deliveries_grouped (id, alert_id, channel, destination, kind, state, attempts, created_at,"
+        " next_attempt_at, last_attempt_at, last_error, sent_at, message_id, group_key)"
+        " SELECT id, alert_id, channel, destination, kind, state, attempts, created_at, next_attempt_at,"
+        " last_attempt_at, last_error, sent_at, message_id, 'delivery:' || id FROM deliveries",
+        "DROP TABLE deliveries",
+        "ALTER TABLE deliveries_grouped RENAME TO deliveries",
+        "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at)",
+        "CREATE INDEX deliveries_message ON deliveries (message_id)",
+        "CREATE INDEX deliveries_group ON deliveries (channel, destination, kind, group_key, state)",
+    )
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "crawl runs and products", _create_runs_and_products),
     Migration(2, "price observations", _create_price_observations),
@@ -312,6 +350,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "daemon job runs", _create_job_runs),
     Migration(10, "monitor watermarks", _create_monitor_watermarks),
     Migration(11, "review appends (追评)", _add_review_appends),
+    Migration(12, "grouped and suppressed alert deliveries", _group_deliveries),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -310,6 +310,35 @@ def test_alerts_show_ack_and_resolve(alert_store):
     assert bad.exit_code == ExitCode.USAGE
 
 
+def test_alerts_show_lists_the_message_that_carried_an_alert_and_why_one_was_not_sent(alert_store, monkeypatch):
+    """After delivery, each delivery's row names its message (Message-ID, kind, destination, sent time), and an
+    inhibited one says which alert inhibited it."""
+    import agent
+    from config import load_config
+    from delivery import deliver_pending
+    from store import AlertRecord, open_store
+
+    config = load_config(alert_store)
+    with open_store(config.store.path) as db:
+        below = db.add_alert(AlertRecord(dedup_key="price:below_cost:3", kind="price_below_cost", category="price",
+                                         severity="critical", subject="3", title="Own price below cost"))
+        band = db.add_alert(AlertRecord(dedup_key="price:out_of_band:3", kind="price_out_of_band",
+                                        category="price", severity="warning", subject="3", title="Out of band"))
+        report = deliver_pending(db, config, flush=True)
+        [sent] = [d for d in db.deliveries(alert_id=1) if d.kind == "immediate"]
+    assert report.messages >= 2 and report.suppressed == 1
+    shown = runner.invoke(app, ["--config", str(alert_store), "alerts", "show", "1", "--json"])
+    carried = {(d["kind"], d["destination"], d["state"], d["message_id"])
+               for d in json.loads(shown.stdout)["deliveries"]}
+    assert ("immediate", "ops-oncall@example.com", "sent", sent.message_id) in carried
+    assert ("digest", "shop-digest@example.com", "sent") in {entry[:3] for entry in carried}
+    monkeypatch.setattr(agent.out, "_width", 300)  # wide enough that no Message-ID is folded over two lines
+    table = runner.invoke(app, ["--config", str(alert_store), "alerts", "show", "1"])
+    assert sent.message_id in table.stdout and "email:ops-oncall@example.com" in table.stdout
+    inhibited = runner.invoke(app, ["--config", str(alert_store), "alerts", "show", str(band)])
+    assert f"inhibited by alert #{below}" in inhibited.stdout and "suppressed" in inhibited.stdout
+
+
 # --- input that is not plain UTF-8: check, sentiment and extract in a real process ----------------------------------
 
 BREACHES = "全网最低价的露营椅\n国家级品质，户外折叠椅\n"

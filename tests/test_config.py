@@ -108,6 +108,9 @@ def test_shipped_schedule_alerts_and_smtp(shipped: Config) -> None:
     oncall, digest = shipped.alerts.routes
     assert oncall.matches("price", "critical") and not oncall.matches("price", "warning")
     assert digest.matches("review", "info")
+    assert (oncall.send, oncall.group_by, oncall.group_wait, oncall.group_interval) == (
+        "auto", ("category", "subject"), timedelta(0), timedelta(minutes=5))
+    assert (digest.send, digest.also_digest, digest.repeat_interval) == ("digest", False, None)
     assert shipped.smtp.uses_demo_capture and shipped.smtp.password_env == "SHOPSENTINEL_SMTP_PASSWORD"
     assert shipped.store.path == SHIPPED.parent / "var" / "shopsentinel.db"
     assert shipped.paths.outbox_dir == SHIPPED.parent / "var" / "outbox"

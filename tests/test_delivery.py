@@ -8,8 +8,12 @@ import email
 import ipaddress
 import json
 import logging
+import os
+import signal
 import smtplib
 import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -112,11 +116,12 @@ def mail_server() -> Iterator[MailServer]:
 
 
 def make_config(tmp_path: Path, port: int, **overrides: Any) -> Config:
+    # also_digest: the outbox tests below exercise both kinds of message for one critical alert.
     data: dict[str, Any] = {
         "platforms": {"demo": {"name": "演示", "base_url": "http://127.0.0.1:9"}},
         "alerts": {"routes": [
-            {"categories": ["*"], "min_severity": "critical", "recipients": [ONCALL]},
-            {"categories": ["*"], "min_severity": "info", "recipients": [DIGEST]},
+            {"categories": ["*"], "min_severity": "critical", "recipients": [ONCALL], "also_digest": True},
+            {"categories": ["*"], "min_severity": "info", "recipients": [DIGEST], "also_digest": True},
         ]},
         "smtp": {"host": LOOPBACK, "port": port, "security": "plain", "timeout_s": 5.0},
     }
@@ -162,13 +167,12 @@ def test_routing_follows_categories_and_severities(tmp_path: Path, store: Store)
     assert routed(alert("c1", "warning", "compliance")) == {("email", LEGAL, "digest")}
     assert routed(alert("c2", "info", "compliance")) == set()
     assert routed(alert("p1", "info", "price")) == {("email", DIGEST, "digest"), ("email", ONCALL, "digest")}
-    assert routed(alert("r1", "critical", "review")) == {
-        ("email", ONCALL, "immediate"), ("email", ONCALL, "digest"),
-        ("webhook", "ops_chat", "immediate"), ("webhook", "ops_chat", "digest")}
-    # Two routes naming ONCALL for one alert still give one delivery of each kind.
+    # A critical alert goes at once, not also to the digest: no route says also_digest.
+    assert routed(alert("r1", "critical", "review")) == {("email", ONCALL, "immediate"),
+                                                          ("webhook", "ops_chat", "immediate")}
+    # Two routes naming ONCALL for one alert still give one delivery.
     assert sorted(routed(alert("s1", "critical", "stock"))) == sorted({
-        ("email", ONCALL, "immediate"), ("email", ONCALL, "digest"), ("email", DIGEST, "immediate"),
-        ("email", DIGEST, "digest"), ("webhook", "ops_chat", "immediate"), ("webhook", "ops_chat", "digest")})
+        ("email", ONCALL, "immediate"), ("email", DIGEST, "immediate"), ("webhook", "ops_chat", "immediate")})
 
 
 def test_without_digest_every_alert_goes_out_on_its_own(tmp_path: Path, store: Store) -> None:
@@ -634,7 +638,7 @@ def test_webhooks_post_plain_text_and_failures_are_retried_without_leaking_the_t
     monkeypatch.setenv("SHOPSENTINEL_TEST_WEBHOOK", f"json://{LOOPBACK}:{port}/robot/{token}/send")
     config = make_config(tmp_path, 25, alerts={
         "webhooks": {"ops_chat": {"url_env": "SHOPSENTINEL_TEST_WEBHOOK"}},
-        "routes": [{"min_severity": "warning", "webhooks": ["ops_chat"]}]})
+        "routes": [{"min_severity": "warning", "webhooks": ["ops_chat"], "also_digest": True}]})
     hooks.status = 500
     alert_id = store.add_alert(alert("hook", "critical", body=f"差评 {SCRIPT}"))
 
@@ -664,3 +668,183 @@ def test_a_webhook_whose_variable_is_unset_waits_with_the_variable_named(
     report = deliver_pending(store, config, now=T0)
     assert (report.failed, report.pending) == (1, 1)
     assert "environment variable SHOPSENTINEL_TEST_WEBHOOK is not set" in store.get_alert(alert_id).last_error
+
+
+# --- grouping, inhibition, repeats (Alertmanager's semantics over the outbox) -----------------------------------
+
+GROUPED_ROUTES: list[dict[str, Any]] = [  # the shipped config's routes
+    {"min_severity": "critical", "recipients": [ONCALL]},
+    {"min_severity": "info", "recipients": [DIGEST], "send": "digest"},
+]
+FOUNTAIN = "猫咪饮水机"
+
+
+def grouped_config(tmp_path: Path, port: int, **oncall: Any) -> Config:
+    return make_config(tmp_path, port, alerts={"routes": [{**GROUPED_ROUTES[0], **oncall}, GROUPED_ROUTES[1]]})
+
+
+def negative_review(n: int, *, subject: str = "17", respond_by: dt.datetime = T0 + 60 * MINUTE) -> AlertRecord:
+    return alert(f"review:negative:{subject}:{n}", "critical", "review", kind="negative_review", subject=subject,
+                 title=f"新差评 {n}★", body=f"差评 {n}: 漏水 {SCRIPT}",
+                 evidence={"title": FOUNTAIN, "rating": 1, "pain_points": ["漏水"],
+                           "respond_by": respond_by.isoformat()},
+                 suggestion="1 小时内回复买家")
+
+
+@pytest.mark.integration
+def test_a_burst_on_one_product_is_one_message_per_group_and_the_digest_lists_it_once(
+        tmp_path: Path, store: Store, mail_server: MailServer) -> None:
+    config = grouped_config(tmp_path, mail_server.port)
+    reviews = [store.add_alert(negative_review(n, respond_by=T0 + (60 - n) * MINUTE)) for n in range(1, 9)]
+    prices = [store.add_alert(alert(f"p{n}", "critical", "price", subject="18", evidence={"title": "充电宝"}))
+              for n in range(2)]
+    surge = store.add_alert(alert("surge", "warning", "review", subject="17", kind="negative_surge"))
+
+    report = deliver_pending(store, config, now=T0)
+
+    assert (report.messages, report.pending) == (3, 0)
+    review_mail, price_mail = mail_server.to(ONCALL)
+    assert review_mail["Subject"] == f"[ShopSentinel][严重] {FOUNTAIN} 新增 8 条差评"
+    assert price_mail["Subject"] == "[ShopSentinel][严重] 2 条价格告警: 充电宝"
+    text, markup = parts(review_mail)
+    assert all(f"差评 {n}: 漏水" in text for n in range(1, 9))
+    assert text.count("1 小时内回复买家") == 1, "one action for the group"
+    assert f"最晚回复时间 (respond by): {(T0 + 52 * MINUTE).astimezone(config.schedule.tzinfo):%Y-%m-%d %H:%M}" \
+        in text, "the earliest respond-by time of the eight"
+    assert "<script" not in markup and "&lt;script&gt;" in markup
+    [digest] = mail_server.to(DIGEST)
+    digest_text, _ = parts(digest)
+    assert digest["Subject"] == "[ShopSentinel] 告警摘要: 11 条 (严重 10 · 警告 1)"
+    assert "测试告警 surge" in digest_text
+    # Each alert is carried by exactly the messages received, and says which (alerts show).
+    received = {message["Message-ID"] for message in mail_server.to(ONCALL) + mail_server.to(DIGEST)}
+    for alert_id in reviews + prices + [surge]:
+        deliveries = store.deliveries(alert_id=alert_id)
+        assert {d.message_id for d in deliveries} <= received and all(d.state == "sent" for d in deliveries)
+        assert store.get_alert(alert_id).state == "sent"
+    assert {d.message_id for a in reviews for d in store.deliveries(alert_id=a) if d.kind == "immediate"} == {
+        review_mail["Message-ID"]}
+    assert deliver_pending(store, config, now=T0 + 60 * MINUTE).messages == 0
+
+
+@pytest.mark.integration
+def test_group_wait_collects_a_burst_and_group_interval_holds_later_alerts(
+        tmp_path: Path, store: Store, mail_server: MailServer) -> None:
+    config = grouped_config(tmp_path, mail_server.port, group_wait="2m", group_interval="10m")
+    for n in (1, 2, 3):
+        store.add_alert(negative_review(n))
+    report = deliver_pending(store, config, now=T0, digests=False)
+    assert (report.messages, report.deferred) == (0, 3)
+    [waiting] = [d for d in store.deliveries(alert_id=1) if d.kind == "immediate"]
+    assert waiting.next_attempt_at == T0 + 2 * MINUTE, "alerts show says when the group goes"
+    store.add_alert(negative_review(4))
+    assert deliver_pending(store, config, now=T0 + MINUTE, digests=False).messages == 0
+
+    assert deliver_pending(store, config, now=T0 + 2 * MINUTE, digests=False).messages == 1
+    [first] = mail_server.to(ONCALL)
+    assert first["Subject"] == f"[ShopSentinel][严重] {FOUNTAIN} 新增 4 条差评"
+
+    store.add_alert(negative_review(5))  # the group was notified at T0+2m: its next message waits until T0+12m
+    store.add_alert(negative_review(6, subject="99"))  # another product: a new group, sent after its own wait
+    assert deliver_pending(store, config, now=T0 + 5 * MINUTE, digests=False).messages == 0
+    assert deliver_pending(store, config, now=T0 + 7 * MINUTE, digests=False).messages == 1
+    assert deliver_pending(store, config, now=T0 + 11 * MINUTE, digests=False).messages == 0
+    assert deliver_pending(store, config, now=T0 + 12 * MINUTE, digests=False).messages == 1
+    subjects = [m["Subject"] for m in mail_server.to(ONCALL)]
+    assert subjects[1:] == ["[ShopSentinel][严重] 新差评 6★", "[ShopSentinel][严重] 新差评 5★"]
+
+    store.add_alert(negative_review(7))
+    assert deliver_pending(store, config, now=T0 + 13 * MINUTE, digests=False, flush=True).messages == 1, \
+        "a one-shot scan flushes: no later call is certain to come"
+
+
+@pytest.mark.integration
+def test_a_critical_alert_inhibits_the_warning_of_the_same_cause_on_the_same_product(
+        tmp_path: Path, store: Store, mail_server: MailServer) -> None:
+    config = grouped_config(tmp_path, mail_server.port)
+    below = store.add_alert(alert("below", "critical", "price", kind="price_below_cost", subject="17"))
+    band = store.add_alert(alert("band", "warning", "price", kind="price_out_of_band", subject="17"))
+    elsewhere = store.add_alert(alert("band-18", "warning", "price", kind="price_out_of_band", subject="18"))
+    low = store.add_alert(alert("low", "warning", "stock", kind="own_low_stock", subject="17"))
+
+    report = deliver_pending(store, config, now=T0)
+
+    assert report.suppressed == 1
+    [inhibited] = store.deliveries(alert_id=band)
+    assert inhibited.state == "suppressed" and inhibited.sent_at is None and inhibited.message_id is None
+    assert f"inhibited by alert #{below} (price_below_cost, critical)" in (inhibited.note or "")
+    assert store.get_alert(band).state == "new", "not sent: it stays new, and says why"
+    [digest] = mail_server.to(DIGEST)
+    digest_text, _ = parts(digest)
+    assert "测试告警 band-18" in digest_text and "测试告警 low" in digest_text
+    assert "测试告警 band\n" not in digest_text and digest["Subject"].startswith("[ShopSentinel] 告警摘要: 3 条")
+    assert {store.get_alert(a).state for a in (below, elsewhere, low)} == {"sent"}
+
+    store.resolve_alert(below)  # the cause is fixed: a warning raised later is news again
+    again = store.add_alert(alert("band-2", "warning", "price", kind="price_out_of_band", subject="17"))
+    assert deliver_pending(store, config, now=T0 + MINUTE).suppressed == 0
+    assert store.get_alert(again).state == "sent"
+
+
+@pytest.mark.integration
+def test_repeat_interval_limits_how_often_a_re_raised_alert_reaches_a_route(
+        tmp_path: Path, store: Store, mail_server: MailServer) -> None:
+    config = grouped_config(tmp_path, mail_server.port, repeat_interval="24h")
+    hour = 60 * MINUTE
+    first = store.add_alert(alert("price:below_cost:17", "critical", kind="price_below_cost"), created_at=T0)
+    deliver_pending(store, config, now=T0)
+    repeat = store.add_alert(alert("price:below_cost:17", "critical", kind="price_below_cost"),
+                             created_at=T0 + 7 * hour)  # re-raised after the 6 h cooldown
+    deliver_pending(store, config, now=T0 + 7 * hour)
+    oncall, digest = sorted(store.deliveries(alert_id=repeat), key=lambda d: d.kind != "immediate")
+    assert oncall.state == "suppressed" and f"repeat of alert #{first}" in (oncall.note or "")
+    assert digest.state == "sent", "the digest route has no repeat_interval: cooldown is its repeat interval"
+    later = store.add_alert(alert("price:below_cost:17", "critical", kind="price_below_cost"),
+                            created_at=T0 + 25 * hour)
+    deliver_pending(store, config, now=T0 + 25 * hour)
+    assert {d.state for d in store.deliveries(alert_id=later)} == {"sent"}
+    assert len(mail_server.to(ONCALL)) == 2
+
+
+CRASH_SENDER = Path(__file__).with_name("outbox_crash_sender.py")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("stage", ["grouped", "claimed"])
+def test_a_sender_killed_between_grouping_and_sending_loses_nothing_and_sends_nothing_twice(
+        tmp_path: Path, store: Store, mail_server: MailServer, stage: str) -> None:
+    data = {"platforms": {"demo": {"name": "演示", "base_url": "http://127.0.0.1:9"}},
+            "alerts": {"routes": GROUPED_ROUTES},
+            "smtp": {"host": LOOPBACK, "port": mail_server.port, "security": "plain", "timeout_s": 5.0}}
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(data), encoding="utf-8")
+    config = config_from_dict(data, base_dir=tmp_path)
+    alert_ids = [store.add_alert(negative_review(n)) for n in range(1, 4)]
+    alert_ids.append(store.add_alert(alert("p", "critical", "price", subject="18", evidence={"title": "充电宝"})))
+
+    child = subprocess.Popen([sys.executable, str(CRASH_SENDER), str(config_file), str(store.path), T0.isoformat(),
+                              stage], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    try:
+        assert child.stdout is not None and child.stdout.readline() == f"paused {stage}\n", child.stderr.read()
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(30) == -signal.SIGKILL
+    finally:
+        child.kill()
+        child.communicate()
+    assert mail_server.received == []
+    claimed = {d.message_id for d in store.deliveries() if d.message_id}
+    assert len(claimed) == (1 if stage == "claimed" else 0)
+
+    report = deliver_pending(store, config, now=T0 + MINUTE)
+    assert report.messages == (2 if stage == "claimed" else 3), "a claimed message waits for its lease to end"
+    deliver_pending(store, config, now=T0 + 11 * MINUTE)  # the dead sender's lease (10 min) has ended
+
+    received = [r.message["Message-ID"] for r in mail_server.received]
+    assert len(received) == len(set(received)) == 3, "one message per group and one digest, each once"
+    assert claimed <= set(received), "the claimed message went out under the Message-ID it was claimed with"
+    subjects = sorted(r.message["Subject"] for r in mail_server.received)
+    assert subjects == ["[ShopSentinel] 告警摘要: 4 条 (严重 4)", "[ShopSentinel][严重] 测试告警 p",
+                        f"[ShopSentinel][严重] {FOUNTAIN} 新增 3 条差评"]
+    assert all(store.get_alert(alert_id).state == "sent" for alert_id in alert_ids)
+    assert {d.state for d in store.deliveries()} == {"sent"}

@@ -93,7 +93,7 @@ def count(path: Path, table: str) -> int:
 
 def test_fresh_database_is_created_with_latest_schema_in_wal_mode(store: Store, db_path: Path) -> None:
     assert db_path.is_file()
-    assert store.schema_version == LATEST_VERSION == 11
+    assert store.schema_version == LATEST_VERSION == 12
     with raw(db_path) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
@@ -709,3 +709,28 @@ def test_search_runs_after_a_watermark_start_at_the_run_they_are_compared_with(s
     judged = every[1].last_result_id
     assert [run.run_id for run in store.search_runs("shangcheng", "露营椅", after=judged)] == runs[1:]
     assert store.search_runs("shangcheng", "露营椅", after=every[-1].last_result_id) == []
+
+
+def test_migrating_deliveries_to_groups_keeps_every_row_and_message_alone(db_path: Path) -> None:
+    """Migration 12 rebuilds deliveries (a new state); ids, claims and sent rows survive, and each delivery
+    planned before grouping keeps a group of its own, so a message being resent is rebuilt as it was."""
+    db = open_database(db_path)
+    migrate(db, db_path, target=11)
+    when = "2025-01-01T00:00:00.000000+00:00"
+    db["alerts"].insert({"id": 1, "dedup_key": "k", "kind": "price_below_cost", "severity": "critical",
+                         "title": "t", "created_at": when, "updated_at": when, "delivery_planned_at": when})
+    db["deliveries"].insert_all([
+        {"id": 5, "alert_id": 1, "channel": "email", "destination": "a@example.com", "kind": "immediate",
+         "state": "sent", "attempts": 1, "created_at": when, "next_attempt_at": when, "sent_at": when,
+         "message_id": "<m1@x>"},
+        {"id": 6, "alert_id": 1, "channel": "email", "destination": "b@example.com", "kind": "immediate",
+         "state": "pending", "attempts": 1, "created_at": when, "next_attempt_at": when, "sent_at": None,
+         "message_id": "<m2@x>"}])
+    db.close()
+    with open_store(db_path) as store:
+        sent, claimed = store.deliveries()
+        assert (sent.id, sent.state, sent.message_id, sent.group_key, sent.note) == (5, "sent", "<m1@x>",
+                                                                                   "delivery:5", None)
+        assert (claimed.id, claimed.state, claimed.message_id, claimed.group_key) == (6, "pending", "<m2@x>",
+                                                                                      "delivery:6")
+        assert store.suppress_deliveries([6], "test", now=T0) == 0, "a claimed delivery is never suppressed"
