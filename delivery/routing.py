@@ -32,7 +32,6 @@ INHIBITED_BY: dict[str, tuple[str, ...]] = {
 }
 
 
-
 @dataclass(frozen=True)
 class GroupTiming:
     """A route's Alertmanager timings (see AlertRoute in config.py)."""
