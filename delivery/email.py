@@ -12,12 +12,19 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 from delivery.render import PRODUCT, Rendered
 from store import DeliveryRow
+
+# Headers are not folded below RFC 5322's hard limit of 998 characters: Python 3.11's folder splits a subject
+# between two encoded words at a space and the space is lost on decoding ("at ¥39.90" arrives as "at¥39.90";
+# CPython gh-144156, fixed only in later Pythons). A subject is at most render.SUBJECT_LIMIT characters, so
+# its encoded form stays far below 998; bodies are base64 in lines of 76 whatever this says.
+_POLICY = policy.default.clone(max_line_length=998)
 
 
 def message_id_for(deliveries: Sequence[DeliveryRow], from_addr: str) -> str:
@@ -37,7 +44,7 @@ def compose_email(rendered: Rendered, *, from_addr: str, to: str, message_id: st
                   attachment: Path | None = None) -> EmailMessage:
     """The message with text and HTML alternatives; `attachment` (the daily HTML report) is attached as a file,
     so the digest carries the report to readers who cannot reach the server's disk."""
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     message["From"] = Address(display_name=PRODUCT, addr_spec=from_addr)
     message["To"] = to
     message["Subject"] = rendered.subject

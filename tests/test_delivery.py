@@ -848,3 +848,20 @@ def test_a_sender_killed_between_grouping_and_sending_loses_nothing_and_sends_no
                         f"[ShopSentinel][严重] {FOUNTAIN} 新增 3 条差评"]
     assert all(store.get_alert(alert_id).state == "sent" for alert_id in alert_ids)
     assert {d.state for d in store.deliveries()} == {"sent"}
+
+
+def test_a_subject_keeps_its_spaces_whatever_its_length() -> None:
+    """Python 3.11's header folder dropped the space between two encoded words ("at¥39.90"): every cut point of
+    a mixed Chinese and ASCII subject must read back exactly as written."""
+    from delivery.email import compose_email
+    from delivery.render import SUBJECT_LIMIT, Rendered
+
+    for padding in range(60):
+        subject = (f"[ShopSentinel][严重] {'x' * padding} Own price below cost: 充电宝 at ¥39.90 (cost ¥45.00) "
+                   + "差评" * padding)[:SUBJECT_LIMIT]
+        message = compose_email(Rendered(subject, "正文", "<p>正文</p>"), from_addr="a@example.com",
+                                to="b@example.com", message_id="<1@example.com>",
+                                date=dt.datetime(2026, 12, 7, tzinfo=dt.UTC))
+        raw = message.as_bytes()
+        assert email.message_from_bytes(raw, policy=default_policy)["Subject"] == subject
+        assert max(len(line) for line in raw.splitlines()) <= 998
