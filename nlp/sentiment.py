@@ -144,6 +144,9 @@ class SentimentModel:
     idf: np.ndarray = field(repr=False)
     coef: np.ndarray = field(repr=False)
     intercept: float = 0.0
+    # Hashes (`key_hashes`) of the shop's own reviews the model was trained on, stored with it: a later candidate is
+    # compared with it only on reviews it has not seen (a near-duplicate group that grows may change sides).
+    seen: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint32), repr=False, compare=False)
     # The held-out examples of a model `train` just made, for comparing it with another model on the same reviews
     # (nlp.retraining's guard); not stored, so empty for a loaded model.
     held_out: list[Example] = field(default_factory=list, repr=False, compare=False)
@@ -174,6 +177,12 @@ class SentimentModel:
                     batch_scores[index] = fixed
             scores.extend(batch_scores)
         return scores
+
+    def has_seen(self, example: Example) -> bool:
+        """Whether the model was trained on this review of the shop's own (a corpus line is never counted)."""
+        key = zlib.crc32(example.key.encode("utf-8"))
+        index = int(np.searchsorted(self.seen, key))
+        return index < self.seen.size and int(self.seen[index]) == key
 
     def predict(self, texts: Iterable[str]) -> list[tuple[str, float]]:
         """("pos" or "neg", probability of positive) for each text."""
@@ -210,6 +219,11 @@ class Example:
 def duplicate_key(normalised: str) -> str:
     """What makes two texts (already `normalise`d) the same example: equal once punctuation and case are gone."""
     return _NON_WORD.sub("", normalised).lower()
+
+
+def key_hashes(keys: Iterable[str]) -> np.ndarray:
+    """Sorted distinct CRC-32s of duplicate keys: 4 bytes a review to remember what a model was trained on."""
+    return np.unique(np.fromiter((zlib.crc32(key.encode("utf-8")) for key in keys), dtype=np.uint32))
 
 
 def _examples(rows: Iterable[corpus.LabelledText]) -> list[Example]:
@@ -381,7 +395,8 @@ def train(*, extra: Iterable[tuple[str, str]] = (), imported: Iterable[tuple[str
     entries += [_source_entry(name, len(rows), train_part, test) for name, rows in own.items() if rows]
     tell(f"measuring on {len(test):,} held-out examples")
     model = SentimentModel(version=f"char13-lr-{now:%Y%m%d%H%M%S}", trained_at=now.isoformat(timespec="seconds"),
-                           sources=entries, metrics={}, idf=idf, coef=coef, intercept=intercept, held_out=test)
+                           sources=entries, metrics={}, idf=idf, coef=coef, intercept=intercept,
+                           seen=key_hashes(e.key for e in train_part if e.source in OWN_SOURCES), held_out=test)
     model.metrics = {"held_out": held_out_metrics(model, test) if test else {},
                      "params": {"features": "char 1-3-grams, hashed", "bits": BITS, "min_df": MIN_DF, "C": C,
                                 "test_share": TEST_SHARE, "in_domain_weight": IN_DOMAIN_WEIGHT},
@@ -413,7 +428,8 @@ def save(model: SentimentModel, directory: Path = DEFAULT_MODELS) -> Path:
     def write_arrays(path: Path) -> None:
         with path.open("wb") as handle:
             np.savez(handle, buckets=used, idf=model.idf[used], coef=model.coef[used],
-                     intercept=np.float64(model.intercept), bits=np.int64(int(model.idf.size).bit_length() - 1))
+                     intercept=np.float64(model.intercept), bits=np.int64(int(model.idf.size).bit_length() - 1),
+                     seen=model.seen)
 
     meta = {"format": FORMAT, "version": model.version, "trained_at": model.trained_at, "sources": model.sources,
             "metrics": model.metrics, "arrays": ARRAYS_FILE}
@@ -445,7 +461,8 @@ def load(directory: Path = DEFAULT_MODELS) -> SentimentModel:
     idf[stored["buckets"]] = stored["idf"]
     coef[stored["buckets"]] = stored["coef"]
     return SentimentModel(version=meta["version"], trained_at=meta["trained_at"], sources=meta["sources"],
-                          metrics=meta["metrics"], idf=idf, coef=coef, intercept=float(stored["intercept"]))
+                          metrics=meta["metrics"], idf=idf, coef=coef, intercept=float(stored["intercept"]),
+                          seen=stored.get("seen", np.zeros(0, dtype=np.uint32)))  # none before versioning
 
 
 def ensure_model(directory: Path = DEFAULT_MODELS, cache: Path = corpus.DEFAULT_CACHE) -> SentimentModel:
