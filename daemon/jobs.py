@@ -32,6 +32,9 @@ from daemon.busy import with_store
 from daemon.plans import plan_for
 from daemon.schedule import DIGEST_JOB, RETRAIN_JOB
 from delivery.outbox import DeliveryReport, deliver_pending
+from nlp.analysis import models_directory
+from nlp.model_store import latest_rated_reviews_until
+from nlp.retraining import retrain, store_ratings
 from pipeline import CycleReport, raise_crawl_health, run_cycle
 from reports import write_report
 from store import Store, StoreBusyError, open_store
@@ -150,10 +153,6 @@ class JobRunner:
         return JobOutcome(DIGEST_JOB, "ok", stats)
 
     def _retrain(self) -> JobOutcome:
-        from nlp.analysis import models_directory
-        from nlp.model_store import latest_rated_reviews_until
-        from nlp.retraining import retrain, store_ratings
-
         min_new = self.config.schedule.retrain_min_new
         if min_new == 0:
             return JobOutcome(RETRAIN_JOB, "ok", {"skipped": "schedule.retrain_min_new = 0"})

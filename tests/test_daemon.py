@@ -40,7 +40,8 @@ def daemon_config(directory: Path, sites: dict[str, str] | None = None, *, keywo
     """The demo config (see fast_config) cut down for daemon tests: `keywords` replaces the [[keywords]] tables,
     `own_platforms` keeps only those platforms' own products, `schedule` replaces [schedule] values, and
     `smtp_port` sends mail to a plain SMTP server on 127.0.0.1. The sentiment model of the checkout is reused
-    (training one per test would take minutes)."""
+    (training one per test would take minutes), so the retrain job is off unless `schedule` sets retrain_min_new:
+    it would write its models into the checkout's."""
     path = fast_config(directory, sites, **crawl)
     text = path.read_text(encoding="utf-8")
     start, end = text.index("[[keywords]]"), text.index("# ----", text.index("[[keywords]]"))
@@ -49,7 +50,7 @@ def daemon_config(directory: Path, sites: dict[str, str] | None = None, *, keywo
         text = re.sub(r'(?m)^\[\[own_products\]\]\n(?:.+\n)*',  # one table: up to the next blank line
                       lambda table: table[0] if re.search(r'platform = "(\w+)"', table[0])[1] in own_platforms
                       else "", text)
-    for key, value in (schedule or {}).items():
+    for key, value in ({"retrain_min_new": "0"} | (schedule or {})).items():
         text, found = re.subn(rf'(?m)^{key} = .*$', f"{key} = {value}", text, count=1)
         assert found, key
     if smtp_port is not None:
