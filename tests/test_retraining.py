@@ -232,3 +232,16 @@ def test_daemon_retrains_only_past_the_threshold_through_the_guard(tmp_path: Pat
 def test_daemon_retrain_off_with_zero(tmp_path: Path) -> None:
     config = shop(tmp_path, retrain_min_new="0")
     assert run_retrain_job(config).stats == {"skipped": "schedule.retrain_min_new = 0"}
+
+
+def test_a_flipped_file_in_a_shop_with_few_ratings_is_refused_by_the_import_labels(
+        demo: list[tuple[str, str]]) -> None:
+    """Too few store ratings to judge by them, and the flipped imports outnumber them in the pooled split: the
+    current model's disagreement with the file's labels is what refuses it."""
+    store, imports = demo[:150], flipped(demo[IMPORTED])
+    current = S.train(extra=small_corpus() + store, sources=())
+    candidate = S.train(extra=small_corpus() + store, imported=imports, sources=())
+    decision = R.judge(current, candidate, imported=imports)
+    verdicts = {check.name: check.verdict for check in decision.checks}
+    assert not decision.promoted and verdicts[R.STORE_CHECK] == "not judged" and verdicts[R.IMPORT_CHECK] == "failed"
+    assert decision.reason.startswith(R.IMPORT_CHECK) and "inverted" in decision.reason
