@@ -371,7 +371,8 @@ def train(*, extra: Iterable[tuple[str, str]] = (), imported: Iterable[tuple[str
           progress: Callable[[str], None] | None = None) -> SentimentModel:
     """Train on the corpora plus weakly labelled (text, "pos"/"neg") pairs (`extra`, the store's rated reviews) and
     imported ones (`imported`, from `nlp.rated_files`), holding out TEST_SHARE of the near-duplicate groups of every
-    source for the recorded metrics (`split`: a review lands on the same side in every training). The shop's own
+    source for the recorded metrics (`split`: on the same data, a review lands on the same side in every training;
+    `seen` records the shop's reviews trained on, as data that grows can move a group). The shop's own
     reviews weigh IN_DOMAIN_WEIGHT each in the regression's loss, a corpus line 1. The returned model keeps its
     held-out examples (`held_out`). `progress` is told each stage as it starts. Raises corpus.CorpusUnavailable when
     a corpus cannot be fetched."""
