@@ -34,6 +34,12 @@ def demo() -> list[tuple[str, str]]:
     return reviews
 
 
+@pytest.fixture(scope="module")
+def earlier(demo: list[tuple[str, str]]) -> S.SentimentModel:
+    """A model of the first 600 demo reviews as the store's ratings, without a corpus."""
+    return S.train(extra=demo[:600], sources=())
+
+
 def flipped(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(text, "neg" if label == "pos" else "pos") for text, label in pairs]
 
@@ -76,6 +82,8 @@ def models_of(config: Path) -> Path:
 
 # --- the guard through `agent.py nlp train` ----------------------------------------------------------------------
 
+@pytest.mark.integration
+@pytest.mark.timeout(900)  # three trainings on 2,700 reviews over 2^20 features: slow when the machine is shared
 def test_mislabelled_imports_are_kept_beside_the_current_model(tmp_path: Path, small_corpus_only: None,
                                                                demo: list[tuple[str, str]]) -> None:
     config = shop(tmp_path)
@@ -133,8 +141,8 @@ def test_without_a_current_model_or_enough_held_out_reviews_the_candidate_is_pro
     assert all(f"fewer than {R.MIN_JUDGED}" in check.why for check in decision.checks)
 
 
-def test_models_remember_the_shop_reviews_they_saw_and_the_guard_skips_them(demo: list[tuple[str, str]]) -> None:
-    earlier = S.train(extra=demo[:600], sources=())
+def test_models_remember_the_shop_reviews_they_saw_and_the_guard_skips_them(
+        demo: list[tuple[str, str]], earlier: S.SentimentModel) -> None:
     later = S.train(extra=demo[:1200], sources=())
     earlier_training = [e for e in S._examples(S.corpus.LabelledText(t, l, S.WEAK_SOURCE) for t, l in demo[:600])
                         if e not in earlier.held_out]
@@ -153,10 +161,9 @@ def test_the_same_review_lands_on_the_same_side_when_unrelated_reviews_arrive() 
     assert held_today and held_today == held_later & {e.key for e in today}
 
 
-def test_seen_hashes_survive_save_and_load(tmp_path: Path, demo: list[tuple[str, str]]) -> None:
-    model = S.train(extra=demo[:300], sources=())
-    S.save(model, tmp_path)
-    assert S.load(tmp_path).seen.tolist() == model.seen.tolist() and model.seen.size > 200
+def test_seen_hashes_survive_save_and_load(tmp_path: Path, earlier: S.SentimentModel) -> None:
+    S.save(earlier, tmp_path)
+    assert S.load(tmp_path).seen.tolist() == earlier.seen.tolist() and earlier.seen.size > 400
 
 
 # --- nlp models and nlp use -------------------------------------------------------------------------------------
