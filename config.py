@@ -679,6 +679,8 @@ class Schedule(_Model):
     prices: Interval = "30m"      # own products, competitor URLs and keyword search results
     reviews: Interval = "2h"      # competitors' reviews
     own_reviews: Interval = "30m"  # own products' reviews; must beat thresholds.reviews.response_minutes
+    retrain: Interval = "1d"      # how often the daemon looks for new rated reviews to retrain the sentiment model on
+    retrain_min_new: _number(ge=0, integer=True) = 500  # ... and retrains when this many arrived; 0: never
     analysis_after_crawl: StrictBool = True
     digest: ClockTime = "08:30"   # local time of the daily digest e-mail
     timezone: TimeZoneName = "Asia/Shanghai"
@@ -692,7 +694,7 @@ class Schedule(_Model):
 
     def intervals(self) -> dict[str, timedelta]:
         return {"hot_terms": self.hot_terms, "prices": self.prices, "reviews": self.reviews,
-                "own_reviews": self.own_reviews}
+                "own_reviews": self.own_reviews, "retrain": self.retrain}
 
 
 class PriceThresholds(_Model):
@@ -991,7 +993,8 @@ def _compliance_problems(config: Config) -> Iterator[Problem]:
 
 def _schedule_problems(config: Config) -> Iterator[Problem]:
     schedule = config.schedule
-    name, shortest = min(schedule.intervals().items(), key=lambda item: item[1])
+    crawls = {job: interval for job, interval in schedule.intervals().items() if job != "retrain"}  # unjittered
+    name, shortest = min(crawls.items(), key=lambda item: item[1])
     if schedule.jitter >= shortest:
         yield ("schedule", "jitter"), (f"expected a jitter shorter than the shortest interval ({name} = "
                                        f"\"{format_duration(shortest)}\"), got \"{format_duration(schedule.jitter)}\"")

@@ -5,7 +5,10 @@ immediate alerts through `pipeline.run_cycle`; digest deliveries wait for the di
 platform failing too many runs in a row, or serving blocked or layout-changed pages, raises a system alert,
 delivered in the same run (`pipeline.raise_crawl_health`, as `agent.py scan` does). The digest job writes
 the day's HTML report (reports.write_report) and sends the digest deliveries; with analysis after crawls off, it
-runs analysis and monitors first.
+runs analysis and monitors first. The retrain job counts the star-rated reviews stored since the newest trained
+model and, from `schedule.retrain_min_new` of them, retrains the sentiment model on the corpus and the store's
+ratings through `nlp train`'s guard (nlp.retraining): a promoted model is current for the next analysis, which
+re-scores every review; a refused one is kept beside it, and the job is still ok (it did its work).
 
 A failing job is logged and recorded as failed; the scheduler runs it again at its next time. So does a job facing a
 busy database (another process holding its lock past the busy wait, see `daemon.busy`): it never stops the daemon,
@@ -27,8 +30,11 @@ from config import Config
 from crawlers.run import run_crawl
 from daemon.busy import with_store
 from daemon.plans import plan_for
-from daemon.schedule import DIGEST_JOB
+from daemon.schedule import DIGEST_JOB, RETRAIN_JOB
 from delivery.outbox import DeliveryReport, deliver_pending
+from nlp.analysis import models_directory
+from nlp.model_store import latest_rated_reviews_until
+from nlp.retraining import retrain, store_ratings
 from pipeline import CycleReport, raise_crawl_health, run_cycle
 from reports import write_report
 from store import Store, StoreBusyError, open_store
@@ -74,7 +80,12 @@ class JobRunner:
             return JobOutcome(job, "failed", error=str(error))
         log.info("job %s: started", job)
         try:
-            outcome = self._digest(now) if job == DIGEST_JOB else self._crawl_job(job, now)
+            if job == DIGEST_JOB:
+                outcome = self._digest(now)
+            elif job == RETRAIN_JOB:
+                outcome = self._retrain()
+            else:
+                outcome = self._crawl_job(job, now)
         except StopJob:
             outcome = JobOutcome(job, "interrupted", error="the daemon was stopped during the crawl")
         except StoreBusyError as error:  # temporary: no traceback, the job runs again at its next time
@@ -141,6 +152,26 @@ class JobRunner:
             stats["delivery"] = delivery_stats(deliver_pending(store, self.config, now=now, digests=True,
                                                               report_file=report_file))
         return JobOutcome(DIGEST_JOB, "ok", stats)
+
+    def _retrain(self) -> JobOutcome:
+        min_new = self.config.schedule.retrain_min_new
+        if min_new == 0:
+            return JobOutcome(RETRAIN_JOB, "ok", {"skipped": "schedule.retrain_min_new = 0"})
+        since = latest_rated_reviews_until(models_directory(self.config))
+        with open_store(self.config.store.path) as store:
+            new = store.count_rated_reviews_after(since)
+            if new < min_new:
+                return JobOutcome(RETRAIN_JOB, "ok", {"new_rated_reviews": new,
+                                                      "skipped": f"fewer than {min_new} new rated reviews"})
+            ratings = store_ratings(store)
+        self._stage("retraining the sentiment model")
+        outcome = retrain(self.config, ratings=ratings)  # the store is closed: training takes a while
+        decision = outcome.decision
+        if not decision.promoted:
+            log.warning("retrain: %s kept beside the current model %s: %s", outcome.model.version,
+                        decision.compared_with, decision.reason)
+        return JobOutcome(RETRAIN_JOB, "ok", {"new_rated_reviews": new, "version": outcome.model.version,
+                                              "promoted": decision.promoted, "reason": decision.reason})
 
     def _stage(self, name: str) -> None:
         log.info("stage: %s", name)

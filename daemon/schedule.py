@@ -1,9 +1,10 @@
-"""When each job runs: the crawl jobs every `interval` plus a random delay of up to `jitter`, the digest every
-day at `digest` local time in `timezone` ([schedule] in config.toml).
+"""When each job runs: the crawl jobs every `interval` plus a random delay of up to `jitter`, the retrain job every
+`retrain`, the digest every day at `digest` local time in `timezone` ([schedule] in config.toml).
 
 A restarted daemon carries on from the store's job runs instead of starting every job at once: a crawl job
 runs one interval after its last start (at once if that is past), and a digest missed while the daemon was
-down is sent at start. The digest gets no jitter: it reads no site, and operators expect it on time.
+down is sent at start. The retrain and digest jobs get no jitter: they read no site, and operators expect the
+digest on time.
 `next_run_window` answers the same question for `agent.py status`, without a daemon.
 """
 
@@ -19,10 +20,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from config import Schedule
 
 CRAWL_JOBS = ("hot_terms", "prices", "reviews", "own_reviews")  # the order they run in when due together
+RETRAIN_JOB = "retrain"  # after the crawls, which bring the rated reviews it trains on
 DIGEST_JOB = "digest"
-JOBS = (*CRAWL_JOBS, DIGEST_JOB)
+JOBS = (*CRAWL_JOBS, RETRAIN_JOB, DIGEST_JOB)
 
-# Overdue jobs start this far apart, in CRAWL_JOBS order: prices finds the listings whose reviews come next.
+# Overdue jobs start this far apart, in JOBS order: prices finds the listings whose reviews come next.
 DUE_TOGETHER_SPACING = timedelta(seconds=1)
 
 
@@ -44,7 +46,7 @@ def first_start(job: str, schedule: Schedule, last_started: datetime | None, now
         return now if missed else next_digest(schedule, now)
     due = now if last_started is None else max(now, last_started + schedule.intervals()[job])
     if due == now:
-        due += CRAWL_JOBS.index(job) * DUE_TOGETHER_SPACING
+        due += JOBS.index(job) * DUE_TOGETHER_SPACING
     return due
 
 
@@ -53,15 +55,17 @@ def trigger_for(job: str, schedule: Schedule, start: datetime) -> BaseTrigger:
     if job == DIGEST_JOB:
         return CronTrigger(hour=schedule.digest.hour, minute=schedule.digest.minute, timezone=schedule.tzinfo)
     return IntervalTrigger(seconds=schedule.intervals()[job].total_seconds(), start_date=start,
-                           timezone=schedule.tzinfo, jitter=schedule.jitter.total_seconds() or None)
+                           timezone=schedule.tzinfo, jitter=_jitter(job, schedule).total_seconds() or None)
 
 
 def next_run_window(job: str, schedule: Schedule, last_started: datetime | None, now: datetime) -> RunWindow:
     """When the job runs next, as a running daemon would schedule it (or one started now, if none runs)."""
     start = first_start(job, schedule, last_started, now)
-    if job == DIGEST_JOB:
-        return RunWindow(start, start)
-    return RunWindow(start, start + schedule.jitter)
+    return RunWindow(start, start + _jitter(job, schedule))
+
+
+def _jitter(job: str, schedule: Schedule) -> timedelta:
+    return schedule.jitter if job in CRAWL_JOBS else timedelta(0)
 
 
 def next_digest(schedule: Schedule, now: datetime) -> datetime:

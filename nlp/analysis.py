@@ -59,15 +59,20 @@ def models_directory(config: Config) -> Path:
 
 
 def load_model(config: Config) -> SentimentModel:
-    """The model `nlp train` stored under the config's var_dir; else the one `make` set-up built into the
+    """The current model `nlp train` stored under the config's var_dir; else the one `make` set-up built into the
     installation's var/models/ (so a config with a var_dir of its own, as in tests, does not train again); else
     one trained now into the config's var_dir (corpus.CorpusUnavailable when the corpus cannot be fetched)."""
+    return stored_model(config) or sentiment.ensure_model(models_directory(config), corpus.DEFAULT_CACHE)
+
+
+def stored_model(config: Config) -> SentimentModel | None:
+    """The current model of the config's models directory, else the installation's; None when neither has one."""
     for directory in dict.fromkeys((models_directory(config), sentiment.DEFAULT_MODELS)):
         try:
             return sentiment.load(directory)
         except sentiment.ModelUnavailable:
             continue
-    return sentiment.ensure_model(models_directory(config), corpus.DEFAULT_CACHE)
+    return None
 
 
 def analyse(store: Store, config: Config, *, now: datetime | None = None, progress: Progress | None = None,

