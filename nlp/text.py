@@ -44,13 +44,14 @@ EMOJI_WORDS: dict[str, str] = {
     **dict.fromkeys("❤♥💕💖💗💓💞😍🥰😘😻", "喜欢"),
     **dict.fromkeys("😊😄😁😀😃☺🙂😆🎉🥳😋", "开心"),
     "👎": "差",
-    **dict.fromkeys("😡😠🤬💢", "怒"),
-    **dict.fromkeys("😞😔😟🙁☹😩😫😒", "失望"),
+    **dict.fromkeys("😡😠🤬💢😤", "怒"),
+    **dict.fromkeys("😞😔😟🙁☹😩😫😒🙄", "失望"),
     **dict.fromkeys("😭😢😿💔", "难过"),
     **dict.fromkeys("🤮🤢💩", "恶心"),
 }
 BRACKET_WORDS: dict[str, str] = {"泪": "难过", "衰": "失望", "抓狂": "怒", "鄙视": "差", "弱": "差",
-                                 "强": "赞", "good": "赞", "ok": "赞", "给力": "赞"}
+                                 "强": "赞", "good": "赞", "ok": "赞", "给力": "赞", "爱心": "喜欢", "心": "喜欢",
+                                 "色": "喜欢", "耶": "开心", "憨笑": "开心"}
 
 _FULL_TO_HALF = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2190-\u21FF\u2300-\u23FF"

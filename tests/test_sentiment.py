@@ -132,6 +132,24 @@ def test_load_refuses_missing_and_foreign_models(small_model: S.SentimentModel, 
         S.load(tmp_path)
 
 
+def test_a_format_1_model_is_read_as_it_was_trained_without_negated_pairs(small_model: S.SentimentModel,
+                                                                          tmp_path: Path) -> None:
+    """A shop's model adapted before negated pairs existed keeps loading and scores as it was trained; a model
+    stored now reads them."""
+    S.save(small_model, tmp_path)
+    assert S.load(tmp_path).negated_pairs
+    meta = json.loads((tmp_path / S.META_FILE).read_text(encoding="utf-8"))
+    del meta["features"]
+    (tmp_path / S.META_FILE).write_text(json.dumps(meta | {"format": 1}), encoding="utf-8")
+    old = S.load(tmp_path)
+    assert not old.negated_pairs
+    probe = ["不好用，不满意", "没问题，很好"]
+    documents, buckets, weights = S._tfidf([normalise(text) for text in probe], old.idf, False)
+    logits = np.bincount(documents, weights=weights * old.coef[buckets], minlength=len(probe)) + old.intercept
+    assert old.score(probe) == pytest.approx((1 / (1 + np.exp(-logits))).tolist(), abs=1e-6)
+    assert len(S._grams(["不好用"], negated_pairs=True)[1]) == len(S._grams(["不好用"], negated_pairs=False)[1]) + 1
+
+
 def test_weak_labels_shift_a_prediction(small_model: S.SentimentModel) -> None:
     """Crawled 1-2 star reviews teach the model a complaint the corpus never saw."""
     complaint = "坐垫塌陷"
