@@ -185,7 +185,8 @@ def _rows(label: str, kind: str, value: Any, zone: tzinfo, this_year: int, level
     if isinstance(value, list | tuple) and any(isinstance(item, Mapping) for item in value):
         return [Row(label, "", level)] + [row for number, item in enumerate(value, 1)
                                           for row in _rows(f"{number}", TEXT, item, zone, this_year, level + 1)]
-    return [Row(label, _format(kind, value, zone, this_year), level)]
+    text = _format(kind, value, zone, this_year)
+    return [Row(label, text, level)] if text else []
 
 
 def _sub_rows(values: Mapping[str, Any], zone: tzinfo, this_year: int, level: int) -> list[Row]:
@@ -198,11 +199,11 @@ def _sub_rows(values: Mapping[str, Any], zone: tzinfo, this_year: int, level: in
 
 def _format(kind: str, value: Any, zone: tzinfo, this_year: int) -> str:
     """The value as the reader should see it; a value that is not of its key's kind is shown as plain text."""
-    number = isinstance(value, int | float) and not isinstance(value, bool)
+    number = _number(value)
     if kind == MONEY and number:
         return money(value)
-    if kind == BAND and (band := _band_of(value)):
-        return f"{money(band[0])} – {money(band[1])}"
+    if kind == BAND and (band := _band(value)):
+        return band
     if kind == PERCENT and number:
         return percent(value)
     if kind == SHARE and number:
@@ -226,12 +227,18 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _band_of(value: Any) -> tuple[float, float] | None:
-    """A (low, high) money band from [low, high]; None when either end is unknown."""
-    if isinstance(value, list | tuple) and len(value) == 2 and all(
-            isinstance(end, int | float) and not isinstance(end, bool) for end in value):
-        return value[0], value[1]
-    return None
+def _band(value: Any) -> str | None:
+    """A money band from [low, high], either end possibly unknown (a band with only a maximum); None if not one."""
+    if not (isinstance(value, list | tuple) and len(value) == 2 and all(end is None or _number(end) for end in value)):
+        return None
+    low, high = value
+    if low is None or high is None:
+        return f"≥ {money(low)}" if high is None else f"≤ {money(high)}"
+    return f"{money(low)} – {money(high)}"
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _time(value: str) -> datetime | None:
@@ -249,4 +256,5 @@ def _is_url(value: Any) -> bool:
 
 
 def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | tuple | Mapping) and not value)
+    return value is None or (isinstance(value, str | list | tuple | Mapping) and not value) or (
+        isinstance(value, list | tuple) and all(_empty(item) for item in value))
