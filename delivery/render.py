@@ -1,5 +1,10 @@
 """An alert, a group of alerts or a digest as a subject line, plain text and HTML, shared by e-mail and webhooks.
 
+Each alert is one block, the same alone, in a group and in a digest, in both parts: a one-line summary (the kind
+in Chinese, then the monitor's title), the action (建议), the evidence as a labelled table (delivery/evidence.py
+formats every value), the links, then the footer with the ack command. Times are in the operator's zone, named
+once at the end of the message.
+
 Everything in an alert may come from a crawled page (titles, review texts, shop names), so every value is
 escaped in the HTML (`html.escape`, quotes included) and only http(s) evidence values become links. Subjects
 are folded onto one line: a crawled line break must not end up in a mail header.
