@@ -9,6 +9,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import signal
 import smtplib
 import ssl
@@ -709,8 +710,10 @@ def test_a_burst_on_one_product_is_one_message_per_group_and_the_digest_lists_it
     text, markup = parts(review_mail)
     assert all(f"差评 {n}: 漏水" in text for n in range(1, 9))
     assert text.count("1 小时内回复买家") == 1, "one action for the group"
-    assert f"最晚回复时间 (respond by): {(T0 + 52 * MINUTE).astimezone(config.schedule.tzinfo):%Y-%m-%d %H:%M}" \
-        in text, "the earliest respond-by time of the eight"
+    earliest = (T0 + 52 * MINUTE).astimezone(config.schedule.tzinfo)
+    # The year shows only when the alerts were raised in another year than T0's (add_alert stamps the clock's now).
+    assert re.search(rf"\n应回复时间：({earliest:%Y}-)?{earliest:%m-%d %H:%M}\n", text), \
+        "the earliest respond-by time of the eight, once ahead of the blocks"
     assert "<script" not in markup and "&lt;script&gt;" in markup
     [digest] = mail_server.to(DIGEST)
     digest_text, _ = parts(digest)
