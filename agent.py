@@ -9,17 +9,18 @@ from __future__ import annotations
 import asyncio
 import errno
 import json
+import shlex
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
+from cli_output import err, more, out, print_table, progress, table
 from config import SHIPPED_PROFILES, Config, ConfigError, load_config
 
 if TYPE_CHECKING:
@@ -69,9 +70,6 @@ def exit_code_of(exc: Exception) -> ExitCode | None:
 
 
 DEFAULT_DEMO_PORT = 8700  # the shipped config.toml expects the shops on 8701-8703
-
-out = Console()
-err = Console(stderr=True)
 
 app = typer.Typer(help="ShopSentinel: watch competitors, reviews and listing compliance on Chinese marketplaces.",
                   no_args_is_help=True, add_completion=False, rich_markup_mode="rich", cls=FaultMappingGroup)
@@ -630,9 +628,8 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     holder = state.lock.holder
     out.print(f"daemon: {'[green]running[/]' if state.lock.held else '[yellow]not running[/]'}"
               + (f" ({escape(holder.describe())})" if holder else ""), highlight=False)
-    grid = Table(title="jobs", title_justify="left")
-    for column in ("job", "last run", "status", "seconds", "summary", "next run"):
-        grid.add_column(column, overflow="fold")
+    grid = table("jobs", [("job", "id"), ("last run", "id"), ("status", "id"), ("seconds", "number"), "summary",
+                          "next run"])
     for job in state.jobs:
         last, window = job.last, job.next
         seconds = f"{(last.ended_at - last.started_at).total_seconds():.0f}" if last and last.ended_at else "–"
@@ -643,7 +640,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
             next_run += f" – {window.latest.astimezone(zone):%H:%M}"
         grid.add_row(job.job, last.started_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if last else "never",
                      last.status if last else "–", seconds, summary, next_run)
-    out.print(grid)
+    print_table(grid)
     alerts = len({delivery.alert_id for delivery in state.pending})
     out.print(f"outbox: {len(state.pending)} delivery(ies) of {alerts} alert(s) pending", highlight=False)
     out.print(f"database: {escape(str(state.database))}, {state.database_bytes / 1e6:.1f} MB", highlight=False)
@@ -1323,18 +1320,21 @@ def alerts_list(
         fail(f"--state must be one of {', '.join(ALERT_STATES)}, got {state!r}", ExitCode.USAGE)
     with open_store_of(ctx) as db:
         rows = db.alerts(state=state, category=category, limit=limit, newest_first=True)
+        total = db.count_alerts(state=state, category=category) if len(rows) == limit else len(rows)
     if as_json:
         for alert in rows:
             print(json.dumps(alert_json(alert), ensure_ascii=False))
         return
-    grid = Table(title=f"{len(rows)} alert(s)", title_justify="left")
-    for column in ("id", "raised", "severity", "category", "state", "title"):
-        grid.add_column(column, overflow="fold")
+    filters = [f"--{name} {shlex.quote(value)}" for name, value in (("state", state), ("category", category)) if value]
+    grid = table(f"{len(rows)} of {total} alerts, newest first" if total > len(rows) else f"{len(rows)} alert(s)",
+                 [("id", "number"), ("raised", "id"), ("severity", "id"), ("category", "id"), ("state", "id"),
+                  "title"])
     for alert in rows:
         grid.add_row(str(alert.id), alert.created_at.strftime("%Y-%m-%d %H:%M"),
                      f"[{SEVERITY_STYLE.get(alert.severity, '')}]{alert.severity}[/]", alert.category or "–",
                      alert.state, escape(alert.title))
-    out.print(grid)
+    print_table(grid)
+    more(len(rows), total, " ".join(["alerts list", *filters, f"--limit {total}"]))
 
 
 @alerts_app.command("show")
@@ -1370,15 +1370,14 @@ def alerts_show(ctx: typer.Context, alert_id: AlertId,
         return
     # One row per delivery: the message that carried it (its Message-ID, findable in the recipient's mailbox), or
     # why it was not sent (a suppressed delivery's note) or has not been yet (the last error).
-    grid = Table(title="deliveries", title_justify="left")
-    for column in ("to", "kind", "state", "attempts", "sent / next attempt", "message", "last error / note"):
-        grid.add_column(column, overflow="fold")
+    grid = table("deliveries", [("to", "id"), ("kind", "id"), ("state", "id"), ("attempts", "number"),
+                                ("sent / next attempt", "id"), ("message", "id"), "last error / note"])
     for d in deliveries:
         when = d.sent_at or (d.next_attempt_at if d.state == "pending" else None)
         grid.add_row(escape(f"{d.channel}:{d.destination}"), d.kind, d.state, str(d.attempts),
                      when.isoformat(timespec="seconds") if when else "–", escape(d.message_id or "–"),
                      escape(d.note or d.last_error or "–"))
-    out.print(grid)
+    print_table(grid)
 
 
 def change_alert(ctx: typer.Context, alert_id: int, action: str) -> None:
