@@ -10,7 +10,8 @@ number or ASCII word is never split over two lines: a table grows wider than the
 from __future__ import annotations
 
 import re
-from typing import Iterable, Literal
+from collections.abc import Iterable
+from typing import Literal
 
 from rich.console import Console, RenderableType
 from rich.measure import Measurement
@@ -111,7 +112,7 @@ def more(shown: int, total: int, command: str, console: CliConsole = out) -> Non
         console.print(Text(f"… and {total - shown} more (see: python agent.py {command})", style="dim"))
 
 
-def progress(*columns: str | ProgressColumn, enabled: bool = True) -> Progress:
+def progress_display(*columns: str | ProgressColumn, enabled: bool = True) -> Progress:
     """A progress display on stderr that disappears when done, and stays silent unless stderr is a terminal (a pipe
     or a log would get every redraw) and `enabled` (off for --json)."""
     return Progress(*columns, console=err, transient=True, disable=not (enabled and err.is_terminal))
