@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from agent import ExitCode, app
@@ -20,8 +21,20 @@ from conftest import fast_config, fetch
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
-COMMANDS = [[], ["demo"], ["scan"], ["login"], ["daemon"], ["status"], ["report"], ["check"], ["extract"], ["sentiment"], ["alerts"],
-            ["alerts", "list"], ["alerts", "show"], ["alerts", "ack"], ["alerts", "resolve"]]
+def command_paths(group, path=()) -> list[list[str]]:
+    """Every command and group under `group`, sub-commands included, as the words that invoke it."""
+    found = [list(path)]
+    for name, command in getattr(group, "commands", {}).items():
+        found += command_paths(command, (*path, name))
+    return found
+
+
+COMMANDS = command_paths(typer.main.get_command(app))
+
+
+def test_the_help_walk_reaches_every_group_and_sub_command():
+    assert {"nlp train", "nlp models", "nlp use", "nlp analyse", "alerts list", "alerts resolve", "demo", "scan",
+            "check"} <= {" ".join(path) for path in COMMANDS}
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "top")
