@@ -31,10 +31,14 @@ UNBREAKABLE = re.compile(r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u3
 
 class CliConsole(Console):
     """A Console that hard-wraps free text only on a terminal: in a pipe a message stays one line, so grep finds
-    it whole. A caller's explicit soft_wrap still wins."""
+    it whole. On a terminal, text holding a word longer than the line (a path, a URL) is not wrapped either: rich
+    would fold that word mid-way, while the terminal's own wrapping is undone by copying. A caller's explicit
+    soft_wrap wins."""
 
     def print(self, *objects, soft_wrap: bool | None = None, **kwargs) -> None:
-        super().print(*objects, soft_wrap=(not self.is_terminal) if soft_wrap is None else soft_wrap, **kwargs)
+        if soft_wrap is None:
+            soft_wrap = not self.is_terminal or any(longest_word(self, o) > self.width for o in objects)
+        super().print(*objects, soft_wrap=soft_wrap, **kwargs)
 
 
 out = CliConsole()

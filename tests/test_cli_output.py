@@ -85,6 +85,12 @@ def test_on_a_terminal_free_text_wraps_at_its_width():
     assert len(printed(terminal)) > 1 and all(len(line) <= 80 for line in printed(terminal))
 
 
+def test_on_a_terminal_a_path_longer_than_the_line_is_not_split():
+    terminal = console(terminal=True, width=30)
+    terminal.print(f"saved {PATH} for the outbox", highlight=False)
+    assert printed(terminal) == [f"saved {PATH} for the outbox"]
+
+
 def test_no_line_of_a_narrow_table_is_a_lone_character_of_its_title():
     terminal = console(terminal=True)
     grid = table("全网最低价 露营椅 第一品牌 国家级品质 检查结果", [("#", "number")])
