@@ -616,7 +616,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     out.print(f"daemon: {'[green]running[/]' if state.lock.held else '[yellow]not running[/]'}"
               + (f" ({escape(holder.describe())})" if holder else ""), highlight=False)
     grid = table("jobs", [("job", "id"), ("last run", "id"), ("status", "id"), ("seconds", "number"), "summary",
-                          "next run"])
+                          ("next run", "id")])
     for job in state.jobs:
         last, window = job.last, job.next
         seconds = f"{(last.ended_at - last.started_at).total_seconds():.0f}" if last and last.ended_at else "–"

@@ -88,8 +88,8 @@ def print_table(grid: Table, console: CliConsole = out) -> None:
 
 def fitted_widths(console: Console, grid: Table) -> Measurement:
     """The table's natural width (maximum) and the narrowest width (minimum) at which every no_wrap column is whole
-    and every other column is at least as wide as its longest ASCII word, which then becomes the column's min_width
-    so the table's own shrinking never goes below it."""
+    and every other column is at least as wide as its header and its longest ASCII word, which then becomes the
+    column's min_width so the table's own shrinking never goes below it."""
     options = console.options.update_width(UNBOUNDED)
     natural = Measurement.get(console, options, grid).maximum
     saved = 0
@@ -98,8 +98,10 @@ def fitted_widths(console: Console, grid: Table) -> Measurement:
         widest = max((Measurement.get(console, options, cell).maximum for cell in cells), default=0)
         if col.no_wrap:
             continue
-        word = max((longest_word(console, cell) for cell in cells), default=1)
-        col.min_width = max(col.min_width or 0, word)
+        word = max((longest_word(console, cell) for cell in col.cells), default=1)
+        # A header is a label: folded, it reads as several.
+        header = Measurement.get(console, options, col.header).maximum if grid.show_header else 0
+        col.min_width = max(col.min_width or 0, word, header)
         saved += max(widest - col.min_width, 0)
     return Measurement(natural - saved, natural)
 
