@@ -26,9 +26,10 @@ def printed(target: CliConsole) -> list[str]:
 
 
 def sample_table():
-    grid = table(TITLE, [("id", "id"), ("file", "path"), ("url", "url"), "review", ("reviews", "number")])
-    grid.add_row("42", PATH, URL, REVIEW, "1,234")
-    grid.add_row("7", "/tmp/a.eml", "https://x.example/1", "短评", "5")
+    grid = table(TITLE, [("id", "id"), ("file", "path"), ("url", "url"), "review", ("reviews", "number"),
+                         "last error / note"])
+    grid.add_row("42", PATH, URL, REVIEW, "1,234", "–")
+    grid.add_row("7", "/tmp/a.eml", "https://x.example/1", "短评", "5", "–")
     return grid
 
 
@@ -47,6 +48,7 @@ def test_at_80_columns_paths_urls_ids_and_numbers_stay_whole_and_text_folds_betw
     review = cells_of(lines, 3)
     assert len([cell for cell in review if cell]) > 1, "the free text column folds"
     assert LONG_WORD in review, "an ASCII word is never split"
+    assert any("┃ last error / note ┃" in line for line in lines), "a header never folds"
     words = [word for cell in review for word in cell.split()]
     assert "zipper" in words and "broke" in words and "negative" in words
 
@@ -64,8 +66,8 @@ def test_text_columns_shrink_before_paths_are_cut():
     terminal = console(terminal=True)
     print_table(sample_table(), terminal)
     body = [line for line in printed(terminal)[1:] if line]
-    widest_cells = len(PATH) + len(URL) + len(LONG_WORD) + len("42") + len("reviews")
-    assert max(len(line) for line in body) <= widest_cells + 5 * 3 + 1
+    widest_cells = len(PATH) + len(URL) + len(LONG_WORD) + len("42") + len("reviews") + len("last error / note")
+    assert max(len(line) for line in body) <= widest_cells + 6 * 3 + 1
 
 
 def test_in_a_pipe_every_row_is_one_line_and_free_text_is_not_wrapped():
