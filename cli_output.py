@@ -10,6 +10,7 @@ number or ASCII word is never split over two lines: a table grows wider than the
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from typing import Literal
 
@@ -118,7 +119,36 @@ def more(shown: int, total: int, command: str, console: CliConsole = out) -> Non
         console.print(Text(f"… and {total - shown} more (see: python agent.py {command})", style="dim"))
 
 
+SHOW_PROGRESS_AFTER = 1.0  # seconds: work done sooner prints no progress display at all (no flicker)
+
+
+class DelayedProgress(Progress):
+    """A Progress that appears only once its work has taken SHOW_PROGRESS_AFTER seconds."""
+
+    def start(self) -> None:
+        if self.disable:
+            return
+        self._shown = threading.Lock()
+        self._stopped = False
+        self._timer = threading.Timer(SHOW_PROGRESS_AFTER, self._show)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _show(self) -> None:
+        with self._shown:   # a stop racing the timer wins: nothing starts after it
+            if not self._stopped:
+                super().start()
+
+    def stop(self) -> None:
+        if self.disable:
+            return
+        self._timer.cancel()
+        with self._shown:
+            self._stopped = True
+            super().stop()
+
+
 def progress_display(*columns: str | ProgressColumn, enabled: bool = True) -> Progress:
-    """A progress display on stderr that disappears when done, and stays silent unless stderr is a terminal (a pipe
-    or a log would get every redraw) and `enabled` (off for --json)."""
-    return Progress(*columns, console=err, transient=True, disable=not (enabled and err.is_terminal))
+    """A progress display on stderr that appears after a second of work and disappears when done, and stays silent
+    unless stderr is a terminal (a pipe or a log would get every redraw) and `enabled` (off for --json)."""
+    return DelayedProgress(*columns, console=err, transient=True, disable=not (enabled and err.is_terminal))

@@ -118,3 +118,18 @@ def test_progress_shows_only_on_a_terminal_and_when_enabled(monkeypatch, termina
 
     monkeypatch.setattr(cli_output, "err", console(terminal))
     assert progress_display(enabled=enabled).disable is not shown
+
+
+@pytest.mark.parametrize("seconds, shown", [(0.0, False), (0.3, True)])
+def test_progress_appears_only_when_the_work_lasts(monkeypatch, seconds, shown):
+    import time
+
+    import cli_output
+
+    terminal = console(terminal=True)
+    monkeypatch.setattr(cli_output, "err", terminal)
+    monkeypatch.setattr(cli_output, "SHOW_PROGRESS_AFTER", 0.1)
+    with progress_display() as bar:
+        bar.add_task("crawling", total=None)
+        time.sleep(seconds)
+    assert bool(terminal.file.getvalue()) is shown
