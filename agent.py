@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.text import Text
 from typer.core import TyperGroup
 
-from cli_output import err, more, out, print_table, progress_display, table
+from cli_output import err, json_line, more, out, print_table, progress_display, table
 from config import SHIPPED_PROFILES, Config, ConfigError, load_config
 
 if TYPE_CHECKING:
@@ -151,8 +151,8 @@ def demo(
 
     def ready(urls: dict[str, str]) -> None:
         if as_json:
-            print(json.dumps({"sites": urls, "ground_truth_url": urls["control"] + "/ground-truth",
-                              "ground_truth_file": str(truth_file)}, ensure_ascii=False), flush=True)
+            json_line({"sites": urls, "ground_truth_url": urls["control"] + "/ground-truth",
+                       "ground_truth_file": str(truth_file)}, flush=True)
             return
         show_demo(urls, truth_file, port)
 
@@ -198,10 +198,9 @@ def run_demo_tour(ctx: typer.Context, config: Config, *, seed: int, top: int, as
                                eml_paths=[str(path) for d in sent for path in d.eml_paths])
     missed = [check.event for check in tour.checks if not check.caught_by]
     if as_json:
-        print(json.dumps({"sites": tour.sites, "tables": [t.to_json() for t in tables], **summary,
-                          "scenario": [{"event": c.event, "alerts": [a.id for a in c.caught_by]} for c in tour.checks],
-                          "untracked_events": tour.untracked, "report": str(tour.report_path or "") or None},
-                         ensure_ascii=False, default=str))
+        json_line({"sites": tour.sites, "tables": [t.to_json() for t in tables], **summary,
+                   "scenario": [{"event": c.event, "alerts": [a.id for a in c.caught_by]} for c in tour.checks],
+                   "untracked_events": tour.untracked, "report": str(tour.report_path or "") or None})
     else:
         for competitors in tables:
             show_competitors(competitors)
@@ -277,9 +276,8 @@ def scan(
     plan = scan_plan(config, platforms, keyword, urls, top, reviews)
     cycle, tables, summary = run_scan_cycle(ctx.obj["config_path"], config, plan, send=send, progress=not as_json)
     if as_json:
-        print(json.dumps({"runs": [run_summary(run) for run in cycle.crawl.runs],
-                          "tables": [t.to_json() for t in tables], **summary},
-                         ensure_ascii=False, default=str))
+        json_line({"runs": [run_summary(run) for run in cycle.crawl.runs],
+                   "tables": [t.to_json() for t in tables], **summary})
     else:
         for competitors in tables:
             show_competitors(competitors)
@@ -609,7 +607,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     with open_store_of(ctx) as db:
         state = daemon_status(db, config)
     if as_json:
-        print(json.dumps(state.to_json(), ensure_ascii=False))
+        json_line(state.to_json())
         return
     zone = config.schedule.tzinfo
     holder = state.lock.holder
@@ -660,7 +658,7 @@ def report(
         fail(f"cannot write the report to {exc.filename or output or config.paths.reports_dir}: "
              f"{exc.strerror or exc}", ExitCode.USAGE if output is not None else ExitCode.STORE)
     if as_json:
-        print(json.dumps({"path": str(path), "sections": found.section_counts()}, ensure_ascii=False))
+        json_line({"path": str(path), "sections": found.section_counts()})
         return
     if found.empty:
         err.print(f"the store has nothing from the last {days} days yet; the report says so.")
@@ -709,7 +707,7 @@ def check(
                for item in texts]
     if as_json:
         for item, violations in results:
-            print(json.dumps({"text": item, "violations": [asdict(v) for v in violations]}, ensure_ascii=False))
+            json_line({"text": item, "violations": [asdict(v) for v in violations]})
     else:
         show_check(results)
     if any(violations for _, violations in results):
@@ -840,7 +838,7 @@ def extract(
     if as_json:
         for line in lines:
             line.pop("incomplete", None)
-            print(json.dumps(line, ensure_ascii=False))
+            json_line(line)
     else:
         {"product": show_extractions, "search": show_listings, "reviews": show_reviews}[kind](lines)
     if problems:
@@ -987,7 +985,7 @@ def sentiment(
         for text, (label, score) in zip(batch, model.predict(batch)):
             line = label_line(text, label, score, model.version)
             if as_json:
-                print(json.dumps(line, ensure_ascii=False))
+                json_line(line)
             else:
                 rows.append(line)
     if not as_json:
@@ -1093,7 +1091,7 @@ def nlp_train(
     if rated_files:
         summary["imported"] = [asdict(file) for file in rated.files]
     if as_json:
-        print(json.dumps(summary, ensure_ascii=False))
+        json_line(summary)
     else:
         print_training(outcome, rated.files if rated_files else None)
     if not decision.promoted:
@@ -1150,7 +1148,7 @@ def nlp_models(ctx: typer.Context, as_json: JsonOption = False) -> None:
     stored = versions(models_directory(config_from(ctx)))
     if as_json:
         for version in stored:
-            print(json.dumps(version.to_json(), ensure_ascii=False))
+            json_line(version.to_json())
         return
     # A version is what `nlp use` takes: never cut. Its training time goes under it, and the reasons a model was
     # kept beside the current one below the table, so the table fits 80 columns.
@@ -1184,7 +1182,7 @@ def nlp_use(ctx: typer.Context, version: Annotated[str, typer.Argument(help="A v
     except UnknownVersion as exc:
         fail(str(exc), ExitCode.USAGE)
     if as_json:
-        print(json.dumps(chosen.to_json(), ensure_ascii=False))
+        json_line(chosen.to_json())
         return
     out.print(f"{escape(chosen.version)} is now the current model (trained {chosen.trained_at}); the next "
               f"analysis re-scores the reviews with it", highlight=False, soft_wrap=True)
@@ -1232,7 +1230,7 @@ def nlp_analyse(ctx: typer.Context, as_json: JsonOption = False) -> None:
     with open_store_of(ctx) as db, bar:
         report = analyse(db, config, model=model, progress=advance)
     if as_json:
-        print(json.dumps(asdict(report), ensure_ascii=False))
+        json_line(asdict(report))
         return
     grid = table(f"analysis ({report.model}, {report.seconds:.1f} s)", ["what", ("count", "number")])
     for label, value in (("reviews scored", report.reviews_scored), ("… negative", report.negative_reviews),
@@ -1294,7 +1292,7 @@ def alerts_list(
         total = db.count_alerts(state=state, category=category) if len(rows) == limit else len(rows)
     if as_json:
         for alert in rows:
-            print(json.dumps(alert_json(alert), ensure_ascii=False))
+            json_line(alert_json(alert))
         return
     filters = [f"--{name} {shlex.quote(value)}" for name, value in (("state", state), ("category", category)) if value]
     grid = table(f"{len(rows)} of {total} alerts, newest first" if total > len(rows) else f"{len(rows)} alert(s)",
@@ -1322,7 +1320,7 @@ def alerts_show(ctx: typer.Context, alert_id: AlertId,
         deliveries = db.deliveries(alert_id=alert_id)
     data = alert_json(alert, deliveries)
     if as_json:
-        print(json.dumps(data, ensure_ascii=False))
+        json_line(data)
         return
     style = SEVERITY_STYLE.get(alert.severity, "")
     out.print(f"[{style}]{alert.severity.upper()}[/] #{alert.id} · {alert.category} · {alert.kind} · {alert.state}")

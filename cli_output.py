@@ -1,5 +1,5 @@
 """How the command line prints for people: the two consoles, tables whose columns say what they hold, "… and N
-more" for cut lists, and progress bars. `agent.py` renders through these; its `--json` lines are plain `print`s.
+more" for cut lists, progress bars and `--json` lines. `agent.py` renders through these.
 
 Two audiences: a terminal, whose width tables fit where they can, and a pipe (`| grep`, `| cut`, a log), which gets
 whole lines: free text is never hard-wrapped and a table row is one line however wide. Either way a path, URL, id,
@@ -9,6 +9,7 @@ number or ASCII word is never split over two lines: a table grows wider than the
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterable
@@ -38,12 +39,19 @@ class CliConsole(Console):
 
     def print(self, *objects, soft_wrap: bool | None = None, **kwargs) -> None:
         if soft_wrap is None:
-            soft_wrap = not self.is_terminal or any(longest_word(self, o) > self.width for o in objects)
+            soft_wrap = not self.is_terminal or any(longest_word(self, o, markup=kwargs.get("markup")) > self.width
+                                                    for o in objects)
         super().print(*objects, soft_wrap=soft_wrap, **kwargs)
 
 
 out = CliConsole()
 err = CliConsole(stderr=True)
+
+
+def json_line(data, *, flush: bool = False) -> None:
+    """One line of `--json` output on stdout: Chinese as it is, and values JSON has no type for (dates, paths) as
+    strings."""
+    print(json.dumps(data, ensure_ascii=False, default=str), flush=flush)
 
 
 class CliTable(Table):
@@ -107,9 +115,11 @@ def fitted_widths(console: Console, grid: Table) -> Measurement:
     return Measurement(natural - saved, natural)
 
 
-def longest_word(console: Console, cell: RenderableType) -> int:
-    """Cells of the longest run of the cell's text that a line must not break."""
-    plain = cell.plain if isinstance(cell, Text) else console.render_str(cell).plain if isinstance(cell, str) else ""
+def longest_word(console: Console, cell: RenderableType, markup: bool | None = None) -> int:
+    """Cells of the longest run of the cell's text that a line must not break (`markup`: as Console.print takes it,
+    so markup is read only where the console reads it)."""
+    plain = (cell.plain if isinstance(cell, Text) else console.render_str(cell, markup=markup).plain
+             if isinstance(cell, str) else "")
     return max((Text(run).cell_len for run in UNBREAKABLE.findall(plain)), default=1)
 
 
