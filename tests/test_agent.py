@@ -327,7 +327,6 @@ def test_alerts_show_ack_and_resolve(alert_store):
 def test_alerts_show_lists_the_message_that_carried_an_alert_and_why_one_was_not_sent(alert_store, monkeypatch):
     """After delivery, each delivery's row names its message (Message-ID, kind, destination, sent time), and an
     inhibited one says which alert inhibited it."""
-    import agent
     from config import load_config
     from delivery import deliver_pending
     from store import AlertRecord, open_store
