@@ -6,9 +6,10 @@ platform failing too many runs in a row, or serving blocked or layout-changed pa
 delivered in the same run (`pipeline.raise_crawl_health`, as `agent.py scan` does). The digest job writes
 the day's HTML report (reports.write_report) and sends the digest deliveries; with analysis after crawls off, it
 runs analysis and monitors first. The retrain job counts the star-rated reviews stored since the newest trained
-model and, from `schedule.retrain_min_new` of them, retrains the sentiment model on the corpus and the store's
-ratings through `nlp train`'s guard (nlp.retraining): a promoted model is current for the next analysis, which
-re-scores every review; a refused one is kept beside it, and the job is still ok (it did its work).
+model and, from `schedule.retrain_min_new` of them, retrains the sentiment model on the corpus, the store's
+ratings and the current model's imports through `nlp train`'s guard (nlp.retraining): a promoted model is current
+for the next analysis, which re-scores every review; a refused one is kept beside it, and the job is still ok (it
+did its work).
 
 A failing job is logged and recorded as failed; the scheduler runs it again at its next time. So does a job facing a
 busy database (another process holding its lock past the busy wait, see `daemon.busy`): it never stops the daemon,

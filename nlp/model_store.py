@@ -6,6 +6,8 @@
                                            in-domain pooled)
     <models>/<version>/record.json         what this store adds: the guard's decision (promoted, or kept beside the
                                            current model and why) and the newest store review it was trained on
+    <models>/<version>/imported.jsonl.gz   the imported rated reviews it was trained on ({"text", "label"} lines),
+                                           so every later training starts from them: nothing imported is forgotten
 
 `sentiment.load(<models>)` reads the version `current` names. A version folder is written under a temporary name and
 renamed into place whole, and only then does `current` point at it, so a reader never meets half a model.
@@ -20,10 +22,12 @@ each new version, so a daily retrain does not fill the disk.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,7 @@ from nlp.sentiment import SentimentModel
 KEEP_VERSIONS = 5
 POINTER_FILE = "current"
 RECORD_FILE = "record.json"
+IMPORTED_FILE = "imported.jsonl.gz"
 MODEL_FILES = (sentiment.ARRAYS_FILE, sentiment.META_FILE)
 
 
@@ -152,6 +157,17 @@ def versions(directory: Path) -> list[ModelVersion]:
     return sorted(found, key=lambda v: (v.trained_at, v.version))
 
 
+def current_imports(directory: Path) -> list[tuple[str, str]]:
+    """The imported (text, label) pairs the current model was trained on; none for a model without the file (trained
+    on no import, or before imports were kept)."""
+    path = current_folder(Path(directory)) / IMPORTED_FILE
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            return [(row["text"], row["label"]) for row in map(json.loads, lines)]
+    except FileNotFoundError:
+        return []
+
+
 def latest_rated_reviews_until(directory: Path) -> int:
     """The newest store review any stored model was trained on (0 when none was): rated reviews past it are new
     to every version, the kept-beside ones included, so a rejected candidate is not retrained on the same reviews."""
@@ -180,9 +196,11 @@ def _version(folder: Path, meta: dict[str, Any], current: str | None, record: Mo
 
 # --- writing ----------------------------------------------------------------------------------------------------
 
-def add(directory: Path, model: SentimentModel, record: ModelRecord) -> ModelVersion:
-    """Store `model` as a new version with its record, make it current when the record's decision promoted it,
-    and prune old versions. A version name already taken gets a suffix (two trainings in one second)."""
+def add(directory: Path, model: SentimentModel, record: ModelRecord,
+        imported: Sequence[tuple[str, str]] = ()) -> ModelVersion:
+    """Store `model` as a new version with its record and the imported pairs it was trained on, make it current
+    when the record's decision promoted it, and prune old versions. A version name already taken gets a suffix (two
+    trainings in one second)."""
     directory = Path(directory)
     migrate_flat_layout(directory)
     model.version = _free_name(directory, model.version)
@@ -190,6 +208,8 @@ def add(directory: Path, model: SentimentModel, record: ModelRecord) -> ModelVer
     try:
         sentiment.save(model, staging)
         _write_record(staging, record)
+        if imported:
+            _write_imports(staging, imported)
         staging.rename(directory / model.version)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -257,6 +277,12 @@ def _free_name(directory: Path, version: str) -> str:
 def _write_record(folder: Path, record: ModelRecord) -> None:
     (folder / RECORD_FILE).write_text(json.dumps(asdict(record), ensure_ascii=False, indent=2) + "\n",
                                       encoding="utf-8")
+
+
+def _write_imports(folder: Path, imported: Sequence[tuple[str, str]]) -> None:
+    with gzip.open(folder / IMPORTED_FILE, "wt", encoding="utf-8") as lines:
+        lines.writelines(json.dumps({"text": text, "label": label}, ensure_ascii=False) + "\n"
+                         for text, label in imported)
 
 
 def _point_at(directory: Path, version: str) -> None:

@@ -92,16 +92,20 @@ def store_ratings(store: Store) -> StoreRatings:
 
 def retrain(config: Config, *, ratings: StoreRatings | None, imported: Sequence[tuple[str, str]] = (),
             force: bool = False, progress: Callable[[str], None] | None = None) -> RetrainOutcome:
-    """Train a candidate on the corpus, `ratings` and `imported`, judge it against the current model, and store it
-    (current or kept beside) under the config's models directory. Raises corpus.CorpusUnavailable, and ValueError
-    when the data has one label only."""
+    """Train a candidate on the corpus, `ratings`, the imports the current model was trained on and the new
+    `imported` pairs, judge it against the current model, and store it (current or kept beside) under the config's
+    models directory with every import it learnt, so a later retrain (the daemon's, from the store alone) keeps
+    them. Only the new imports are judged for their labels: the earlier ones passed when they came. Raises
+    corpus.CorpusUnavailable, and ValueError when the data has one label only."""
     tell = progress or (lambda stage: None)
-    candidate = sentiment.train(extra=ratings.pairs if ratings else (), imported=imported,
+    directory = models_directory(config)
+    every_import = [*model_store.current_imports(directory), *imported]
+    candidate = sentiment.train(extra=ratings.pairs if ratings else (), imported=every_import,
                                 cache=corpus.DEFAULT_CACHE, progress=progress)
     tell("comparing with the current model")
     decision = judge(stored_model(config), candidate, imported=imported, force=force)
-    directory = models_directory(config)
-    stored = model_store.add(directory, candidate, ModelRecord(decision, ratings.until if ratings else 0))
+    stored = model_store.add(directory, candidate, ModelRecord(decision, ratings.until if ratings else 0),
+                             imported=every_import)
     return RetrainOutcome(candidate, decision, stored, directory)
 
 

@@ -130,6 +130,23 @@ def test_an_honest_retrain_on_new_reviews_becomes_current(tmp_path: Path, small_
     assert new.accuracy(S.IN_DOMAIN) > 0.8 and new.metrics["params"]["in_domain_weight"] == S.IN_DOMAIN_WEIGHT
 
 
+def test_imports_are_kept_with_the_model_and_a_later_retrain_from_the_store_learns_them_again(
+        tmp_path: Path, small_corpus_only: None, demo: list[tuple[str, str]]) -> None:
+    """The daemon retrains from the store alone; a file imported once must not be forgotten by the next model."""
+    config = shop(tmp_path)
+    rate_in_store(config, demo[:STORE_REVIEWS])
+    honest = export(tmp_path / "honest.csv", demo[IMPORTED])
+    assert nlp(config, "train", "--from", str(honest)).exit_code == 0
+    kept = model_store.current_imports(models_of(config))
+    assert len(kept) > 500 and set(kept) <= set(demo[IMPORTED])   # duplicates and placeholders left out
+    again = nlp(config, "train", "--json")
+    assert again.exit_code == 0, again.output
+    [first, second] = model_store.versions(models_of(config))
+    assert second.current and second.version != first.version
+    imported = {source["name"]: source["lines"] for source in second.sources}[S.IMPORTED_SOURCE]
+    assert imported == len(kept) and model_store.current_imports(models_of(config)) == kept
+
+
 # --- the guard's rule -------------------------------------------------------------------------------------------
 
 def test_without_a_current_model_or_enough_held_out_reviews_the_candidate_is_promoted() -> None:
