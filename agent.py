@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 
 from cli_output import err, json_line, more, out, print_table, progress_display, table
 from config import SHIPPED_PROFILES, Config, ConfigError, load_config
+from formats import money
 
 if TYPE_CHECKING:
     from nlp.rated_files import FileSummary
@@ -520,10 +521,6 @@ def show_runs(runs) -> None:
     print_table(grid)
     if browsers:  # opened and closed differ only when a page leaked
         out.print("; ".join(browsers), highlight=False)
-
-
-def money(value: float | None) -> str:
-    return "–" if value is None else f"¥{value:,.2f}"
 
 
 @app.command()

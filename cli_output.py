@@ -103,10 +103,10 @@ def fitted_widths(console: Console, grid: Table) -> Measurement:
     natural = Measurement.get(console, options, grid).maximum
     saved = 0
     for col in grid.columns:
-        cells = [col.header, *col.cells] if grid.show_header else list(col.cells)
-        widest = max((Measurement.get(console, options, cell).maximum for cell in cells), default=0)
         if col.no_wrap:
             continue
+        cells = [col.header, *col.cells] if grid.show_header else list(col.cells)
+        widest = max((Measurement.get(console, options, cell).maximum for cell in cells), default=0)
         word = max((longest_word(console, cell) for cell in col.cells), default=1)
         # A header is a label: folded, it reads as several.
         header = Measurement.get(console, options, col.header).maximum if grid.show_header else 0

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from formats import money
+
 MONEY, BAND, PERCENT, SHARE, SCORE, STARS, TIME, URL, TEXT, LIST = (
     "money", "band", "percent", "share", "score", "stars", "time", "url", "text", "list")
 
@@ -164,10 +166,6 @@ def read_evidence(evidence: Mapping[str, Any], zone: tzinfo, this_year: int) -> 
     return Evidence(rows, links)
 
 
-def money(value: float) -> str:
-    return f"-¥{-value:,.2f}" if value < 0 else f"¥{value:,.2f}"
-
-
 def percent(value: float) -> str:
     return f"{round(value, 1):g}%"
 
@@ -212,7 +210,7 @@ def _format(kind: str, value: Any, zone: tzinfo, this_year: int) -> str:
         return f"{value:.2f}"
     if kind == STARS and number:
         return f"{value:g}★"
-    if kind == TIME and isinstance(value, str) and (moment := _time(value)) is not None:
+    if kind == TIME and isinstance(value, str) and (moment := parse_time(value)) is not None:
         return when(moment, zone, this_year)
     return _text(value)
 
@@ -241,7 +239,8 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _time(value: str) -> datetime | None:
+def parse_time(value: str) -> datetime | None:
+    """An evidence time (ISO 8601) as an aware datetime; None when the value is not a time."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:  # evidence is free-form: a value that is not a time is shown as written

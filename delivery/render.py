@@ -134,10 +134,7 @@ def _subject_name(alert: AlertRow) -> str:
 
 def _respond_by(alert: AlertRow) -> datetime | None:
     value = alert.evidence.get("respond_by")
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:  # evidence is free-form: a value that is not a time is shown, not used
-        return None
+    return evidence.parse_time(value) if isinstance(value, str) else None
 
 
 def _summary(alert: AlertRow) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from competitors import PriceBand, competitor_table
 from config import Config, PriceThresholds
+from formats import money
 from monitors.findings import Findings, histories_to_judge
 from store import AlertRecord, PriceRow, ProductRow, Store
 from store.catalog import SearchRun
@@ -52,10 +53,6 @@ def started(history: Sequence[PriceRow], margin: Margin, rules: PriceThresholds)
     return confirmed(history, margin, rules) and any(margin(row.price) <= 0 for row in history[1:])
 
 
-def _money(value: float) -> str:
-    return f"¥{value:,.2f}"
-
-
 def _own_alerts(product: ProductRow, history: Sequence[PriceRow], rules: PriceThresholds) -> list[AlertRecord]:
     latest = history[0]
     evidence = {"product_id": product.id, "platform": product.platform, "url": product.url, "title": product.title,
@@ -67,23 +64,23 @@ def _own_alerts(product: ProductRow, history: Sequence[PriceRow], rules: PriceTh
         return [AlertRecord(
             dedup_key=f"price:below_cost:{product.id}", kind="price_below_cost", category="price",
             severity="critical", subject=str(product.id),
-            title=f"Own price below cost: {name} at {_money(latest.price)} (cost {_money(product.cost)})",
-            body=f"{name} ({product.platform}) sells at {_money(latest.price)}, "
-                 f"{_money(product.cost - latest.price)} below its cost of {_money(product.cost)}.\n{product.url}",
+            title=f"Own price below cost: {name} at {money(latest.price)} (cost {money(product.cost)})",
+            body=f"{name} ({product.platform}) sells at {money(latest.price)}, "
+                 f"{money(product.cost - latest.price)} below its cost of {money(product.cost)}.\n{product.url}",
             evidence=evidence, suggestion=SUGGEST_BELOW_COST)]
     low, high = product.band_min, product.band_max
     outside: list[tuple[str, Margin]] = []
     if low is not None:
-        outside.append((f"below its band minimum {_money(low)}", lambda p: low - p))
+        outside.append((f"below its band minimum {money(low)}", lambda p: low - p))
     if high is not None:
-        outside.append((f"above its band maximum {_money(high)}", lambda p: p - high))
+        outside.append((f"above its band maximum {money(high)}", lambda p: p - high))
     for where, margin in outside:
         if confirmed(history, margin, rules):
             return [AlertRecord(
                 dedup_key=f"price:out_of_band:{product.id}", kind="price_out_of_band", category="price",
                 severity="warning", subject=str(product.id),
-                title=f"Own price outside its band: {name} at {_money(latest.price)}",
-                body=f"{name} ({product.platform}) sells at {_money(latest.price)}, {where}.\n{product.url}",
+                title=f"Own price outside its band: {name} at {money(latest.price)}",
+                body=f"{name} ({product.platform}) sells at {money(latest.price)}, {where}.\n{product.url}",
                 evidence=evidence, suggestion=SUGGEST_OUT_OF_BAND)]
     return []
 
@@ -107,12 +104,12 @@ def _undercut_alert(config: Config, keyword: str, table, own, rival, history: Se
     return AlertRecord(
         dedup_key=f"price:undercut:{own.product_id}:{rival.product_id}", kind="competitor_undercut",
         category="price", severity="warning", subject=str(own.product_id),
-        title=f"Competitor undercuts us by {gap:.0%} on 「{keyword}」: {_money(now)} against our "
-              f"{_money(own.price)}",
+        title=f"Competitor undercuts us by {gap:.0%} on 「{keyword}」: {money(now)} against our "
+              f"{money(own.price)}",
         body=f"{rival.title or rival.url} ({rival.shop or 'unknown shop'}, {table.platform}, rank "
-             f"{rival.rank}) now sells at {_money(now)}"
-             + (f", down from {_money(history[1].price)}" if len(history) > 1 else "")
-             + f"; our {own.title or own.url} sells at {_money(own.price)}.\n{rival.url}",
+             f"{rival.rank}) now sells at {money(now)}"
+             + (f", down from {money(history[1].price)}" if len(history) > 1 else "")
+             + f"; our {own.title or own.url} sells at {money(own.price)}.\n{rival.url}",
         evidence={"keyword": keyword, "platform": table.platform, "own_product_id": own.product_id,
                   "own_url": own.url, "own_price": own.price, "competitor_product_id": rival.product_id,
                   "competitor_url": rival.url, "competitor_title": rival.title, "competitor_shop": rival.shop,
@@ -133,9 +130,9 @@ def _move_alert(product: ProductRow, history: Sequence[PriceRow], rules: PriceTh
         dedup_key=f"price:move:{product.id}", kind="competitor_price_move", category="price", severity="info",
         subject=str(product.id),
         title=f"Competitor price {direction} {abs(change) / old:.0%}: {product.title or product.url} "
-              f"{_money(old)} → {_money(new)}",
+              f"{money(old)} → {money(new)}",
         body=f"{product.title or product.url} ({product.shop or 'unknown shop'}, {product.platform}) "
-             f"{direction} from {_money(old)} to {_money(new)}.\n{product.url}",
+             f"{direction} from {money(old)} to {money(new)}.\n{product.url}",
         evidence={"product_id": product.id, "platform": product.platform, "url": product.url,
                   "title": product.title, "old_price": old, "new_price": new,
                   "old_observed_at": history[1].observed_at.isoformat(),
@@ -182,10 +179,10 @@ def _band_shift_alert(store: Store, products: dict[int, ProductRow], platform: s
     return AlertRecord(
         dedup_key=f"price:band_shift:{platform}:{keyword}", kind="band_shift", category="price", severity="info",
         subject=keyword,
-        title=f"「{keyword}」 band moved on {platform}: median {_money(before.median)} → {_money(after.median)}",
+        title=f"「{keyword}」 band moved on {platform}: median {money(before.median)} → {money(after.median)}",
         body=f"The competitors' prices for 「{keyword}」 on {platform} moved: p25-p75 "
-             f"{_money(before.p25)}-{_money(before.p75)} → {_money(after.p25)}-{_money(after.p75)}, median "
-             f"{_money(before.median)} → {_money(after.median)}.",
+             f"{money(before.p25)}-{money(before.p75)} → {money(after.p25)}-{money(after.p75)}, median "
+             f"{money(before.median)} → {money(after.median)}.",
         evidence={"keyword": keyword, "platform": platform, "before": asdict(before), "after": asdict(after)},
         suggestion=SUGGEST_BAND_SHIFT)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from config import Config, ReviewThresholds
+from formats import money
 from monitors.findings import Findings
 from nlp.painpoints import is_negative_review, judged_negative
 from store import AlertRecord, ProductRow, ReviewRow, Store
@@ -167,7 +168,7 @@ def _opportunity_body(detail: dict) -> str:
         lines.append(f"{detail['low_price_listings']} of {detail['priced_listings']} top listings sell below the "
                      f"reference price.")
     if isinstance(detail.get("suggested_price"), (int, float)):
-        lines.append(f"Suggested value price: ¥{detail['suggested_price']:,.2f}")
+        lines.append(f"Suggested value price: {money(detail['suggested_price'])}")
     for example in detail.get("examples") or []:
         text = example.get("text") if isinstance(example, dict) else example
         if text:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from config import Config
+from formats import money
 from reports.alertlog import AlertLine, alert_log
 from reports.compliance import ComplianceSection, compliance_findings
 from reports.header import Header, header
@@ -131,12 +132,8 @@ def web_url(url: str | None) -> str | None:
 def _environment() -> Environment:
     environment = Environment(loader=PackageLoader("reports", "templates"), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    environment.filters.update(web_url=web_url, money=_money, pct=_pct, local=_local)
+    environment.filters.update(web_url=web_url, money=money, pct=_pct, local=_local)
     return environment
-
-
-def _money(value: float | None) -> str:
-    return "–" if value is None else f"¥{value:,.2f}"
 
 
 def _pct(value: float | None, signed: bool = False) -> str:
