@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -286,13 +285,7 @@ def _write_imports(folder: Path, imported: Sequence[tuple[str, str]]) -> None:
 
 
 def _point_at(directory: Path, version: str) -> None:
-    """Replace the pointer atomically (write a temporary file, then rename it over): a reader sees the old name or
-    the new one, never an empty or half-written file."""
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{POINTER_FILE}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as pointer:
-            pointer.write(version + "\n")
-        os.replace(temporary, directory / POINTER_FILE)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    """Replace the pointer atomically: a reader sees the old name or the new one, never an empty or half-written
+    file."""
+    sentiment.replace_atomically(directory / POINTER_FILE,
+                                 lambda path: path.write_text(version + "\n", encoding="utf-8"))

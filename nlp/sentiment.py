@@ -435,7 +435,9 @@ def train(*, extra: Iterable[tuple[str, str]] = (), imported: Iterable[tuple[str
 
 # --- storage ----------------------------------------------------------------------------------------------------
 
-def _replace_atomically(path: Path, write: Any) -> None:
+def replace_atomically(path: Path, write: Callable[[Path], Any]) -> None:
+    """Write `path` through `write(temporary)` and rename it over: a reader sees the old file or the new one, never
+    half of one."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     os.close(handle)
     try:
@@ -461,8 +463,8 @@ def save(model: SentimentModel, directory: Path = DEFAULT_MODELS) -> Path:
 
     meta = {"format": FORMAT, "features": {"negated_pairs": model.negated_pairs}, "version": model.version, "trained_at": model.trained_at, "sources": model.sources,
             "metrics": model.metrics, "arrays": ARRAYS_FILE}
-    _replace_atomically(directory / ARRAYS_FILE, write_arrays)
-    _replace_atomically(directory / META_FILE, lambda path: path.write_text(
+    replace_atomically(directory / ARRAYS_FILE, write_arrays)
+    replace_atomically(directory / META_FILE, lambda path: path.write_text(
         json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"))
     return directory / ARRAYS_FILE
 

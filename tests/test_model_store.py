@@ -60,7 +60,7 @@ def test_a_failed_write_leaves_the_current_model_as_it_was(trained, tmp_path: Pa
         raise OSError("disk full")
 
     with monkeypatch.context() as patched:   # the model's files fail halfway: no version appears
-        patched.setattr(S, "_replace_atomically", crash)
+        patched.setattr(S, "replace_atomically", crash)
         with pytest.raises(OSError):
             M.add(tmp_path, copy(trained, 2), PROMOTED)
     assert [v.version for v in M.versions(tmp_path)] == ["char13-lr-v01"]
