@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test setup browser clean
+.PHONY: demo test setup browser clean messages
 
 demo: setup
 	$(PY) agent.py demo
@@ -14,6 +14,12 @@ test: setup
 
 setup: $(INSTALLED) browser
 	$(PY) -m nlp.sentiment ensure
+	$(VENV)/bin/pybabel -q compile -d i18n/locale -D shopsentinel
+
+# After adding or changing an operator-facing string: refresh the catalogue, then translate its new entries.
+messages: $(INSTALLED)
+	$(VENV)/bin/pybabel -q extract -F babel.cfg --no-location --sort-output --project ShopSentinel --version 0.1.0 --copyright-holder "ShopSentinel contributors" -o i18n/locale/shopsentinel.pot .
+	$(VENV)/bin/pybabel -q update -i i18n/locale/shopsentinel.pot -d i18n/locale -D shopsentinel --no-fuzzy-matching --ignore-obsolete
 
 # Reinstall only when the dependencies change.
 $(INSTALLED): pyproject.toml

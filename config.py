@@ -38,6 +38,8 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictBool,
                       field_validator, model_validator)
 from pydantic_core import PydanticCustomError
 
+import i18n
+
 
 class ConfigError(Exception):
     """The config cannot be used. The message names the file, the key and what was expected, one line per problem."""
@@ -178,6 +180,7 @@ def _time_zone(value: Any) -> str:
 
 
 TimeZoneName = _checked(str, 'an IANA time zone such as "Asia/Shanghai"', _time_zone)
+LocaleName = _checked(str, 'a language: "zh_CN" or "en"', lambda value: i18n.checked_locale(_text(value)))
 
 
 def _http_url(value: Any) -> str:
@@ -863,6 +866,7 @@ def _keywords_default_to_searchable_platforms(data: Any) -> Any:
 
 
 class Config(_Model):
+    locale: LocaleName = i18n.DEFAULT_LOCALE  # the language of e-mails, reports and the CLI (`--lang` overrides)
     store: StoreSettings = Field(default_factory=dict)
     paths: PathSettings = Field(default_factory=dict)
     crawl: CrawlSettings = Field(default_factory=dict)

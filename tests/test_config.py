@@ -152,6 +152,13 @@ def test_retrain_min_new_is_a_count_from_zero(tmp_path: Path) -> None:
     assert message.startswith(f"{path}: schedule.retrain_min_new: expected an integer")
 
 
+def test_locale_is_chinese_by_default_and_checked(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, MINIMAL)).locale == "zh_CN"
+    assert load_config(write(tmp_path, 'locale = "en-US"\n' + MINIMAL)).locale == "en"
+    path, message = error_of(tmp_path, 'locale = "fr"\n' + MINIMAL)
+    assert message == f'{path}: locale: expected a language: "zh_CN" or "en", got "fr"'
+
+
 def test_bad_digest_time(tmp_path: Path) -> None:
     path, message = error_of(tmp_path, MINIMAL + '[schedule]\ndigest = "8.30"\n')
     assert message == f'{path}: schedule.digest: expected a local time "HH:MM" such as "08:30", got "8.30"'
