@@ -49,12 +49,12 @@ from functools import cache
 import ahocorasick
 
 from config import PRODUCT_CATEGORIES, SEVERITIES, ComplianceSettings, Config, at_least
+from i18n import N_, Message
 from monitors.findings import Findings, Insight, lines
 from monitors.lexicon import EVERY_CATEGORY, ContextException, Lexicon, Rule, load_lexicon
 from monitors.normalise import Spellings, fold, matching_form
 from monitors.product_categories import product_category
 from monitors.regex_reading import ANY, first_characters, literal_words, openings, required_characters
-from i18n import N_, Message
 from store import AlertRecord, ProductRow, Store
 
 FIELDS = ("title", "description")
