@@ -39,7 +39,7 @@ def suggest_undercut(premium_pct: float) -> Message:
     return N_("Hold the band: do not follow below cost. Answer with penetration pricing (slightly below the "
               "competitor, still above cost) or with value pricing (up to {premium}% above the competitors' "
               "median) backed by a visible quality difference; read the competitor's negative reviews for the weak "
-              "points to stress.", premium=f"{premium_pct:.0f}")
+              "points to stress.", premium=format(premium_pct, ".0f"))
 
 
 def confirmed(history: Sequence[PriceRow], margin: Margin, rules: PriceThresholds) -> bool:
@@ -114,7 +114,7 @@ def _undercut_alert(config: Config, keyword: str, table, own, rival, history: Se
         dedup_key=f"price:undercut:{own.product_id}:{rival.product_id}", kind="competitor_undercut",
         category="price", severity="warning", subject=str(own.product_id),
         title=N_("Competitor undercuts us by {gap} on 「{keyword}」: {price} against our {own_price}",
-                 gap=f"{gap:.0%}", keyword=keyword, price=money(now), own_price=money(own.price)),
+                 gap=format(gap, ".0%"), keyword=keyword, price=money(now), own_price=money(own.price)),
         body=N_("{name} ({shop}, {platform}, rank {rank}) now sells at {price}{was}; our {own} sells at "
                 "{own_price}.\n{url}", name=rival.title or rival.url, shop=rival.shop or UNKNOWN_SHOP,
                 platform=table.platform, rank=rival.rank, price=money(now),

@@ -99,7 +99,7 @@ def surge(reviews: Sequence[ReviewRow], rules: ReviewThresholds, *, now: datetim
     since = now - timedelta(hours=rules.surge_window_hours)
     windows = [(N_("latest {count} reviews", count=rules.surge_window_reviews),
                 {"window_reviews": rules.surge_window_reviews}, newest_first[: rules.surge_window_reviews]),
-               (N_("last {hours} h", hours=f"{rules.surge_window_hours:g}"),
+               (N_("last {hours} h", hours=format(rules.surge_window_hours, "g")),
                 {"window_hours": rules.surge_window_hours}, [r for r in newest_first if _when(r) >= since])]
     for name, as_data, window in windows:
         if len(window) < MIN_SURGE_WINDOW:
@@ -126,9 +126,9 @@ def _negative_review_event(store: Store, product: ProductRow, review: ReviewRow,
     themes = store.review_themes([review.id])
     pain_points = sorted({theme.theme for theme in themes})
     stars = N_("no stars") if review.rating is None else f"{review.rating:g}★"
-    scores = [N_(", sentiment {score}", score=f"{review.sentiment_score:.2f}")
+    scores = [N_(", sentiment {score}", score=format(review.sentiment_score, ".2f"))
               if review.sentiment_score is not None else "",
-              N_(", follow-up sentiment {score}", score=f"{review.append_sentiment_score:.2f}")
+              N_(", follow-up sentiment {score}", score=format(review.append_sentiment_score, ".2f"))
               if review.append_sentiment_score is not None else ""]
     name = product.title or product.url
     found_at = review.append_crawled_at if followup and review.append_crawled_at else review.crawled_at
@@ -162,7 +162,7 @@ def _surge_alert(store: Store, product: ProductRow, found: Surge) -> AlertRecord
     name = product.title or product.url
     share = f"{found.share:.0%}"
     baseline = "" if found.baseline is None else N_(" against {baseline} before (z = {z})",
-                                                     baseline=f"{found.baseline:.0%}", z=f"{found.z:g}")
+                                                     baseline=format(found.baseline, ".0%"), z=format(found.z, "g"))
     complaints = "、".join(f"{t} ({n})" for t, n in top)
     return AlertRecord(
         dedup_key=f"review:surge:{product.id}", kind="negative_surge", category="review", severity="warning",
@@ -208,7 +208,7 @@ def _opportunity_notices(store: Store) -> list[AlertRecord]:
             dedup_key=f"opportunity:{insight.subject}:{theme}:{insight.first_seen.date().isoformat()}",
             kind="opportunity", category="review", severity="info", subject=where,
             title=N_("Opportunity on 「{keyword}」: competitors' buyers complain about {theme}{share}", keyword=where,
-                     theme=theme, share=N_(" ({share} of negative reviews)", share=f"{share:.0%}")
+                     theme=theme, share=N_(" ({share} of negative reviews)", share=format(share, ".0%"))
                      if isinstance(share, (int, float)) else ""),
             body=_opportunity_body(detail),
             evidence={"insight_id": insight.id, "platform": insight.platform, "keyword": insight.keyword,

@@ -54,9 +54,9 @@ def _own_alert(product: ProductRow, latest: PriceRow, safety_ratio: float) -> Al
         dedup_key=f"stock:own_low:{product.id}", kind="own_low_stock", category="stock", severity="warning",
         subject=str(product.id),
         title=N_("Own stock low: {name} has {stock} left (warning line {line})", name=name, stock=latest.stock,
-                 line=f"{line:g}"),
+                 line=format(line, "g")),
         body=N_("{name} ({platform}) has {stock} in stock, below {ratio} of its safety stock of {safety_stock}.\n{url}",
-                name=name, platform=product.platform, stock=latest.stock, ratio=f"{safety_ratio:.0%}",
+                name=name, platform=product.platform, stock=latest.stock, ratio=format(safety_ratio, ".0%"),
                 safety_stock=product.safety_stock, url=product.url),
         evidence={**evidence, "warning_line": line}, suggestion=SUGGEST_LOW)
 
