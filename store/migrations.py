@@ -345,9 +345,8 @@ def _add_alert_messages(db: Database) -> None:
     # the text in the default language for SQL readers; rows written before have no messages and keep their text.
     _run(
         db,
-        "ALTER TABLE alerts ADD COLUMN title_message TEXT CHECK (json_valid(title_message))",
-        "ALTER TABLE alerts ADD COLUMN body_message TEXT CHECK (json_valid(body_message))",
-        "ALTER TABLE alerts ADD COLUMN suggestion_message TEXT CHECK (json_valid(suggestion_message))",
+        *(f"ALTER TABLE alerts ADD COLUMN {name}_message TEXT CHECK ({name}_message IS NULL OR json_valid({name}_message))"
+          for name in ("title", "body", "suggestion")),
     )
 
 

@@ -93,7 +93,7 @@ def count(path: Path, table: str) -> int:
 
 def test_fresh_database_is_created_with_latest_schema_in_wal_mode(store: Store, db_path: Path) -> None:
     assert db_path.is_file()
-    assert store.schema_version == LATEST_VERSION == 12
+    assert store.schema_version == LATEST_VERSION == 13
     with raw(db_path) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
