@@ -513,4 +513,4 @@ def test_a_platform_failing_every_run_raises_an_alert_that_is_delivered(tmp_path
     assert {(d.destination, d.kind, d.state) for d in deliveries} >= {("ops-oncall@example.com", "immediate", "sent")}
     subjects = [BytesParser(policy=policy.default).parsebytes(path.read_bytes())["Subject"]
                 for path in (tmp_path / "var" / "outbox").glob("*.eml")]
-    assert any("unreachable" in subject for subject in subjects), subjects
+    assert any("无法访问" in subject for subject in subjects), subjects
