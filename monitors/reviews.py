@@ -133,9 +133,10 @@ def _negative_review_event(store: Store, product: ProductRow, review: ReviewRow,
     name = product.title or product.url
     found_at = review.append_crawled_at if followup and review.append_crawled_at else review.crawled_at
     respond_by = found_at + timedelta(minutes=rules.response_minutes)
-    text = review.text + (f"\n追评：{review.append}" if review.append else "")
+    text = N_("{text}\nFollow-up review: {append}", text=review.text, append=review.append) if review.append \
+        else review.text
     kind = "append" if followup else "negative"
-    title = (N_("New negative follow-up review (追评) ({stars}) on {name}", stars=stars, name=name) if followup
+    title = (N_("New negative follow-up review ({stars}) on {name}", stars=stars, name=name) if followup
              else N_("New negative review ({stars}) on {name}", stars=stars, name=name))
     return AlertRecord(
         dedup_key=f"review:{kind}:{review.review_key}", kind="negative_review", category="review",

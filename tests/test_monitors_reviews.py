@@ -71,7 +71,8 @@ def test_a_negative_follow_up_on_an_old_good_review_alerts_once(store, config):
     [event] = reviews.run(store, config, now=NOW).events
     assert event.dedup_key == "review:append:sc:r0" and event.kind == "negative_review"
     with i18n.using("en"):
-        assert "follow-up" in str(event.title) and "追评：用了一个月就断了" in str(event.body)
+        assert "follow-up" in str(event.title) and "Follow-up review: 用了一个月就断了" in str(event.body)
+    assert "追评：用了一个月就断了" in str(event.body)
     assert event.evidence["append"] == "用了一个月就断了" and event.evidence["append_sentiment_score"] == 0.03
     assert event.evidence["respond_by"].startswith("2026-11-27T13:00"), "counted from when the follow-up was found"
 

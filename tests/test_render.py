@@ -12,6 +12,7 @@ import pytest
 
 from delivery.email import compose_email
 from delivery.render import Rendered, render_alert, render_digest, render_group
+from i18n import N_
 from store import AlertRow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -34,8 +35,10 @@ def below_cost() -> AlertRow:
     """As monitors/price.py raises it."""
     return alert_row(
         12, kind="price_below_cost", subject="17",
-        title="Own price below cost: 户外折叠椅 at ¥39.90 (cost ¥45.00)",
-        body=f"户外折叠椅 (demo) sells at ¥39.90, ¥5.10 below its cost of ¥45.00.\n{ITEM}",
+        title=N_("Own price below cost: {name} at {price} (cost {cost})", name="户外折叠椅", price="¥39.90",
+                 cost="¥45.00"),
+        body=N_("{name} ({platform}) sells at {price}, {gap} below its cost of {cost}.\n{url}", name="户外折叠椅",
+                platform="demo", price="¥39.90", gap="¥5.10", cost="¥45.00", url=ITEM),
         evidence={"product_id": 17, "platform": "demo", "url": ITEM, "title": "户外折叠椅", "price": 39.9,
                   "observed_at": NOW.isoformat(), "cost": 45.0, "band": [69.0, 99.0], "previous_price": 79.0},
         suggestion="立即核对售价、优惠券和满减设置, 确认是否误操作")
@@ -46,9 +49,11 @@ def negative_review(alert_id: int, text: str) -> AlertRow:
     respond_by = NOW + timedelta(minutes=60 + alert_id)
     return alert_row(
         alert_id, kind="negative_review", category="review", subject="18",
-        title=f"New negative review (1★) on {FOUNTAIN}",
-        body=f"{text}\n\n1★, sentiment 0.02; pain points: 漏水\n{ITEM}\n"
-             f"Answer by {respond_by.isoformat(timespec='minutes')}.",
+        title=N_("New negative review ({stars}) on {name}", stars="1★", name=FOUNTAIN),
+        body=N_("{text}\n\n{stars}{score}{append_score}{pain_points}\n{url}\nAnswer by {respond_by}.", text=text,
+                stars="1★", score=N_(", sentiment {score}", score="0.02"), append_score="",
+                pain_points=N_("; pain points: {themes}", themes="漏水"), url=ITEM,
+                respond_by=f"{respond_by.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"),
         evidence={"product_id": 18, "platform": "demo", "url": ITEM, "title": FOUNTAIN, "review_id": f"r{alert_id}",
                   "text": text, "append": None, "rating": 1, "sentiment_score": 0.016230462924546763,
                   "append_sentiment_score": None, "pain_points": ["漏水", "质量"], "clauses": ["用了三天就漏水"],
@@ -64,7 +69,7 @@ def reviews() -> list[AlertRow]:
 def test_an_alerts_block_reads_summary_action_evidence_links_then_the_ack_command() -> None:
     rendered = render_alert(below_cost(), SHANGHAI)
     for part in (rendered.text, rendered.html):
-        order = [part.index(piece) for piece in ("售价低于成本：Own price below cost", "建议：", "价格区间",
+        order = [part.index(piece) for piece in ("售价低于成本：我方售价低于成本", "建议：", "价格区间",
                                                  "¥69.00 – ¥99.00", "商品链接", "alerts ack 12")]
         assert order == sorted(order), part
     assert "成本：    ¥45.00\n" in rendered.text, "plain-text values are aligned"
@@ -124,9 +129,9 @@ def test_chromium_shows_the_summary_and_readable_evidence_and_runs_no_crawled_sc
                 assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and png.stat().st_size > 5_000
         finally:
             chromium.close()
-    assert "售价低于成本：Own price below cost: 户外折叠椅" in shown["below_cost"]
+    assert "售价低于成本：我方售价低于成本：户外折叠椅" in shown["below_cost"]
     assert "¥69.00 – ¥99.00" in shown["below_cost"] and "12-07 22:27" in shown["below_cost"]
-    assert f"{FOUNTAIN} 新增 2 条差评" in shown["reviews"] and "新差评：New negative review" in shown["reviews"]
+    assert f"{FOUNTAIN} 新增 2 条差评" in shown["reviews"] and "新差评：新增差评（1★）" in shown["reviews"]
     assert SCRIPT in shown["reviews"], "the crawled markup is shown as text"
     for name, text in shown.items():
         assert not RAW.search(text.replace(SCRIPT, "")), f"{name}: raw evidence on the page: {text}"
