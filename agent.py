@@ -1248,8 +1248,9 @@ SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 def alert_json(alert, deliveries=None) -> dict:
     data = {"id": alert.id, "state": alert.state, "severity": alert.severity, "category": alert.category,
-            "kind": alert.kind, "subject": alert.subject, "title": alert.title, "body": alert.body,
-            "evidence": alert.evidence, "suggestion": alert.suggestion, "dedup_key": alert.dedup_key,
+            "kind": alert.kind, "subject": alert.subject, "title": str(alert.title), "body": str(alert.body),
+            "evidence": alert.evidence, "suggestion": None if alert.suggestion is None else str(alert.suggestion),
+            "dedup_key": alert.dedup_key,
             "created_at": alert.created_at.isoformat(), "delivered_at": iso(alert.delivered_at),
             "delivery_attempts": alert.delivery_attempts, "next_attempt_at": iso(alert.next_attempt_at),
             "last_error": alert.last_error}
@@ -1298,7 +1299,7 @@ def alerts_list(
     for alert in rows:
         grid.add_row(str(alert.id), alert.created_at.strftime("%Y-%m-%d %H:%M"),
                      f"[{SEVERITY_STYLE.get(alert.severity, '')}]{alert.severity}[/]", alert.category or "–",
-                     alert.state, escape(alert.title))
+                     alert.state, escape(str(alert.title)))
     print_table(grid)
     more(len(rows), total, " ".join(["alerts list", *filters, f"--limit {total}"]))
 
@@ -1321,10 +1322,10 @@ def alerts_show(ctx: typer.Context, alert_id: AlertId,
         return
     style = SEVERITY_STYLE.get(alert.severity, "")
     out.print(f"[{style}]{alert.severity.upper()}[/] #{alert.id} · {alert.category} · {alert.kind} · {alert.state}")
-    out.print(f"[bold]{escape(alert.title)}[/]")
-    out.print(escape(alert.body), highlight=False)
+    out.print(f"[bold]{escape(str(alert.title))}[/]")
+    out.print(escape(str(alert.body)), highlight=False)
     if alert.suggestion:
-        out.print(f"\n[bold]suggested action:[/] {escape(alert.suggestion)}", highlight=False)
+        out.print(f"\n[bold]suggested action:[/] {escape(str(alert.suggestion))}", highlight=False)
     out.print("\n[bold]evidence[/]")
     for key, value in alert.evidence.items():
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
@@ -1354,7 +1355,7 @@ def change_alert(ctx: typer.Context, alert_id: int, action: str) -> None:
             alert = getattr(db, action)(alert_id)
         except (NotFoundError, AlertStateError) as exc:
             fail(str(exc), ExitCode.USAGE)
-    out.print(f"alert #{alert.id} is now {alert.state}: {escape(alert.title)}", highlight=False)
+    out.print(f"alert #{alert.id} is now {alert.state}: {escape(str(alert.title))}", highlight=False)
 
 
 @alerts_app.command("ack")

@@ -54,7 +54,7 @@ class CycleReport:
             "pain_points": {keyword: top_pain_points(store, keyword) for keyword in keywords},
             "compliance": compliance_findings(store, raised),
             "alerts": [{"id": alert.id, "severity": alert.severity, "category": alert.category, "kind": alert.kind,
-                        "title": alert.title, "state": alert.state,
+                        "title": str(alert.title), "state": alert.state,
                         "deliveries": [{"to": d.destination, "channel": d.channel, "kind": d.kind, "state": d.state}
                                        for d in deliveries[alert.id]]} for alert in raised],
             "suppressed": 0 if self.monitors is None else self.monitors.suppressed,

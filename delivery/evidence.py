@@ -1,4 +1,5 @@
-"""An alert's evidence as rows a person reads: a Chinese label and a formatted value per key, formatted in one place.
+"""An alert's evidence as rows a person reads: a label in the reader's language (i18n) and a formatted value per key,
+formatted in one place.
 
 The monitors write evidence as plain data (floats, ISO timestamps, lists, nested dicts); e-mails, webhooks and
 their tests must not show it raw. Each key the monitors write has one entry in LABELS (tests/test_evidence.py
@@ -8,7 +9,8 @@ The rules, applied everywhere:
 - money: "¥1,299.00", no space after the sign; a band "¥69.00 – ¥99.00";
 - percent: "12.5%" with no space, at most one decimal ("30%", not "30.0%"); a share (0.125) is shown the same way;
 - scores to two decimals, stars as "2★";
-- times in the operator's zone as "12-07 22:27", with the year in front when it is not the year of `this_year`;
+- times in the operator's zone as formats.moment writes them ("12-07 22:27", the year in front when it is not
+  `this_year`);
 - lists joined with "、", nested dicts and lists of dicts as indented sub-rows, empty values left out.
 """
 
@@ -19,113 +21,115 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from formats import money
+from formats import moment, money
+from i18n import N_, Message, _
 
 MONEY, BAND, PERCENT, SHARE, SCORE, STARS, TIME, URL, TEXT, LIST = (
     "money", "band", "percent", "share", "score", "stars", "time", "url", "text", "list")
 
 # key -> (label, kind). Sub-keys of nested evidence (a PriceBand, a compliance violation, an insight's reference)
 # share the table: a key means one thing wherever it appears.
-LABELS: dict[str, tuple[str, str]] = {
+LABELS: dict[str, tuple[Message, str]] = {
     # the product and where it is sold
-    "title": ("商品", TEXT),
-    "product_id": ("商品 ID", TEXT),
-    "platform": ("平台", TEXT),
-    "url": ("商品链接", URL),
-    "shop": ("店铺", TEXT),
-    "keyword": ("关键词", TEXT),
-    "insight_id": ("洞察 ID", TEXT),
+    "title": (N_("Product"), TEXT),
+    "product_id": (N_("Product ID"), TEXT),
+    "platform": (N_("Platform"), TEXT),
+    "url": (N_("Product link"), URL),
+    "shop": (N_("Shop"), TEXT),
+    "keyword": (N_("Keyword"), TEXT),
+    "insight_id": (N_("Insight ID"), TEXT),
     # own prices
-    "price": ("当前价", MONEY),
-    "previous_price": ("上次价格", MONEY),
-    "cost": ("成本", MONEY),
-    "band": ("价格区间", BAND),
-    "observed_at": ("观测时间", TIME),
+    "price": (N_("Current price"), MONEY),
+    "previous_price": (N_("Previous price"), MONEY),
+    "cost": (N_("Cost"), MONEY),
+    "band": (N_("Price band"), BAND),
+    "observed_at": (N_("Observed at"), TIME),
     # competitors' prices
-    "own_product_id": ("我方商品 ID", TEXT),
-    "own_url": ("我方商品链接", URL),
-    "own_price": ("我方售价", MONEY),
-    "competitor_product_id": ("竞品 ID", TEXT),
-    "competitor_url": ("竞品链接", URL),
-    "competitor_title": ("竞品", TEXT),
-    "competitor_shop": ("竞品店铺", TEXT),
-    "old_price": ("原价", MONEY),
-    "new_price": ("现价", MONEY),
-    "old_observed_at": ("原价观测时间", TIME),
-    "new_observed_at": ("现价观测时间", TIME),
-    "below_own": ("低于我方", SHARE),
-    "rank": ("排名", TEXT),
-    "before": ("变动前", TEXT),
-    "after": ("变动后", TEXT),
-    "count": ("商品数", TEXT),
-    "min": ("最低价", MONEY),
-    "p25": ("25% 分位价", MONEY),
-    "median": ("中位价", MONEY),
-    "p75": ("75% 分位价", MONEY),
-    "max": ("最高价", MONEY),
+    "own_product_id": (N_("Our product ID"), TEXT),
+    "own_url": (N_("Our product link"), URL),
+    "own_price": (N_("Our price"), MONEY),
+    "competitor_product_id": (N_("Competitor ID"), TEXT),
+    "competitor_url": (N_("Competitor link"), URL),
+    "competitor_title": (N_("Competitor"), TEXT),
+    "competitor_shop": (N_("Competitor shop"), TEXT),
+    "old_price": (N_("Old price"), MONEY),
+    "new_price": (N_("New price"), MONEY),
+    "old_observed_at": (N_("Old price observed at"), TIME),
+    "new_observed_at": (N_("New price observed at"), TIME),
+    "below_own": (N_("Below ours"), SHARE),
+    "rank": (N_("Rank"), TEXT),
+    "before": (N_("Before"), TEXT),
+    "after": (N_("After"), TEXT),
+    "count": (N_("Listings"), TEXT),
+    "min": (N_("Lowest price"), MONEY),
+    "p25": (N_("25th percentile price"), MONEY),
+    "median": (N_("Median price"), MONEY),
+    "p75": (N_("75th percentile price"), MONEY),
+    "max": (N_("Highest price"), MONEY),
     # reviews
-    "review_id": ("评价 ID", TEXT),
-    "text": ("评价内容", TEXT),
-    "append": ("追评", TEXT),
-    "rating": ("评分", STARS),
-    "sentiment_score": ("情感得分", SCORE),
-    "append_sentiment_score": ("追评情感得分", SCORE),
-    "pain_points": ("痛点", LIST),
-    "clauses": ("相关语句", LIST),
-    "posted_at": ("评价时间", TIME),
-    "crawled_at": ("抓取时间", TIME),
-    "respond_by": ("应回复时间", TIME),
-    "window": ("统计范围", TEXT),
-    "reviews": ("评价数", TEXT),
-    "negative": ("差评数", TEXT),
-    "share": ("占比", SHARE),
-    "baseline": ("此前占比", SHARE),
-    "z": ("z 值", SCORE),
-    "themes": ("主要问题 (条数)", TEXT),
+    "review_id": (N_("Review ID"), TEXT),
+    "text": (N_("Review"), TEXT),
+    "append": (N_("Follow-up review"), TEXT),
+    "rating": (N_("Rating"), STARS),
+    "sentiment_score": (N_("Sentiment score"), SCORE),
+    "append_sentiment_score": (N_("Follow-up sentiment score"), SCORE),
+    "pain_points": (N_("Pain points"), LIST),
+    "clauses": (N_("Related sentences"), LIST),
+    "posted_at": (N_("Posted at"), TIME),
+    "crawled_at": (N_("Crawled at"), TIME),
+    "respond_by": (N_("Respond by"), TIME),
+    "window_reviews": (N_("Window (latest reviews)"), TEXT),
+    "window_hours": (N_("Window (hours)"), TEXT),
+    "reviews": (N_("Reviews"), TEXT),
+    "negative": (N_("Negative reviews"), TEXT),
+    "share": (N_("Share"), SHARE),
+    "baseline": (N_("Share before"), SHARE),
+    "z": (N_("z score"), SCORE),
+    "themes": (N_("Main problems (count)"), TEXT),
     # opportunities (nlp.insights.record_opportunities)
-    "theme": ("问题", TEXT),
-    "theme_reviews": ("提及该问题的差评", TEXT),
-    "negative_reviews": ("竞品差评数", TEXT),
-    "low_price_listings": ("低价商品数", TEXT),
-    "priced_listings": ("有价商品数", TEXT),
-    "reference": ("参考价", TEXT),
-    "basis": ("依据", TEXT),
-    "own_band": ("我方价格区间", BAND),
-    "price_band": ("竞品价格分布", TEXT),
-    "suggested_price": ("建议价", MONEY),
-    "competitor_median": ("竞品中位价", MONEY),
-    "value_premium_pct": ("溢价", PERCENT),
-    "examples": ("差评示例", LIST),
-    "action": ("做法", TEXT),
-    "thresholds": ("判定阈值", TEXT),
-    "theme_share": ("问题占比阈值", SHARE),
-    "low_price_share": ("低价占比阈值", SHARE),
-    "min_reviews": ("最少差评数", TEXT),
+    "theme": (N_("Problem"), TEXT),
+    "theme_reviews": (N_("Negative reviews naming it"), TEXT),
+    "negative_reviews": (N_("Competitors' negative reviews"), TEXT),
+    "low_price_listings": (N_("Low-priced listings"), TEXT),
+    "priced_listings": (N_("Priced listings"), TEXT),
+    "reference": (N_("Reference price"), TEXT),
+    "basis": (N_("Basis"), TEXT),
+    "own_band": (N_("Our price band"), BAND),
+    "price_band": (N_("Competitors' price spread"), TEXT),
+    "suggested_price": (N_("Suggested price"), MONEY),
+    "competitor_median": (N_("Competitors' median price"), MONEY),
+    "value_premium_pct": (N_("Premium"), PERCENT),
+    "examples": (N_("Negative review examples"), LIST),
+    "action": (N_("Approach"), TEXT),
+    "thresholds": (N_("Thresholds"), TEXT),
+    "theme_share": (N_("Problem share threshold"), SHARE),
+    "low_price_share": (N_("Low-price share threshold"), SHARE),
+    "min_reviews": (N_("Minimum negative reviews"), TEXT),
     # stock
-    "stock": ("库存", TEXT),
-    "availability": ("供货状态", TEXT),
-    "safety_stock": ("安全库存", TEXT),
-    "warning_line": ("预警线", TEXT),
-    "since": ("开始时间", TIME),
-    "last_in_stock": ("最后有货时间", TIME),
-    "last_stock": ("最后库存", TEXT),
+    "stock": (N_("Stock"), TEXT),
+    "availability": (N_("Availability"), TEXT),
+    "safety_stock": (N_("Safety stock"), TEXT),
+    "warning_line": (N_("Warning line"), TEXT),
+    "since": (N_("Since"), TIME),
+    "last_in_stock": (N_("Last in stock"), TIME),
+    "last_stock": (N_("Last stock"), TEXT),
     # compliance (one row group per monitors.compliance.Violation)
-    "violations": ("违规用语", TEXT),
-    "field": ("位置", TEXT),
-    "match": ("用语", TEXT),
-    "start": ("起始字符", TEXT),
-    "end": ("结束字符", TEXT),
-    "category": ("类别", TEXT),
-    "rule": ("规则", TEXT),
-    "severity": ("级别", TEXT),
-    "law": ("法律依据", TEXT),
-    "suggestion": ("改写建议", TEXT),
+    "violations": (N_("Forbidden wording"), TEXT),
+    "field": (N_("Where"), TEXT),
+    "match": (N_("Wording"), TEXT),
+    "start": (N_("Start character"), TEXT),
+    "end": (N_("End character"), TEXT),
+    "category": (N_("Category"), TEXT),
+    "rule": (N_("Rule"), TEXT),
+    "severity": (N_("Severity"), TEXT),
+    "law": (N_("Legal basis"), TEXT),
+    "suggestion": (N_("Suggested rewrite"), TEXT),
     # crawl health
-    "failed_runs": ("连续失败次数", TEXT),
-    "errors": ("错误 (次数)", TEXT),
-    "state": ("页面状态", TEXT),
-    "kinds": ("页面类型 (连续页数)", TEXT),
-    "since_run": ("起始运行 ID", TEXT),
+    "failed_runs": (N_("Failed runs in a row"), TEXT),
+    "errors": (N_("Errors (count)"), TEXT),
+    "state": (N_("Page state"), TEXT),
+    "kinds": (N_("Page kinds (pages in a row)"), TEXT),
+    "since_run": (N_("First run ID"), TEXT),
 }
 
 LIST_SEPARATOR = "、"
@@ -158,7 +162,7 @@ def read_evidence(evidence: Mapping[str, Any], zone: tzinfo, this_year: int) -> 
     rows: list[Row] = []
     links: list[Link] = []
     for key, value in evidence.items():
-        label, kind = LABELS.get(key, (key, TEXT))
+        label, kind = _label(key)
         if _is_url(value):
             links.append(Link(label, value))
         else:
@@ -168,11 +172,6 @@ def read_evidence(evidence: Mapping[str, Any], zone: tzinfo, this_year: int) -> 
 
 def percent(value: float) -> str:
     return f"{round(value, 1):g}%"
-
-
-def when(moment: datetime, zone: tzinfo, this_year: int) -> str:
-    local = moment.astimezone(zone)
-    return f"{local:%m-%d %H:%M}" if local.year == this_year else f"{local:%Y-%m-%d %H:%M}"
 
 
 def _rows(label: str, kind: str, value: Any, zone: tzinfo, this_year: int, level: int) -> list[Row]:
@@ -190,9 +189,17 @@ def _rows(label: str, kind: str, value: Any, zone: tzinfo, this_year: int, level
 def _sub_rows(values: Mapping[str, Any], zone: tzinfo, this_year: int, level: int) -> list[Row]:
     rows: list[Row] = []
     for key, value in values.items():
-        label, kind = LABELS.get(str(key), (str(key), TEXT))
+        label, kind = _label(str(key))
         rows += _rows(label, kind, value, zone, this_year, level)
     return rows
+
+
+def _label(key: str) -> tuple[str, str]:
+    """The key's label in the current language and its kind; a key without one shows under its own name."""
+    if key not in LABELS:
+        return key, TEXT
+    label, kind = LABELS[key]
+    return str(label), kind
 
 
 def _format(kind: str, value: Any, zone: tzinfo, this_year: int) -> str:
@@ -210,14 +217,14 @@ def _format(kind: str, value: Any, zone: tzinfo, this_year: int) -> str:
         return f"{value:.2f}"
     if kind == STARS and number:
         return f"{value:g}★"
-    if kind == TIME and isinstance(value, str) and (moment := parse_time(value)) is not None:
-        return when(moment, zone, this_year)
+    if kind == TIME and isinstance(value, str) and (parsed := parse_time(value)) is not None:
+        return moment(parsed, zone, this_year)
     return _text(value)
 
 
 def _text(value: Any) -> str:
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return _("yes") if value else _("no")
     if isinstance(value, float):
         return f"{round(value, 2):g}"
     if isinstance(value, list | tuple):
@@ -242,11 +249,11 @@ def _number(value: Any) -> bool:
 def parse_time(value: str) -> datetime | None:
     """An evidence time (ISO 8601) as an aware datetime; None when the value is not a time."""
     try:
-        moment = datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
     except ValueError:  # evidence is free-form: a value that is not a time is shown as written
         return None
     # The store keeps UTC; a time written without its offset came from there.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _is_url(value: Any) -> bool:

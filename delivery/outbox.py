@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import i18n
 from config import Config
 from delivery.capture import capture_server
 from delivery.email import compose_email, message_id_for
@@ -280,11 +281,13 @@ class _Outbox:
                 self._report.eml_paths += capture.saved
 
     def _render(self, message: _Message) -> Rendered:
+        """The message in the operator's language (config locale) and time zone, whoever runs the outbox."""
         zone = self._config.schedule.tzinfo
         alerts = [self._alerts[delivery.alert_id] for delivery in message.deliveries]
-        if message.kind == "digest":
-            return render_digest(alerts, zone)
-        return render_alert(alerts[0], zone) if len(alerts) == 1 else render_group(alerts, zone)
+        with i18n.using(self._config.locale):
+            if message.kind == "digest":
+                return render_digest(alerts, zone)
+            return render_alert(alerts[0], zone) if len(alerts) == 1 else render_group(alerts, zone)
 
     def _claim(self, message: _Message) -> bool:
         moment = self._clock()

@@ -1,9 +1,12 @@
 """An alert, a group of alerts or a digest as a subject line, plain text and HTML, shared by e-mail and webhooks.
 
-Each alert is one block, the same alone, in a group and in a digest, in both parts: a one-line summary (the kind
-in Chinese, then the monitor's title), the action (建议), the evidence as a labelled table (delivery/evidence.py
-formats every value), the links, then the footer with the ack command. Times are in the operator's zone, named
-once at the end of the message.
+Each alert is one block, the same alone, in a group and in a digest, in both parts: a one-line summary (the kind,
+then the monitor's title), the action (建议), the evidence as a labelled table (delivery/evidence.py formats every
+value), the links, then the footer with the ack command. Times are in the operator's zone, named once at the end of
+the message.
+
+Every word is in the current language (i18n): the outbox renders each message with `i18n.using(config.locale)`, and
+an alert's own title, body and suggestion are Messages translated as they are rendered here.
 
 Everything in an alert may come from a crawled page (titles, review texts, shop names), so every value is
 escaped in the HTML (`html.escape`, quotes included) and only http(s) evidence values become links. Subjects
@@ -18,43 +21,40 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+import i18n
 from delivery import evidence
+from formats import moment
+from i18n import N_, Message, _, ngettext
 from store import AlertRow
 
 PRODUCT = "ShopSentinel"
-SEVERITY_LABELS = {"critical": "严重", "warning": "警告", "info": "提示"}
-CATEGORY_LABELS = {"price": "价格", "review": "评价", "compliance": "合规", "stock": "库存", "system": "系统"}
+SEVERITY_LABELS: dict[str, Message] = {"critical": N_("critical"), "warning": N_("warning"), "info": N_("notice")}
+CATEGORY_LABELS: dict[str, Message] = {"price": N_("price"), "review": N_("review"), "compliance": N_("compliance"),
+                                       "stock": N_("stock"), "system": N_("system")}
 SEVERITY_COLOURS = {"critical": "#b42318", "warning": "#b54708", "info": "#175cd3"}
 _SEVERITY_ORDER = ("critical", "warning", "info")
 SUBJECT_LIMIT = 160  # characters; long crawled titles are cut so the subject stays readable in a mail list
 
-# The wording of group messages, kept together for the message catalogue to come.
-GROUP_WORDING = {
-    "negative_review": "{name} 新增 {count} 条差评",   # every alert of the group a new negative review
-    "one_category": "{count} 条{category}告警: {name}",
-    "mixed": "{count} 条告警: {name}",
-    "several": "{name} 等",                          # the group's alerts are about several subjects
-    "action": "建议",
-    "respond_by": "应回复时间",
-}
+ACTION = N_("Suggested action")
+RESPOND_BY = N_("Respond by")
 
 # What happened, by alert kind, ahead of the monitor's title in an alert's summary line.
-KIND_LABELS = {
-    "price_below_cost": "售价低于成本",
-    "price_out_of_band": "售价超出价格区间",
-    "competitor_undercut": "竞品低价",
-    "competitor_price_move": "竞品调价",
-    "band_shift": "竞品价格带变动",
-    "negative_review": "新差评",
-    "negative_surge": "差评激增",
-    "opportunity": "差异化机会",
-    "own_out_of_stock": "我方缺货",
-    "own_low_stock": "我方库存不足",
-    "competitor_out_of_stock": "竞品缺货",
-    "compliance_violation": "广告法违规用语",
-    "platform_unreachable": "平台无法访问",
-    "page_blocked": "页面被拦截",
-    "page_layout_changed": "页面结构变化",
+KIND_LABELS: dict[str, Message] = {
+    "price_below_cost": N_("Price below cost"),
+    "price_out_of_band": N_("Price outside its band"),
+    "competitor_undercut": N_("Competitor undercut"),
+    "competitor_price_move": N_("Competitor price change"),
+    "band_shift": N_("Competitors' price band moved"),
+    "negative_review": N_("New negative review"),
+    "negative_surge": N_("Negative review surge"),
+    "opportunity": N_("Differentiation opportunity"),
+    "own_out_of_stock": N_("Own product out of stock"),
+    "own_low_stock": N_("Own stock low"),
+    "competitor_out_of_stock": N_("Competitor out of stock"),
+    "compliance_violation": N_("Advertising-Law wording"),
+    "platform_unreachable": N_("Platform unreachable"),
+    "page_blocked": N_("Pages blocked"),
+    "page_layout_changed": N_("Page layout changed"),
 }
 SEPARATOR = "\n" + "-" * 60 + "\n"
 
@@ -79,18 +79,18 @@ def render_group(alerts: Sequence[AlertRow], zone: tzinfo) -> Rendered:
     ordered = _ordered(alerts)
     headline = _group_headline(ordered)
     subject = _one_line(f"[{PRODUCT}][{_severity(ordered[0].severity)}] {headline}")
-    heading = _one_line(f"【{_severity(ordered[0].severity)}】{headline}")
+    heading = _one_line(_severity_mark(ordered[0].severity) + headline)
     action = ordered[0].suggestion
     respond_by = min((when for alert in ordered if (when := _respond_by(alert)) is not None), default=None)
     lead = []
     if action:
-        lead.append((GROUP_WORDING["action"], action))
+        lead.append((str(ACTION), str(action)))
     if respond_by is not None:
-        lead.append((GROUP_WORDING["respond_by"], evidence.when(respond_by, zone, _this_year(ordered[0], zone))))
+        lead.append((str(RESPOND_BY), moment(respond_by, zone, _this_year(ordered[0], zone))))
     blocks = [(alert, alert.suggestion != action) for alert in ordered]
-    text = "\n".join([heading, *(f"{label}：{value}" for label, value in lead), SEPARATOR]) + SEPARATOR.join(
+    text = "\n".join([heading, *(_labelled(label) + value for label, value in lead), SEPARATOR]) + SEPARATOR.join(
         _alert_text(alert, zone, suggestion=own) for alert, own in blocks) + "\n\n" + _zone_line(zone) + "\n"
-    body = (_heading_html(heading) + "".join(f"<p><b>{html.escape(label)}：</b>{html.escape(value)}</p>"
+    body = (_heading_html(heading) + "".join(f"<p><b>{html.escape(_labelled(label))}</b>{html.escape(value)}</p>"
                                              for label, value in lead)
             + "".join(_alert_html(alert, zone, suggestion=own) for alert, own in blocks) + _zone_html(zone))
     return Rendered(subject, text, _page(subject, body))
@@ -101,8 +101,9 @@ def render_digest(alerts: Sequence[AlertRow], zone: tzinfo) -> Rendered:
     ordered = _ordered(alerts)
     counts = " · ".join(f"{_severity(level)} {count}" for level in _SEVERITY_ORDER
                         if (count := sum(a.severity == level for a in alerts)))
-    subject = _one_line(f"[{PRODUCT}] 告警摘要: {len(alerts)} 条 ({counts})")
-    heading = f"告警摘要：{len(alerts)} 条（{counts}）"
+    heading = ngettext("Alert digest: {n} alert ({counts})", "Alert digest: {n} alerts ({counts})", len(alerts),
+                       counts=counts)
+    subject = _one_line(f"[{PRODUCT}] {heading}")
     text = f"{heading}\n{SEPARATOR}" + SEPARATOR.join(_alert_text(alert, zone) for alert in ordered) + \
         "\n\n" + _zone_line(zone) + "\n"
     body = _heading_html(heading) + "".join(_alert_html(alert, zone) for alert in ordered) + _zone_html(zone)
@@ -116,14 +117,15 @@ def _ordered(alerts: Sequence[AlertRow]) -> list[AlertRow]:
 
 def _group_headline(alerts: Sequence[AlertRow]) -> str:
     names = list(dict.fromkeys(_subject_name(alert) for alert in alerts))
-    name = names[0] if len(names) == 1 else GROUP_WORDING["several"].format(name=names[0])
+    name = names[0] if len(names) == 1 else _("{name} and others", name=names[0])
+    count = len(alerts)
     if all(alert.kind == "negative_review" for alert in alerts):
-        return GROUP_WORDING["negative_review"].format(name=name, count=len(alerts))
+        return ngettext("{n} new negative review on {name}", "{n} new negative reviews on {name}", count, name=name)
     categories = {alert.category for alert in alerts}
     if len(categories) == 1:
-        return GROUP_WORDING["one_category"].format(count=len(alerts), category=_category(alerts[0].category),
-                                                    name=name)
-    return GROUP_WORDING["mixed"].format(count=len(alerts), name=name)
+        return ngettext("{n} {category} alert: {name}", "{n} {category} alerts: {name}", count,
+                        category=_category(alerts[0].category), name=name)
+    return ngettext("{n} alert: {name}", "{n} alerts: {name}", count, name=name)
 
 
 def _subject_name(alert: AlertRow) -> str:
@@ -137,10 +139,12 @@ def _respond_by(alert: AlertRow) -> datetime | None:
     return evidence.parse_time(value) if isinstance(value, str) else None
 
 
-def _summary(alert: AlertRow) -> str:
-    """What happened, in one line: the kind in Chinese, then the monitor's own title (crawled, so folded)."""
-    what = KIND_LABELS.get(alert.kind, f"{_category(alert.category)}告警")
-    return f"【{_severity(alert.severity)}】{what}：{' '.join(alert.title.split())}"
+def _summary(alert: AlertRow) -> tuple[str, str]:
+    """What happened, in one line, as its severity mark and the rest: the kind, then the monitor's own title
+    (crawled, so folded)."""
+    what = str(KIND_LABELS[alert.kind]) if alert.kind in KIND_LABELS else _("{category} alert",
+                                                                            category=_category(alert.category))
+    return _severity_mark(alert.severity), _("{what}: {title}", what=what, title=" ".join(str(alert.title).split()))
 
 
 def _table(alert: AlertRow, zone: tzinfo) -> evidence.Evidence:
@@ -149,50 +153,58 @@ def _table(alert: AlertRow, zone: tzinfo) -> evidence.Evidence:
     read = evidence.read_evidence(alert.evidence, zone, this_year)
     rows = []
     if alert.subject and alert.subject != str(alert.evidence.get("product_id")):
-        rows.append(evidence.Row("对象", alert.subject))
-    rows.append(evidence.Row("告警时间", evidence.when(alert.created_at, zone, this_year)))
+        rows.append(evidence.Row(_("About"), alert.subject))
+    rows.append(evidence.Row(_("Raised at"), moment(alert.created_at, zone, this_year)))
     return evidence.Evidence(rows + read.rows, read.links)
 
 
 def _alert_text(alert: AlertRow, zone: tzinfo, *, suggestion: bool = True) -> str:
     facts = _table(alert, zone)
-    lines = [_summary(alert)]
+    lines = ["".join(_summary(alert))]
     if alert.suggestion and suggestion:
-        lines.append(f"建议：{alert.suggestion}")
-    width = max(_width(row.label) + 2 * row.level for row in facts.rows)
+        lines.append(_labelled(str(ACTION)) + str(alert.suggestion))
+    width = max(_width(_labelled(row.label)) + 2 * row.level for row in facts.rows)
     lines += [""] + [_text_row(row, width) for row in facts.rows]
     if alert.body:
-        lines += ["", alert.body]
+        lines += ["", str(alert.body)]
     if facts.links:
-        lines += [""] + [f"{link.label}：{link.url}" for link in facts.links]
+        lines += [""] + [_labelled(link.label) + link.url for link in facts.links]
     lines += ["", _footer(alert)]
     return "\n".join(lines)
+
+
+def _labelled(label: str) -> str:
+    """A label as it leads its value: "建议：" in Chinese, "Suggested action: " in English."""
+    return _("{label}: ", label=label)
 
 
 def _text_row(row: evidence.Row, width: int) -> str:
     """"label：value" with the values of a block aligned (a CJK character is two columns wide)."""
     indent = "  " * row.level
     if not row.value:
-        return f"{indent}{row.label}："
-    return f"{indent}{row.label}：{' ' * (width - _width(row.label) - 2 * row.level)}{row.value}"
+        return f"{indent}{_labelled(row.label).rstrip()}"
+    lead = _labelled(row.label)
+    return f"{indent}{lead}{' ' * (width - _width(lead) - 2 * row.level)}{row.value}"
 
 
 def _alert_html(alert: AlertRow, zone: tzinfo, *, suggestion: bool = True) -> str:
     colour = SEVERITY_COLOURS.get(alert.severity, "#344054")
     facts = _table(alert, zone)
-    severity, _, rest = _summary(alert).partition("】")
+    severity, rest = _summary(alert)
     parts = [
         f"<div style=\"border-left:4px solid {colour};padding:8px 12px;margin:12px 0\">",
-        (f"<h2 style=\"font-size:16px;margin:0 0 6px\"><span style=\"color:{colour}\">{html.escape(severity)}】"
+        (f"<h2 style=\"font-size:16px;margin:0 0 6px\"><span style=\"color:{colour}\">{html.escape(severity)}"
          f"</span>{html.escape(rest)}</h2>"),
     ]
     if alert.suggestion and suggestion:
-        parts.append(f"<p style=\"margin:6px 0\"><b>建议：</b>{html.escape(alert.suggestion)}</p>")
+        parts.append(f"<p style=\"margin:6px 0\"><b>{html.escape(_labelled(str(ACTION)))}</b>"
+                     f"{html.escape(str(alert.suggestion))}</p>")
     parts.append(f"<table style=\"border-collapse:collapse;font-size:14px\">"
                  f"{''.join(_html_row(row) for row in facts.rows)}</table>")
     if alert.body:
-        parts.append(f"<p style=\"white-space:pre-wrap;color:#475467;font-size:13px\">{html.escape(alert.body)}</p>")
-    parts += [f"<p style=\"margin:4px 0\">{html.escape(link.label)}：<a href=\"{html.escape(link.url)}\">"
+        parts.append(f"<p style=\"white-space:pre-wrap;color:#475467;font-size:13px\">{html.escape(str(alert.body))}"
+                     "</p>")
+    parts += [f"<p style=\"margin:4px 0\">{html.escape(_labelled(link.label))}<a href=\"{html.escape(link.url)}\">"
               f"{html.escape(link.url)}</a></p>" for link in facts.links]
     parts.append(f"<p style=\"color:#667085;font-size:12px\">{html.escape(_footer(alert))}</p></div>")
     return "".join(parts)
@@ -209,16 +221,17 @@ def _heading_html(heading: str) -> str:
 
 
 def _page(title: str, body: str) -> str:
-    return (f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"</head><body style=\"font-family:sans-serif\">{body}</body></html>\n")
+    language = "zh-CN" if i18n.current() == "zh_CN" else i18n.current()
+    return (f"<!DOCTYPE html><html lang=\"{language}\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}"
+            f"</title></head><body style=\"font-family:sans-serif\">{body}</body></html>\n")
 
 
 def _footer(alert: AlertRow) -> str:
-    return f"告警 #{alert.id} · {alert.kind} · 确认告警：python agent.py alerts ack {alert.id}"
+    return _("Alert #{id} · {kind} · acknowledge it: python agent.py alerts ack {id}", id=alert.id, kind=alert.kind)
 
 
 def _zone_line(zone: tzinfo) -> str:
-    return f"时间均为 {zone} 时间。"
+    return _("Times are in {zone} time.", zone=str(zone))
 
 
 def _zone_html(zone: tzinfo) -> str:
@@ -236,13 +249,18 @@ def _width(text: str) -> int:
 
 
 def _severity(severity: str) -> str:
-    return SEVERITY_LABELS.get(severity, severity)
+    return str(SEVERITY_LABELS[severity]) if severity in SEVERITY_LABELS else severity
+
+
+def _severity_mark(severity: str) -> str:
+    """The severity as it heads a line: "【严重】" in Chinese, "[critical] " in English."""
+    return _("[{severity}] ", severity=_severity(severity))
 
 
 def _category(category: str | None) -> str:
     if category is None:
-        return "其他"
-    return CATEGORY_LABELS.get(category, category)
+        return _("other")
+    return str(CATEGORY_LABELS[category]) if category in CATEGORY_LABELS else category
 
 
 def _one_line(text: str) -> str:

@@ -49,7 +49,8 @@ from functools import cache
 import ahocorasick
 
 from config import PRODUCT_CATEGORIES, SEVERITIES, ComplianceSettings, Config, at_least
-from monitors.findings import Findings, Insight
+from i18n import N_, Message
+from monitors.findings import Findings, Insight, lines
 from monitors.lexicon import EVERY_CATEGORY, ContextException, Lexicon, Rule, load_lexicon
 from monitors.normalise import Spellings, fold, matching_form
 from monitors.product_categories import product_category
@@ -57,6 +58,7 @@ from monitors.regex_reading import ANY, first_characters, literal_words, opening
 from store import AlertRecord, ProductRow, Store
 
 FIELDS = ("title", "description")
+FIELD_LABELS: dict[str, Message] = {"title": N_("listing title"), "description": N_("listing description")}
 COMPETITOR_INSIGHT = "competitor_compliance"
 
 
@@ -349,13 +351,16 @@ def _rewrites(found: list[dict]) -> str:
 def _own_alert(product: ProductRow, found: list[dict]) -> AlertRecord:
     name = product.title or product.url
     severity = max((v["severity"] for v in found), key=SEVERITIES.index)
-    listing = "\n".join(f"- {v['field']} [{v['start']}:{v['end']}] “{v['match']}”: {v['category']} ({v['rule']}), "
-                        f"{v['law']}; suggestion: {v['suggestion']}" for v in found)
+    listing = lines(*(N_("- {field} [{start}:{end}] “{match}”: {family} ({rule}), {law}; suggestion: {suggestion}",
+                         field=FIELD_LABELS[v["field"]], start=v["start"], end=v["end"], match=v["match"],
+                         family=v["category"], rule=v["rule"], law=v["law"], suggestion=v["suggestion"])
+                      for v in found))
     return AlertRecord(
         dedup_key=f"compliance:{product.id}:{_fingerprint(found)}", kind="compliance_violation",
         category="compliance", severity=severity, subject=str(product.id),
-        title=f"Advertising-Law breach in own listing ({len(found)}): {name}",
-        body=f"{name} ({product.platform}) uses wording the Advertising Law forbids:\n{listing}\n{product.url}",
+        title=N_("Advertising-Law breach in own listing ({count}): {name}", count=len(found), name=name),
+        body=N_("{name} ({platform}) uses wording the Advertising Law forbids:\n{listing}\n{url}", name=name,
+                platform=product.platform, listing=listing, url=product.url),
         evidence={"product_id": product.id, "platform": product.platform, "url": product.url,
                   "title": product.title, "violations": found},
         suggestion=_rewrites(found))

@@ -16,7 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from i18n import N_, Message
 from store import AlertRecord, PriceRow
+
+UNKNOWN_SHOP = N_("unknown shop")  # a listing whose page named no shop
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,3 +84,12 @@ def histories_to_judge(history: Sequence[PriceRow], evaluated_to: int | None, de
     """
     points = [i for i, row in enumerate(history) if evaluated_to is None or row.id > evaluated_to] or [0]
     return [history[i:i + depth] for i in reversed(points)]
+
+
+def lines(*parts: Message | str) -> Message | str:
+    """An alert's text made of lines, some translated, the empty ones left out: one Message whose msgid is only the
+    layout, so each line is translated when the text is rendered."""
+    kept = [part for part in parts if part]
+    if len(kept) <= 1:
+        return kept[0] if kept else ""
+    return N_("{line}\n{more}", line=kept[0], more=lines(*kept[1:]))

@@ -27,6 +27,8 @@ from datetime import datetime
 
 from config import Config
 from crawlers.page_state import ALARMING, PageState
+from formats import moment
+from i18n import N_, Message
 from store import AlertRecord, RunRow, Store
 
 RUNS_EXAMINED = 500  # the latest crawl runs read for streaks: far more than any sensible threshold needs
@@ -60,14 +62,15 @@ def platform_outages(store: Store, threshold: int) -> list[PlatformOutage]:
 def outage_alert(config: Config, outage: PlatformOutage) -> AlertRecord:
     platform = config.platforms.get(outage.platform)
     name = f"{platform.name} ({outage.platform})" if platform is not None else outage.platform
-    since = outage.since.astimezone(config.schedule.tzinfo).strftime("%Y-%m-%d %H:%M %Z")
-    errors = ", ".join(f"{kind}×{count}" for kind, count in sorted(outage.errors.items())) or "no page read"
+    since = moment(outage.since, config.schedule.tzinfo)
+    errors = ", ".join(f"{kind}×{count}" for kind, count in sorted(outage.errors.items())) or N_("no page read")
     return AlertRecord(
         dedup_key=f"system:platform_unreachable:{outage.platform}",
         kind="platform_unreachable", category="system", severity="critical", subject=outage.platform,
-        title=f"platform {name} unreachable since {since}",
-        body=(f"The last {outage.failed_runs} crawl runs of {name} read no page ({errors}). Check whether the site "
-              "is down, blocks our address or has changed its pages (python agent.py extract --url ...)."),
+        title=N_("Platform {name} unreachable since {since}", name=name, since=since),
+        body=N_("The last {runs} crawl runs of {name} read no page ({errors}). Check whether the site is down, blocks "
+                "our address or has changed its pages (python agent.py extract --url ...).", runs=outage.failed_runs,
+                name=name, errors=errors),
         evidence={"platform": outage.platform, "failed_runs": outage.failed_runs, "since": outage.since.isoformat(),
                   "errors": outage.errors})
 
@@ -125,28 +128,34 @@ def page_troubles(store: Store, threshold: int) -> list[PageTrouble]:
     return list(found.values())
 
 
-WHAT_TO_DO = {
-    PageState.BLOCKED: ("更新 Cookie / 降低频率: the site shows a captcha or empty results to us. Sign in again "
-                        "(python agent.py login ...) or refresh the platform's cookies_file / storage_state, and "
-                        "crawl it less often (schedule, crawl.download_delay_s) until its pages read normally."),
-    PageState.LAYOUT_CHANGED: ("检查选择器: the site changed its pages and the profile's selectors no longer match. "
-                               "Check platforms.{platform}.profile.{kind} in config.toml against a page "
-                               "(python agent.py extract --url ...)."),
-}
+def what_to_do(state: PageState, platform: str, kind: str) -> Message:
+    if state == PageState.BLOCKED:
+        return N_("Refresh the cookies, crawl less often: the site shows a captcha or empty results to us. Sign in "
+                  "again (python agent.py login ...) or refresh the platform's cookies_file / storage_state, and "
+                  "crawl it less often (schedule, crawl.download_delay_s) until its pages read normally.")
+    return N_("Check the selectors: the site changed its pages and the profile's selectors no longer match. Check "
+              "platforms.{platform}.profile.{kind} in config.toml against a page (python agent.py extract --url ...).",
+              platform=platform, kind=kind)
+
+
+STATE_LABELS: dict[PageState, Message] = {PageState.BLOCKED: N_("blocked"),
+                                          PageState.LAYOUT_CHANGED: N_("layout changed")}
 
 
 def trouble_alert(config: Config, trouble: PageTrouble) -> AlertRecord:
     platform = config.platforms.get(trouble.platform)
     name = f"{platform.name} ({trouble.platform})" if platform is not None else trouble.platform
     kinds = ", ".join(f"{kind} ×{pages}" for kind, pages in sorted(trouble.kinds.items()))
-    since = trouble.first_run.started_at.astimezone(config.schedule.tzinfo).strftime("%Y-%m-%d %H:%M %Z")
+    since = moment(trouble.first_run.started_at, config.schedule.tzinfo)
+    state = STATE_LABELS[trouble.state]
     return AlertRecord(
         dedup_key=f"system:page_{trouble.state}:{trouble.platform}",
         kind=f"page_{trouble.state}", category="system", severity="critical", subject=trouble.platform,
-        title=f"platform {name}: pages {trouble.state} since {since} ({kinds})",
-        body=(f"The latest pages of {name} were {trouble.state} ({kinds} in a row): no price, stock or review was "
-              "taken from them, so monitors saw no change rather than a false one. "
-              + WHAT_TO_DO[trouble.state].format(platform=trouble.platform, kind=min(trouble.kinds))),
+        title=N_("Platform {name}: pages {state} since {since} ({kinds})", name=name, state=state, since=since,
+                 kinds=kinds),
+        body=N_("The latest pages of {name} were {state} ({kinds} in a row): no price, stock or review was taken "
+                "from them, so monitors saw no change rather than a false one. {what_to_do}", name=name, state=state,
+                kinds=kinds, what_to_do=what_to_do(trouble.state, trouble.platform, min(trouble.kinds))),
         evidence={"platform": trouble.platform, "state": str(trouble.state), "kinds": trouble.kinds,
                   "since_run": trouble.first_run.id, "since": trouble.first_run.started_at.isoformat()})
 

@@ -15,7 +15,8 @@ from datetime import datetime
 from competitors import PriceBand, competitor_table
 from config import Config, PriceThresholds
 from formats import money
-from monitors.findings import Findings, histories_to_judge
+from i18n import N_, Message
+from monitors.findings import UNKNOWN_SHOP, Findings, histories_to_judge
 from store import AlertRecord, PriceRow, ProductRow, Store
 from store.catalog import SearchRun
 
@@ -24,16 +25,21 @@ OBSERVATIONS, SEARCHES = "price_observations", "search_results"  # the facts it 
 
 Margin = Callable[[float], float]  # how far a price is past a threshold, in yuan (> 0: breached)
 
-SUGGEST_BELOW_COST = ("Raise the price back above cost now: look for a mistyped price, stacked coupons or a campaign "
-                      "price that outlived its campaign. The playbook's red line: a price never falls below cost.")
-SUGGEST_OUT_OF_BAND = ("Bring the price back inside its band, or change the band in config.toml if the new price is "
-                       "a deliberate decision.")
-SUGGEST_UNDERCUT = ("Hold the band: do not follow below cost. Answer with penetration pricing (slightly below the "
-                    "competitor, still above cost) or with value pricing (up to {premium:.0f} % above the competitors' "
-                    "median) backed by a visible quality difference; read the competitor's negative reviews for "
-                    "the weak points to stress.")
-SUGGEST_MOVE = "Check whether the competitor runs a promotion or clears stock, and whether the keyword's band moved."
-SUGGEST_BAND_SHIFT = "The keyword's market moved: review your price plan against the new band."
+SUGGEST_BELOW_COST = N_("Raise the price back above cost now: look for a mistyped price, stacked coupons or a "
+                        "campaign price that outlived its campaign. The playbook's red line: a price never falls "
+                        "below cost.")
+SUGGEST_OUT_OF_BAND = N_("Bring the price back inside its band, or change the band in config.toml if the new price "
+                         "is a deliberate decision.")
+SUGGEST_MOVE = N_("Check whether the competitor runs a promotion or clears stock, and whether the keyword's band "
+                  "moved.")
+SUGGEST_BAND_SHIFT = N_("The keyword's market moved: review your price plan against the new band.")
+
+
+def suggest_undercut(premium_pct: float) -> Message:
+    return N_("Hold the band: do not follow below cost. Answer with penetration pricing (slightly below the "
+              "competitor, still above cost) or with value pricing (up to {premium}% above the competitors' "
+              "median) backed by a visible quality difference; read the competitor's negative reviews for the weak "
+              "points to stress.", premium=format(premium_pct, ".0f"))
 
 
 def confirmed(history: Sequence[PriceRow], margin: Margin, rules: PriceThresholds) -> bool:
@@ -64,23 +70,26 @@ def _own_alerts(product: ProductRow, history: Sequence[PriceRow], rules: PriceTh
         return [AlertRecord(
             dedup_key=f"price:below_cost:{product.id}", kind="price_below_cost", category="price",
             severity="critical", subject=str(product.id),
-            title=f"Own price below cost: {name} at {money(latest.price)} (cost {money(product.cost)})",
-            body=f"{name} ({product.platform}) sells at {money(latest.price)}, "
-                 f"{money(product.cost - latest.price)} below its cost of {money(product.cost)}.\n{product.url}",
+            title=N_("Own price below cost: {name} at {price} (cost {cost})", name=name, price=money(latest.price),
+                     cost=money(product.cost)),
+            body=N_("{name} ({platform}) sells at {price}, {gap} below its cost of {cost}.\n{url}", name=name,
+                    platform=product.platform, price=money(latest.price), gap=money(product.cost - latest.price),
+                    cost=money(product.cost), url=product.url),
             evidence=evidence, suggestion=SUGGEST_BELOW_COST)]
     low, high = product.band_min, product.band_max
-    outside: list[tuple[str, Margin]] = []
+    outside: list[tuple[Message, Margin]] = []
     if low is not None:
-        outside.append((f"below its band minimum {money(low)}", lambda p: low - p))
+        outside.append((N_("below its band minimum {limit}", limit=money(low)), lambda p: low - p))
     if high is not None:
-        outside.append((f"above its band maximum {money(high)}", lambda p: p - high))
+        outside.append((N_("above its band maximum {limit}", limit=money(high)), lambda p: p - high))
     for where, margin in outside:
         if confirmed(history, margin, rules):
             return [AlertRecord(
                 dedup_key=f"price:out_of_band:{product.id}", kind="price_out_of_band", category="price",
                 severity="warning", subject=str(product.id),
-                title=f"Own price outside its band: {name} at {money(latest.price)}",
-                body=f"{name} ({product.platform}) sells at {money(latest.price)}, {where}.\n{product.url}",
+                title=N_("Own price outside its band: {name} at {price}", name=name, price=money(latest.price)),
+                body=N_("{name} ({platform}) sells at {price}, {where}.\n{url}", name=name,
+                        platform=product.platform, price=money(latest.price), where=where, url=product.url),
                 evidence=evidence, suggestion=SUGGEST_OUT_OF_BAND)]
     return []
 
@@ -104,18 +113,19 @@ def _undercut_alert(config: Config, keyword: str, table, own, rival, history: Se
     return AlertRecord(
         dedup_key=f"price:undercut:{own.product_id}:{rival.product_id}", kind="competitor_undercut",
         category="price", severity="warning", subject=str(own.product_id),
-        title=f"Competitor undercuts us by {gap:.0%} on 「{keyword}」: {money(now)} against our "
-              f"{money(own.price)}",
-        body=f"{rival.title or rival.url} ({rival.shop or 'unknown shop'}, {table.platform}, rank "
-             f"{rival.rank}) now sells at {money(now)}"
-             + (f", down from {money(history[1].price)}" if len(history) > 1 else "")
-             + f"; our {own.title or own.url} sells at {money(own.price)}.\n{rival.url}",
+        title=N_("Competitor undercuts us by {gap} on 「{keyword}」: {price} against our {own_price}",
+                 gap=format(gap, ".0%"), keyword=keyword, price=money(now), own_price=money(own.price)),
+        body=N_("{name} ({shop}, {platform}, rank {rank}) now sells at {price}{was}; our {own} sells at "
+                "{own_price}.\n{url}", name=rival.title or rival.url, shop=rival.shop or UNKNOWN_SHOP,
+                platform=table.platform, rank=rival.rank, price=money(now),
+                was=N_(", down from {price}", price=money(history[1].price)) if len(history) > 1 else "",
+                own=own.title or own.url, own_price=money(own.price), url=rival.url),
         evidence={"keyword": keyword, "platform": table.platform, "own_product_id": own.product_id,
                   "own_url": own.url, "own_price": own.price, "competitor_product_id": rival.product_id,
                   "competitor_url": rival.url, "competitor_title": rival.title, "competitor_shop": rival.shop,
                   "new_price": now, "old_price": history[1].price if len(history) > 1 else None,
                   "below_own": round(gap, 4), "rank": rival.rank},
-        suggestion=SUGGEST_UNDERCUT.format(premium=config.thresholds.opportunity.value_premium_pct))
+        suggestion=suggest_undercut(config.thresholds.opportunity.value_premium_pct))
 
 
 def _move_alert(product: ProductRow, history: Sequence[PriceRow], rules: PriceThresholds) -> AlertRecord | None:
@@ -125,14 +135,18 @@ def _move_alert(product: ProductRow, history: Sequence[PriceRow], rules: PriceTh
     change = new - old
     if abs(change) < rules.min_abs_change or abs(change) / old * 100 < rules.move_pct:
         return None
-    direction = "drops" if change < 0 else "rises"
+    name, share = product.title or product.url, f"{abs(change) / old:.0%}"
+    facts = {"name": name, "old": money(old), "new": money(new), "shop": product.shop or UNKNOWN_SHOP,
+             "platform": product.platform, "url": product.url}
+    if change < 0:
+        title = N_("Competitor price drops {share}: {name} {old} → {new}", share=share, **facts)
+        body = N_("{name} ({shop}, {platform}) drops from {old} to {new}.\n{url}", **facts)
+    else:
+        title = N_("Competitor price rises {share}: {name} {old} → {new}", share=share, **facts)
+        body = N_("{name} ({shop}, {platform}) rises from {old} to {new}.\n{url}", **facts)
     return AlertRecord(
         dedup_key=f"price:move:{product.id}", kind="competitor_price_move", category="price", severity="info",
-        subject=str(product.id),
-        title=f"Competitor price {direction} {abs(change) / old:.0%}: {product.title or product.url} "
-              f"{money(old)} → {money(new)}",
-        body=f"{product.title or product.url} ({product.shop or 'unknown shop'}, {product.platform}) "
-             f"{direction} from {money(old)} to {money(new)}.\n{product.url}",
+        subject=str(product.id), title=title, body=body,
         evidence={"product_id": product.id, "platform": product.platform, "url": product.url,
                   "title": product.title, "old_price": old, "new_price": new,
                   "old_observed_at": history[1].observed_at.isoformat(),
@@ -179,10 +193,12 @@ def _band_shift_alert(store: Store, products: dict[int, ProductRow], platform: s
     return AlertRecord(
         dedup_key=f"price:band_shift:{platform}:{keyword}", kind="band_shift", category="price", severity="info",
         subject=keyword,
-        title=f"「{keyword}」 band moved on {platform}: median {money(before.median)} → {money(after.median)}",
-        body=f"The competitors' prices for 「{keyword}」 on {platform} moved: p25-p75 "
-             f"{money(before.p25)}-{money(before.p75)} → {money(after.p25)}-{money(after.p75)}, median "
-             f"{money(before.median)} → {money(after.median)}.",
+        title=N_("「{keyword}」 band moved on {platform}: median {before} → {after}", keyword=keyword,
+                 platform=platform, before=money(before.median), after=money(after.median)),
+        body=N_("The competitors' prices for 「{keyword}」 on {platform} moved: p25-p75 {before_p25}-{before_p75} → "
+                "{after_p25}-{after_p75}, median {before} → {after}.", keyword=keyword, platform=platform,
+                before_p25=money(before.p25), before_p75=money(before.p75), after_p25=money(after.p25),
+                after_p75=money(after.p75), before=money(before.median), after=money(after.median)),
         evidence={"keyword": keyword, "platform": platform, "before": asdict(before), "after": asdict(after)},
         suggestion=SUGGEST_BAND_SHIFT)
 

@@ -12,19 +12,21 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from config import Config
-from monitors.findings import Findings, histories_to_judge
+from formats import moment
+from i18n import N_
+from monitors.findings import UNKNOWN_SHOP, Findings, histories_to_judge
 from store import AlertRecord, PriceRow, ProductRow, Store
 
 MONITOR = "stock"
 OBSERVATIONS = "price_observations"  # the facts it judges, with its watermark
 HISTORY = 200  # observations read per product to find where a sell-out began (100 h at the 30-min default)
 
-SUGGEST_LOW = ("Replenish now (playbook: below 50 % of safety stock triggers replenishment); if the supplier is slow, "
-               "switch to pre-sale (ship within 3 days) rather than overselling.")
-SUGGEST_OUT = ("Out of stock: switch the listing to pre-sale or restock today; check that real-time stock sync "
-               "did not oversell.")
-SUGGEST_COMPETITOR_OUT = ("A competitor is out of stock: its buyers are looking elsewhere. Make sure your own stock "
-                          "covers the extra demand and consider more traffic on the keyword while it lasts.")
+SUGGEST_LOW = N_("Replenish now (playbook: below 50% of safety stock triggers replenishment); if the supplier is "
+                 "slow, switch to pre-sale (ship within 3 days) rather than overselling.")
+SUGGEST_OUT = N_("Out of stock: switch the listing to pre-sale or restock today; check that real-time stock sync "
+                 "did not oversell.")
+SUGGEST_COMPETITOR_OUT = N_("A competitor is out of stock: its buyers are looking elsewhere. Make sure your own "
+                            "stock covers the extra demand and consider more traffic on the keyword while it lasts.")
 
 
 def sold_out(row: PriceRow) -> bool:
@@ -38,8 +40,10 @@ def _own_alert(product: ProductRow, latest: PriceRow, safety_ratio: float) -> Al
                 "observed_at": latest.observed_at.isoformat()}
     if sold_out(latest):
         return AlertRecord(dedup_key=f"stock:own_out:{product.id}", kind="own_out_of_stock", category="stock",
-                           severity="critical", subject=str(product.id), title=f"Own product out of stock: {name}",
-                           body=f"{name} ({product.platform}) shows no stock.\n{product.url}", evidence=evidence,
+                           severity="critical", subject=str(product.id),
+                           title=N_("Own product out of stock: {name}", name=name),
+                           body=N_("{name} ({platform}) shows no stock.\n{url}", name=name,
+                                   platform=product.platform, url=product.url), evidence=evidence,
                            suggestion=SUGGEST_OUT)
     if latest.stock is None or not product.safety_stock:
         return None
@@ -48,9 +52,12 @@ def _own_alert(product: ProductRow, latest: PriceRow, safety_ratio: float) -> Al
         return None
     return AlertRecord(
         dedup_key=f"stock:own_low:{product.id}", kind="own_low_stock", category="stock", severity="warning",
-        subject=str(product.id), title=f"Own stock low: {name} has {latest.stock} left (warning line {line:g})",
-        body=f"{name} ({product.platform}) has {latest.stock} in stock, below {safety_ratio:.0%} of its safety "
-             f"stock of {product.safety_stock}.\n{product.url}",
+        subject=str(product.id),
+        title=N_("Own stock low: {name} has {stock} left (warning line {line})", name=name, stock=latest.stock,
+                 line=format(line, "g")),
+        body=N_("{name} ({platform}) has {stock} in stock, below {ratio} of its safety stock of {safety_stock}.\n{url}",
+                name=name, platform=product.platform, stock=latest.stock, ratio=format(safety_ratio, ".0%"),
+                safety_stock=product.safety_stock, url=product.url),
         evidence={**evidence, "warning_line": line}, suggestion=SUGGEST_LOW)
 
 
@@ -64,7 +71,7 @@ def _sell_out_start(history: Sequence[PriceRow]) -> PriceRow | None:
     return start
 
 
-def _competitor_notice(product: ProductRow, history: Sequence[PriceRow]) -> AlertRecord | None:
+def _competitor_notice(product: ProductRow, history: Sequence[PriceRow], config: Config) -> AlertRecord | None:
     start = _sell_out_start(history)
     if start is None:
         return None
@@ -73,9 +80,10 @@ def _competitor_notice(product: ProductRow, history: Sequence[PriceRow]) -> Aler
     return AlertRecord(
         dedup_key=f"stock:competitor_out:{product.id}:{start.observed_at.isoformat()}", kind="competitor_out_of_stock",
         category="stock", severity="info", subject=str(product.id),
-        title=f"Competitor out of stock: {name} ({product.shop or product.platform})",
-        body=f"{name} ({product.shop or 'unknown shop'}, {product.platform}) is out of stock since "
-             f"{start.observed_at.isoformat(timespec='minutes')}.\n{product.url}",
+        title=N_("Competitor out of stock: {name} ({shop})", name=name, shop=product.shop or product.platform),
+        body=N_("{name} ({shop}, {platform}) is out of stock since {since}.\n{url}", name=name,
+                shop=product.shop or UNKNOWN_SHOP, platform=product.platform,
+                since=moment(start.observed_at, config.schedule.tzinfo), url=product.url),
         evidence={"product_id": product.id, "platform": product.platform, "url": product.url, "title": product.title,
                   "shop": product.shop, "since": start.observed_at.isoformat(),
                   "last_in_stock": None if was is None else was.observed_at.isoformat(),
@@ -103,7 +111,7 @@ def run(store: Store, config: Config, *, now: datetime) -> Findings:
     if rules.competitor_stockout and selling_out:
         for product_id, history in store.recent_prices(selling_out, limit=HISTORY, after=judged).items():
             for seen in histories_to_judge(history, judged, HISTORY):
-                notice = _competitor_notice(products[product_id], seen)
+                notice = _competitor_notice(products[product_id], seen, config)
                 if notice is not None:
                     findings.events.append(notice)
     findings.judged(MONITOR, OBSERVATIONS, recent)

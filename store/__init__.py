@@ -28,6 +28,7 @@ from store.errors import (
     StoreDatabaseError,
     StoreError,
     StoreOpenError,
+    StoredMessageError,
 )
 from store.jobs import JobRunRow
 from store.migrations import LATEST_VERSION
@@ -87,5 +88,6 @@ __all__ = [
     "StoreDatabaseError",
     "StoreError",
     "StoreOpenError",
+    "StoredMessageError",
     "open_store",
 ]

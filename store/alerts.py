@@ -5,19 +5,50 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import i18n
+from i18n import Message
 from store.base import StoreBase, to_json
-from store.errors import AlertStateError, InvalidRecordError, NotFoundError
+from store.errors import AlertStateError, InvalidRecordError, NotFoundError, StoredMessageError
 from store.records import ALERT_STATES, AlertRecord, AlertRow, from_columns
 from store.timestamps import from_db_time, to_db_time, utc_now
 
 
-def _alert_row(row: dict[str, Any]) -> AlertRow:
+WORDING = ("title", "body", "suggestion")  # what a person reads: a message column beside each text column
+
+
+def _alert_row(row: dict[str, Any], path: Path) -> AlertRow:
     times = ("created_at", "updated_at", "next_attempt_at", "delivered_at")
     return from_columns(
-        AlertRow, row, evidence=json.loads(row["evidence"]), **{name: from_db_time(row[name]) for name in times}
+        AlertRow, row, evidence=json.loads(row["evidence"]), **{name: from_db_time(row[name]) for name in times},
+        **{name: _wording(row, name, path) for name in WORDING},
     )
+
+
+def _wording(row: dict[str, Any], name: str, path: Path) -> Message | str | None:
+    """The stored Message of column `name` when there is one, else its text (alerts stored before messages)."""
+    stored = row.get(f"{name}_message")
+    if stored is None:
+        return row[name]
+    try:
+        return Message.from_json(json.loads(stored))
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise StoredMessageError(f"{path}: alert {row['id']}: the stored {name} message does not parse "
+                                 f"({type(error).__name__}: {error}): {stored[:200]}") from error
+
+
+def _wording_columns(alert: AlertRecord, path: Path) -> dict[str, str | None]:
+    """Each wording as text in the default language (for SQL readers) and, when it is a Message, as its JSON."""
+    columns: dict[str, str | None] = {}
+    with i18n.using(i18n.DEFAULT_LOCALE):
+        for name in WORDING:
+            value = getattr(alert, name)
+            columns[name] = None if value is None else str(value)
+            columns[f"{name}_message"] = (to_json(value.to_json(), path, f"{name} of alert {alert.dedup_key!r}")
+                                          if isinstance(value, Message) else None)
+    return columns
 
 
 class AlertsMixin(StoreBase):
@@ -31,10 +62,8 @@ class AlertsMixin(StoreBase):
             "severity": alert.severity,
             "state": "new",
             "subject": alert.subject,
-            "title": alert.title,
-            "body": alert.body,
+            **_wording_columns(alert, self.path),
             "evidence": to_json(dict(alert.evidence), self.path, f"evidence of alert {alert.dedup_key!r}"),
-            "suggestion": alert.suggestion,
             "created_at": created,
             "updated_at": created,
         }
@@ -69,7 +98,7 @@ class AlertsMixin(StoreBase):
         rows = self._rows("SELECT * FROM alerts WHERE id = ?", (alert_id,))
         if not rows:
             raise NotFoundError(f"{self.path}: no alert with id {alert_id}")
-        return _alert_row(rows[0])
+        return _alert_row(rows[0], self.path)
 
     def alerts(
         self,
@@ -90,7 +119,7 @@ class AlertsMixin(StoreBase):
             {"state": state, "kind": kind, "category": category, "dedup_key": dedup_key,
              "limit": -1 if limit is None else limit},
         )
-        return [_alert_row(row) for row in rows]
+        return [_alert_row(row, self.path) for row in rows]
 
     def count_alerts(self, *, state: str | None = None, category: str | None = None) -> int:
         """How many alerts `alerts` gives without a limit (a list cut at its limit says how many it left out)."""
@@ -109,7 +138,7 @@ class AlertsMixin(StoreBase):
             " AND state != 'resolved' AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT 1",
             (json.dumps(list(kinds)), subject, to_db_time(raised_since, "raised since")),
         )
-        return _alert_row(rows[0]) if rows else None
+        return _alert_row(rows[0], self.path) if rows else None
 
     def acknowledge_alert(self, alert_id: int) -> AlertRow:
         """Someone is on it: a new or sent alert becomes 'acknowledged' (its dedup key stays quiet until resolved,

@@ -105,7 +105,7 @@ class DeliveriesMixin(StoreBase):
         rows = self._rows(
             "SELECT * FROM alerts WHERE state = 'new' AND delivery_planned_at IS NULL ORDER BY created_at, id"
         )
-        return [_alert_row(row) for row in rows]
+        return [_alert_row(row, self.path) for row in rows]
 
     def plan_deliveries(self, alert_id: int, deliveries: Sequence[DeliveryRecord], *, now: datetime,
                         unrouted_error: str | None = None) -> int:

@@ -68,6 +68,10 @@ class InvalidRecordError(StoreError, ValueError):
     """A record handed to the store breaks a rule of its type (a price observation without a price, ...)."""
 
 
+class StoredMessageError(StoreError):
+    """A stored alert message (JSON of an i18n.Message) does not parse: a bug or a damaged row, never guessed at."""
+
+
 class NotFoundError(StoreError, LookupError):
     """A row looked up by id does not exist."""
 

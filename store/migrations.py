@@ -338,6 +338,18 @@ def _group_deliveries(db: Database) -> None:
         "CREATE INDEX deliveries_group ON deliveries (channel, destination, kind, group_key, state)",
     )
 
+
+def _add_alert_messages(db: Database) -> None:
+    # Alerts in the operator's language (issue 17): the monitors' title, body and suggestion as translatable
+    # messages (i18n.Message JSON), rendered in whichever language an alert is shown in. The text columns keep
+    # the text in the default language for SQL readers; rows written before have no messages and keep their text.
+    _run(
+        db,
+        *(f"ALTER TABLE alerts ADD COLUMN {name}_message TEXT CHECK ({name}_message IS NULL OR json_valid({name}_message))"
+          for name in ("title", "body", "suggestion")),
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "crawl runs and products", _create_runs_and_products),
     Migration(2, "price observations", _create_price_observations),
@@ -351,6 +363,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "monitor watermarks", _create_monitor_watermarks),
     Migration(11, "review appends (追评)", _add_review_appends),
     Migration(12, "grouped and suppressed alert deliveries", _group_deliveries),
+    Migration(13, "alert messages in the operator's language", _add_alert_messages),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Mapping, TypeVar
 
+from i18n import Message
 from store.errors import InvalidRecordError
 from store.timestamps import to_db_day_or_time
 
@@ -48,6 +49,16 @@ def _check_text(record: object, name: str, *, required: bool) -> None:
         return
     if not isinstance(value, str) or not value.strip():
         raise InvalidRecordError(f"{type(record).__name__}.{name} must be a non-empty string, got {value!r}")
+
+
+def _check_wording(record: object, name: str, *, required: bool) -> None:
+    """Text a person reads: a Message with a msgid, or a non-empty string."""
+    value = getattr(record, name)
+    if isinstance(value, Message):
+        if not value.msgid.strip():
+            raise InvalidRecordError(f"{type(record).__name__}.{name} is a Message without a msgid: {value!r}")
+        return
+    _check_text(record, name, required=required)
 
 
 def _check_amount(record: object, name: str, *, required: bool = False) -> None:
@@ -333,26 +344,31 @@ class RunRow:
 @dataclass(frozen=True, kw_only=True)
 class AlertRecord:
     """An alert a monitor raises. `subject` is what it is about (a product id or a keyword, as text);
-    `dedup_key` lets the outbox recognise the same alert raised again."""
+    `dedup_key` lets the outbox recognise the same alert raised again.
+
+    `title`, `body` and `suggestion` are what a person reads: Messages (i18n.N_) rendered in the reader's language
+    with `str()`, or plain text (alerts stored before messages were, and text that needs no translation)."""
 
     dedup_key: str
     kind: str
     severity: str
-    title: str
+    title: Message | str
     subject: str | None = None
     category: str | None = None
-    body: str = ""
+    body: Message | str = ""
     evidence: Mapping[str, Any] = field(default_factory=dict)
-    suggestion: str | None = None
+    suggestion: Message | str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("dedup_key", "kind", "title"):
+        for name in ("dedup_key", "kind"):
             _check_text(self, name, required=True)
+        _check_wording(self, "title", required=True)
         _check_choice(self, "severity", SEVERITIES, required=True)
-        for name in ("subject", "category", "suggestion"):
+        for name in ("subject", "category"):
             _check_text(self, name, required=False)
-        if not isinstance(self.body, str):
-            raise InvalidRecordError(f"AlertRecord.body must be a string, got {self.body!r}")
+        _check_wording(self, "suggestion", required=False)
+        if not isinstance(self.body, Message | str):
+            raise InvalidRecordError(f"AlertRecord.body must be a Message or a string, got {self.body!r}")
         if not isinstance(self.evidence, Mapping):
             raise InvalidRecordError(f"AlertRecord.evidence must be a mapping, got {self.evidence!r}")
 

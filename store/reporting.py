@@ -91,7 +91,7 @@ class ReportingMixin(StoreBase):
             " ORDER BY created_at DESC, id DESC",
             {"since": to_db_time(since, "since"), "until": to_db_time(until, "until")},
         )
-        return [_alert_row(row) for row in rows]
+        return [_alert_row(row, self.path) for row in rows]
 
     def delivery_tallies(self, alert_ids: Iterable[int]) -> dict[int, DeliveryTally]:
         """Sent and pending deliveries of each of the alerts that has any planned, by alert id."""

@@ -298,7 +298,7 @@ def test_own_breaches_alert_once_per_product_and_competitors_become_insights(sto
         ("title", "最好", "absolute"), ("description", "比普通椅子结实10倍", "comparison"),
         ("description", "秒杀同行", "comparison")]
     assert alert.evidence["url"] == "http://s/1" and "最好 → 优质" in alert.suggestion
-    assert "秒杀同行" in alert.body and alert.dedup_key.startswith(f"compliance:{own}:")
+    assert "秒杀同行" in str(alert.body) and alert.dedup_key.startswith(f"compliance:{own}:")
     [insight] = findings.insights
     assert (insight.kind, insight.subject, insight.product_id) == ("competitor_compliance", str(rival), rival)
     assert insight.detail["severity"] == "info" and insight.detail["categories"] == ["qualification"]

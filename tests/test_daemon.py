@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import i18n
 from agent import ExitCode, app
 from config import load_config
 from conftest import fast_config
@@ -344,7 +345,9 @@ def test_a_platform_failing_n_runs_in_a_row_raises_one_system_alert(config):
         alert = store.get_alert(alert_id)
     assert (alert.category, alert.severity, alert.kind, alert.subject) == ("system", "critical",
                                                                           "platform_unreachable", "laodian")
-    assert alert.title.startswith("platform 老店 (laodian) unreachable since ")
+    with i18n.using("en"):
+        assert str(alert.title).startswith("Platform 老店 (laodian) unreachable since ")
+    assert str(alert.title).startswith("平台 老店 (laodian) 自 "), "in Chinese by default"
     assert alert.dedup_key == "system:platform_unreachable:laodian"
 
 
@@ -377,7 +380,7 @@ def test_pages_blocked_n_in_a_row_across_runs_raise_one_system_alert(config):
         run_with_pages(store, "product", "blocked", "ok")              # the pages read again: the streak ended
         assert page_troubles(store, 3) == []
     assert (alert.category, alert.kind, alert.subject) == ("system", "page_blocked", "shangcheng")
-    assert alert.dedup_key == "system:page_blocked:shangcheng" and "更新 Cookie" in alert.body
+    assert alert.dedup_key == "system:page_blocked:shangcheng" and "更新 Cookie" in str(alert.body)
 
 
 # --- plans ------------------------------------------------------------------------------------------------------
@@ -504,10 +507,10 @@ def test_a_platform_failing_every_run_raises_an_alert_that_is_delivered(tmp_path
         [alert] = store.alerts(kind="platform_unreachable")
         jobs = store.latest_job_runs()
         deliveries = store.deliveries(alert_id=alert.id)
-    assert alert.subject == "laodian" and "unreachable since" in alert.title
+    assert alert.subject == "laodian" and "无法访问" in str(alert.title)
     assert alert.evidence["failed_runs"] == 2, "raised on the second failed run (hot terms, then prices)"
     assert jobs["prices"].stats["outage_alerts"] == [alert.id]
     assert {(d.destination, d.kind, d.state) for d in deliveries} >= {("ops-oncall@example.com", "immediate", "sent")}
     subjects = [BytesParser(policy=policy.default).parsebytes(path.read_bytes())["Subject"]
                 for path in (tmp_path / "var" / "outbox").glob("*.eml")]
-    assert any("unreachable" in subject for subject in subjects), subjects
+    assert any("无法访问" in subject for subject in subjects), subjects

@@ -32,10 +32,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+import i18n
 from config import Config, config_from_dict
 from delivery import capture_server, deliver_pending, retry_delay
 from delivery.capture import free_port
 from delivery.routing import deliveries_for
+from i18n import N_
+from monitors.price import SUGGEST_BELOW_COST
 from store import AlertRecord, DeliveryRecord, Store, open_store
 
 T0 = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.timezone.utc)
@@ -669,6 +672,37 @@ def test_a_webhook_whose_variable_is_unset_waits_with_the_variable_named(
     report = deliver_pending(store, config, now=T0)
     assert (report.failed, report.pending) == (1, 1)
     assert "environment variable SHOPSENTINEL_TEST_WEBHOOK is not set" in store.get_alert(alert_id).last_error
+
+
+@pytest.mark.integration
+def test_e_mails_and_webhooks_are_rendered_in_the_configured_language_whatever_the_callers(
+        tmp_path: Path, store: Store, mail_server: MailServer, hook_server: tuple[HookServer, int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    hooks, port = hook_server
+    monkeypatch.setenv("SHOPSENTINEL_TEST_WEBHOOK", f"json://{LOOPBACK}:{port}/robot/send")
+    config = make_config(tmp_path, mail_server.port, alerts={
+        "webhooks": {"ops_chat": {"url_env": "SHOPSENTINEL_TEST_WEBHOOK"}},
+        "routes": [{"min_severity": "critical", "recipients": [ONCALL], "webhooks": ["ops_chat"]}]})
+    title = N_("Own price below cost: {name} at {price} (cost {cost})", name="户外折叠椅", price="¥39.90",
+               cost="¥45.00")
+    store.add_alert(alert("cost", "critical", kind="price_below_cost", title=title, suggestion=SUGGEST_BELOW_COST))
+
+    with i18n.using("en"):  # a CLI run in English still mails the operator's language
+        deliver_pending(store, config, now=T0)
+    [chinese] = mail_server.to(ONCALL)
+    assert chinese["Subject"] == "[ShopSentinel][严重] 我方售价低于成本：户外折叠椅 售价 ¥39.90（成本 ¥45.00）"
+    assert "建议：立即把售价调回成本以上" in parts(chinese)[0]
+    assert hooks.posts[-1][1]["title"] == chinese["Subject"]
+
+    store.add_alert(alert("cost-en", "critical", kind="price_below_cost", title=title, subject="SC10002",
+                          suggestion=SUGGEST_BELOW_COST), created_at=T0 + MINUTE)
+    with i18n.using("zh_CN"):
+        deliver_pending(store, config.model_copy(update={"locale": "en"}), now=T0 + 2 * MINUTE)
+    english = mail_server.to(ONCALL)[-1]
+    assert english["Subject"] == "[ShopSentinel][critical] Own price below cost: 户外折叠椅 at ¥39.90 (cost ¥45.00)"
+    text, markup = parts(english)
+    assert "Suggested action: Raise the price back above cost now" in text and '<html lang="en">' in markup
+    assert "Alert #2 · price_below_cost · acknowledge it: python agent.py alerts ack 2" in hooks.posts[-1][1]["message"]
 
 
 # --- grouping, inhibition, repeats (Alertmanager's semantics over the outbox) -----------------------------------

@@ -38,12 +38,12 @@ def test_two_cycles_catch_every_scripted_incident_and_mail_them(tmp_path):
     assert saved and all(path.parent == tmp_path / "var" / "outbox" for path in saved)
     below_cost = next(a for a in second.alerts if a.kind == "price_below_cost")
     mails = [email.message_from_bytes(path.read_bytes(), policy=policy.default) for path in saved]
-    alone = [mail for mail in mails if "Own price below cost" in (mail["Subject"] or "")]
+    alone = [mail for mail in mails if "我方售价低于成本" in (mail["Subject"] or "")]
     assert [mail["To"] for mail in alone] == ["ops-oncall@example.com"], \
         "a critical alert goes out at once to on-call, alone in its group (price, that product)"
-    assert below_cost.title in alone[0].get_body(("plain",)).get_content()
+    assert str(below_cost.title) in alone[0].get_body(("plain",)).get_content()
     [digest] = [mail for mail in mails if mail["To"] == "shop-digest@example.com"]
-    assert below_cost.title in digest.get_body(("plain",)).get_content(), "the digest address reads it in the digest"
+    assert str(below_cost.title) in digest.get_body(("plain",)).get_content(), "the digest address reads it in the digest"
     burst = [mail for mail in mails if "新增 8 条差评" in (mail["Subject"] or "")]
     assert [mail["To"] for mail in burst] == ["ops-oncall@example.com"], "the burst of 8 reviews is one e-mail"
 
@@ -52,7 +52,7 @@ def test_two_cycles_catch_every_scripted_incident_and_mail_them(tmp_path):
     assert breach.category == "compliance" and breach.evidence["url"].endswith("/goods.php?id=880001")
     assert not [a for a in first.alerts if a.kind == "compliance_violation" and a.subject == breach.subject], \
         "the listing was clean in the first cycle: the breach is news of the second"
-    assert any(breach.title in mail.get_body(("plain",)).get_content() for mail in mails), "the breach is e-mailed"
+    assert any(str(breach.title) in mail.get_body(("plain",)).get_content() for mail in mails), "the breach is e-mailed"
 
 
 def alert(alert_id, kind, subject, **evidence):

@@ -27,6 +27,7 @@ MOMENT = "2026-12-07T14:27:03.123456+00:00"
 EVIDENCE_SOURCES = [
     ("monitors/price.py", None, {"evidence"}),
     ("monitors/reviews.py", None, {"evidence"}),
+    ("monitors/reviews.py", "surge", None),                      # a surge's window, spread into its evidence
     ("monitors/stock.py", None, {"evidence"}),
     ("monitors/compliance.py", None, {"evidence"}),
     ("monitors/compliance.py", "_listing_violations", None),   # each violation of `violations`

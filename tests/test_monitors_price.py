@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+import i18n
 from monitors import price, runner
 from store import PriceObservation, ProductRecord, SearchHit
 
@@ -35,7 +36,9 @@ def test_below_cost_is_critical_at_once_when_clearly_below(store, config):
     [alert] = price.run(store, config, now=T0).alerts
     assert (alert.kind, alert.severity, alert.category) == ("price_below_cost", "critical", "price")
     assert alert.evidence["price"] == 39.0 and alert.evidence["previous_price"] == 79.0
-    assert alert.evidence["cost"] == 50.0 and "cost" in alert.suggestion
+    assert alert.evidence["cost"] == 50.0
+    with i18n.using("en"):
+        assert "cost" in str(alert.suggestion)
 
 
 def test_a_cent_below_cost_needs_the_debounce_streak(store, config):
@@ -57,7 +60,9 @@ def test_outside_band_is_a_warning(store, config):
     observe(store, pid, [79.0, 129.0])
     [alert] = price.run(store, config, now=T0).alerts
     assert (alert.kind, alert.severity) == ("price_out_of_band", "warning")
-    assert "above its band maximum" in alert.body
+    with i18n.using("en"):
+        assert "above its band maximum ¥99.00" in str(alert.body)
+    assert "高于价格区间上限 ¥99.00" in str(alert.body), "rendered in Chinese by default"
 
 
 def ranked(store, keyword, prices_by_rank, *, own_price=None, at=T0, run_id=None):
@@ -86,7 +91,8 @@ def test_a_competitor_moving_below_us_is_an_undercut_with_its_evidence(store, co
     assert alert.evidence["competitor_product_id"] == ids[0]
     assert (alert.evidence["old_price"], alert.evidence["new_price"], alert.evidence["own_price"]) == (90, 79, 89)
     assert alert.evidence["competitor_url"] == "http://s/1" and alert.evidence["below_own"] == pytest.approx(0.1124, 1e-3)
-    assert "value pricing" in alert.suggestion
+    with i18n.using("en"):
+        assert "value pricing (up to 30% above" in str(alert.suggestion)
 
 
 def test_a_standing_undercut_is_table_material_not_an_alert(store, config):

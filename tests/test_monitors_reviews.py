@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+import i18n
 from monitors import reviews
 from store import ProductRecord, ReviewRecord, ReviewThemeRecord
 
@@ -51,7 +52,8 @@ def test_a_new_review_is_negative_by_score_when_it_has_no_stars(store, config):
     store.set_review_themes(ids["x1"], [ReviewThemeRecord(theme="服务", aspect="客服", opinion="不理人")])
     [event] = reviews.run(store, config, now=NOW).events
     assert event.evidence["sentiment_score"] == 0.08 and event.evidence["pain_points"] == ["服务"]
-    assert "sentiment 0.08" in event.body
+    with i18n.using("en"):
+        assert "sentiment 0.08" in str(event.body)
 
 
 def test_a_negative_follow_up_on_an_old_good_review_alerts_once(store, config):
@@ -68,7 +70,9 @@ def test_a_negative_follow_up_on_an_old_good_review_alerts_once(store, config):
     store.set_append_sentiments([(ids["r0"], 0.03), (ids["r1"], 0.9)])
     [event] = reviews.run(store, config, now=NOW).events
     assert event.dedup_key == "review:append:sc:r0" and event.kind == "negative_review"
-    assert "follow-up" in event.title and "追评：用了一个月就断了" in event.body
+    with i18n.using("en"):
+        assert "follow-up" in str(event.title) and "Follow-up review: 用了一个月就断了" in str(event.body)
+    assert "追评：用了一个月就断了" in str(event.body)
     assert event.evidence["append"] == "用了一个月就断了" and event.evidence["append_sentiment_score"] == 0.03
     assert event.evidence["respond_by"].startswith("2026-11-27T13:00"), "counted from when the follow-up was found"
 
@@ -131,4 +135,4 @@ def test_opportunity_insights_become_info_notices_once(store, config):
                          keyword="露营椅", seen_at=NOW)
     [notice] = reviews.run(store, config, now=NOW).events
     assert (notice.kind, notice.severity, notice.subject) == ("opportunity", "info", "露营椅")
-    assert "42%" in notice.title and "质量" in notice.suggestion
+    assert "42%" in str(notice.title) and "质量" in str(notice.suggestion)

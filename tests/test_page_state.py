@@ -177,7 +177,7 @@ def test_blocked_and_changed_pages_feed_no_monitor_and_raise_one_alert_each(tmp_
     assert reviews_run.stats["platforms"]["shangcheng"]["states"] == {"reviews": {"blocked": 2}}
     assert prices_run.stats["platforms"]["shangcheng"]["states"] == {"product": {"blocked": 2},
                                                                      "search": {"blocked": 1}}
-    assert blocked.subject == "shangcheng" and blocked.category == "system" and "更新 Cookie" in blocked.body
+    assert blocked.subject == "shangcheng" and blocked.category == "system" and "更新 Cookie" in str(blocked.body)
     assert blocked.evidence["kinds"] == {"product": 2}, "two product pages in a row; one search page so far"
     assert first["outage_alerts"] == [blocked.id], "raised (and delivered) by the first blocked run"
 
@@ -195,7 +195,7 @@ def test_blocked_and_changed_pages_feed_no_monitor_and_raise_one_alert_each(tmp_
         assert len(store.alerts(kind="page_blocked")) == 1, "raised once per streak, not every cycle"
     states = latest.stats["platforms"]["shangcheng"]["states"]
     assert states["search"] == {"layout_changed": 1} and states["product"] == {"ok": 1, "login_required": 1}
-    assert "检查选择器" in changed.body and changed.evidence["kinds"] == {"search": 2}
+    assert "检查选择器" in str(changed.body) and changed.evidence["kinds"] == {"search": 2}
 
 
 @pytest.mark.integration

@@ -42,7 +42,7 @@ def scan_killed_before_monitors(config: Path) -> None:
 
 def alerts(config: Path) -> list[tuple[str, str]]:
     with open_store(config.parent / "var" / "shopsentinel.db") as store:
-        return sorted((alert.kind, alert.title) for alert in store.alerts())
+        return sorted((alert.kind, str(alert.title)) for alert in store.alerts())
 
 
 @pytest.mark.integration

@@ -18,6 +18,9 @@ from typing import Any
 
 import pytest
 
+import i18n
+from delivery.render import render_alert
+from i18n import N_
 from store import (
     LATEST_VERSION,
     AlertRecord,
@@ -38,6 +41,7 @@ from store import (
     Store,
     StoreBusyError,
     StoreError,
+    StoredMessageError,
     open_store,
 )
 from store.db import open_database
@@ -93,7 +97,7 @@ def count(path: Path, table: str) -> int:
 
 def test_fresh_database_is_created_with_latest_schema_in_wal_mode(store: Store, db_path: Path) -> None:
     assert db_path.is_file()
-    assert store.schema_version == LATEST_VERSION == 12
+    assert store.schema_version == LATEST_VERSION == 13
     with raw(db_path) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
@@ -734,3 +738,50 @@ def test_migrating_deliveries_to_groups_keeps_every_row_and_message_alone(db_pat
         assert (claimed.id, claimed.state, claimed.message_id, claimed.group_key) == (6, "pending", "<m2@x>",
                                                                                       "delivery:6")
         assert store.suppress_deliveries([6], "test", now=T0) == 0, "a claimed delivery is never suppressed"
+
+
+def test_an_alerts_wording_is_stored_as_messages_and_as_text_in_the_default_language(store: Store,
+                                                                                       db_path: Path) -> None:
+    title = N_("Own price below cost: {name} at {price} (cost {cost})", name="户外折叠椅", price="¥39.90",
+               cost="¥45.00")
+    body = N_("{name} ({shop}, {platform}) drops from {old} to {new}.\n{url}", name="椅", shop=N_("unknown shop"),
+              platform="sc", old="¥2.00", new="¥1.00", url="http://s/1")
+    alert_id = store.add_alert(AlertRecord(dedup_key="k", kind="price_below_cost", severity="critical", title=title,
+                                           body=body, suggestion="调回成本以上"), created_at=T0)
+    stored = store.get_alert(alert_id)
+    assert (stored.title, stored.body, stored.suggestion) == (title, body, "调回成本以上")
+    with i18n.using("en"):
+        assert str(stored.body) == "椅 (unknown shop, sc) drops from ¥2.00 to ¥1.00.\nhttp://s/1"
+    with raw(db_path) as conn, i18n.using("en"):  # SQL readers get the default language whatever is current
+        text, message = conn.execute("SELECT title, suggestion_message FROM alerts").fetchone()
+    assert (text, message) == ("我方售价低于成本：户外折叠椅 售价 ¥39.90（成本 ¥45.00）", None)
+
+
+def test_a_stored_message_that_does_not_parse_fails_loudly(store: Store, db_path: Path) -> None:
+    alert_id = store.add_alert(AlertRecord(dedup_key="k", kind="x", severity="info", title=N_("Own stock low")))
+    with raw(db_path) as conn:
+        conn.execute("UPDATE alerts SET title_message = '{\"text\": \"Own stock low\"}' WHERE id = ?", (alert_id,))
+    with pytest.raises(StoredMessageError, match=rf"shop\.db: alert {alert_id}: the stored title message"):
+        store.get_alert(alert_id)
+    with pytest.raises(InvalidRecordError, match="title"):
+        AlertRecord(dedup_key="k", kind="x", severity="info", title=N_(" "))
+
+
+def test_migrating_to_alert_messages_keeps_old_alerts_as_their_text(db_path: Path) -> None:
+    """Migration 13 adds the message columns; an alert stored before reads back, and renders, as it was written."""
+    db = open_database(db_path)
+    migrate(db, db_path, target=12)
+    when = "2025-01-01T00:00:00.000000+00:00"
+    db["alerts"].insert({"id": 1, "dedup_key": "k", "kind": "price_below_cost", "severity": "critical",
+                         "title": "Own price below cost: 椅 at ¥39.90 (cost ¥45.00)", "body": "旧告警正文",
+                         "suggestion": "调回成本以上", "evidence": '{"title": "椅"}', "created_at": when,
+                         "updated_at": when})
+    db.close()
+    with open_store(db_path) as store:
+        assert store.schema_version == 13
+        old = store.get_alert(1)
+    assert (old.title, old.body, old.suggestion) == ("Own price below cost: 椅 at ¥39.90 (cost ¥45.00)", "旧告警正文",
+                                                     "调回成本以上")
+    rendered = render_alert(old, timezone.utc)
+    assert rendered.subject == "[ShopSentinel][严重] Own price below cost: 椅 at ¥39.90 (cost ¥45.00)"
+    assert "建议：调回成本以上" in rendered.text and "旧告警正文" in rendered.text
