@@ -38,7 +38,7 @@ SUBJECT_LIMIT = 160  # characters; long crawled titles are cut so the subject st
 ACTION = N_("Suggested action")
 RESPOND_BY = N_("Respond by")
 
-# What happened, by alert kind, ahead of the monitor's title in an alert's summary line.
+# What kind of alert it is, the first row of its evidence table.
 KIND_LABELS: dict[str, Message] = {
     "price_below_cost": N_("Price below cost"),
     "price_out_of_band": N_("Price outside its band"),
@@ -140,18 +140,21 @@ def _respond_by(alert: AlertRow) -> datetime | None:
 
 
 def _summary(alert: AlertRow) -> tuple[str, str]:
-    """What happened, in one line, as its severity mark and the rest: the kind, then the monitor's own title
-    (crawled, so folded)."""
-    what = str(KIND_LABELS[alert.kind]) if alert.kind in KIND_LABELS else _("{category} alert",
-                                                                            category=_category(alert.category))
-    return _severity_mark(alert.severity), _("{what}: {title}", what=what, title=" ".join(str(alert.title).split()))
+    """What happened, in one line, as its severity mark and the monitor's own title, which says it in a sentence
+    (crawled names in it, so folded)."""
+    return _severity_mark(alert.severity), " ".join(str(alert.title).split())
+
+
+def _kind(alert: AlertRow) -> str:
+    return str(KIND_LABELS[alert.kind]) if alert.kind in KIND_LABELS else _("{category} alert",
+                                                                             category=_category(alert.category))
 
 
 def _table(alert: AlertRow, zone: tzinfo) -> evidence.Evidence:
     """The alert's own facts (what it is about, when it was raised) above its evidence."""
     this_year = _this_year(alert, zone)
     read = evidence.read_evidence(alert.evidence, zone, this_year)
-    rows = []
+    rows = [evidence.Row(_("Kind"), _kind(alert))]
     if alert.subject and alert.subject != str(alert.evidence.get("product_id")):
         rows.append(evidence.Row(_("About"), alert.subject))
     rows.append(evidence.Row(_("Raised at"), moment(alert.created_at, zone, this_year)))

@@ -73,7 +73,7 @@ def reviews() -> list[AlertRow]:
 def test_an_alerts_block_reads_summary_action_evidence_links_then_the_ack_command() -> None:
     rendered = render_alert(below_cost(), SHANGHAI)
     for part in (rendered.text, rendered.html):
-        order = [part.index(piece) for piece in ("售价低于成本：我方售价低于成本", "建议：", "价格区间",
+        order = [part.index(piece) for piece in ("我方售价低于成本", "建议", "类型", "价格区间",
                                                  "¥69.00 – ¥99.00", "商品链接", "alerts ack 12")]
         assert order == sorted(order), part
     assert "成本：    ¥45.00\n" in rendered.text, "plain-text values are aligned"
@@ -87,7 +87,7 @@ def test_a_group_states_one_action_and_deadline_then_each_alerts_block() -> None
     assert rendered.subject == f"[ShopSentinel][严重] {FOUNTAIN} 新增 2 条差评"
     head = rendered.text.split("-" * 60)[0]
     assert head == f"【严重】{FOUNTAIN} 新增 2 条差评\n建议：60 分钟内回复买家: 先道歉, 再给出退换方案\n应回复时间：12-07 23:47\n\n"
-    assert rendered.text.count("建议：") == 1 and rendered.text.count("【严重】新差评：") == 2
+    assert rendered.text.count("建议：") == 1 and rendered.text.count("【严重】新增差评（1★）") == 2
     assert re.search(r"\n情感得分： *0\.02\n", rendered.text) and re.search(r"\n痛点： *漏水、质量\n", rendered.text)
     assert SCRIPT in rendered.text, "plain text shows what was crawled"
     assert "<script" not in rendered.html and "&lt;script&gt;" in rendered.html
@@ -133,9 +133,9 @@ def test_chromium_shows_the_summary_and_readable_evidence_and_runs_no_crawled_sc
                 assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and png.stat().st_size > 5_000
         finally:
             chromium.close()
-    assert "售价低于成本：我方售价低于成本：户外折叠椅" in shown["below_cost"]
+    assert shown["below_cost"].startswith("【严重】我方售价低于成本：户外折叠椅")
     assert "¥69.00 – ¥99.00" in shown["below_cost"] and "12-07 22:27" in shown["below_cost"]
-    assert f"{FOUNTAIN} 新增 2 条差评" in shown["reviews"] and "新差评：新增差评（1★）" in shown["reviews"]
+    assert f"{FOUNTAIN} 新增 2 条差评" in shown["reviews"] and "【严重】新增差评（1★）" in shown["reviews"]
     assert SCRIPT in shown["reviews"], "the crawled markup is shown as text"
     for name, text in shown.items():
         assert not RAW.search(text.replace(SCRIPT, "")), f"{name}: raw evidence on the page: {text}"
