@@ -315,10 +315,10 @@ def show_demo(urls: dict[str, str], truth_file: Path, requested_port: int) -> No
         for path in paths:
             out.print(f"  {urls[name]}{path}", soft_wrap=True, highlight=False)
     control = urls["control"]
-    out.print(escape(_("Ground truth: {url}, also kept in {path}", url=f"{control}/ground-truth", path=str(truth_file))),
+    out.print(escape(_("Ground truth: {url}, also kept in {path}", url=control + "/ground-truth", path=str(truth_file))),
               soft_wrap=True, highlight=False)
     out.print(escape(_("Advance the scenario clock: {command}",
-                       command=f"curl -X POST {control}/admin/clock -d '{{\"advance\": 1}}'")),
+                       command="curl -X POST " + control + "/admin/clock -d '{\"advance\": 1}'")),
               soft_wrap=True, highlight=False)
     if requested_port and not urls["shangcheng"].endswith(f":{requested_port + 1}"):
         out.print(Text(_("note: the shops are not on the ports config.toml expects"), style="yellow"))
@@ -649,7 +649,8 @@ def login(
     key = "storage_state" if site.render == "browser" else "cookies_file"
     out.print(escape(_("saved {count} cookies for {platform} to {path}", count=count, platform=platform,
                        path=str(path))), highlight=False)
-    out.print(escape(_("set it in config.toml: {setting}", setting=f'[platforms.{platform}] {key} = "{path}"')),
+    setting = f'[platforms.{platform}] {key} = "{path}"'
+    out.print(escape(_("set it in config.toml: {setting}", setting=setting)),
               highlight=False)
 
 
@@ -1234,7 +1235,7 @@ def print_training(outcome, files: list[FileSummary] | None) -> None:
         out.print(Text(_("{version} is kept beside the current model {current}", version=model.version,
                          current=decision.compared_with or ""), style="yellow")
                   .append(": " + decision.reason + ". " + _("`{command}` makes it current anyway.",
-                                                           command=f"nlp use {model.version}"), style=""),
+                                                           command="nlp use " + model.version), style=""),
                   highlight=False, soft_wrap=True)
 
 
@@ -1343,7 +1344,7 @@ def nlp_analyse(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         json_line(asdict(report))
         return
-    grid = table(_("analysis ({model}, {seconds} s)", model=report.model, seconds=f"{report.seconds:.1f}"),
+    grid = table(_("analysis ({model}, {seconds} s)", model=report.model, seconds=i18n.number(report.seconds, digits=1)),
                  [_("what"), (_("count"), "number")])
     for label, value in ((_("reviews scored"), report.reviews_scored), (_("… negative"), report.negative_reviews),
                          (_("… read for pain points"), report.reviews_themed),

@@ -130,7 +130,7 @@ def more(shown: int, total: int, command: str, console: CliConsole = out) -> Non
     """Under a list cut at `shown` of `total` entries, how many were left out and the command that lists them."""
     if total > shown:
         console.print(Text(_("… and {n} more (see: {command})", n=total - shown,
-                             command=f"python agent.py {command}"), style="dim"))
+                             command="python agent.py " + command), style="dim"))
 
 
 
