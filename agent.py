@@ -728,7 +728,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
                      "band, pain points, hot-term trends, compliance findings, the alert log and the latest crawl "
                      "runs of the last N days, as one HTML file with inline SVG charts, under var/reports/ named by "
                      "date and time, in the operator's language. An empty store still gets a report, which says "
-                     "there is nothing yet. --json prints {\"path\", \"sections\": counts per section}."))
+                     "there is nothing yet. --json prints {\"path\", \"sections\"}, the sections with their counts."))
 def report(
     ctx: typer.Context,
     days: Annotated[int, typer.Option(min=1, max=366, help=N_("Days of history to include."))] = 7,
@@ -1070,9 +1070,9 @@ def show_extractions(lines: list[dict]) -> None:
 
 
 @app.command(help=N_("Score the sentiment of Chinese review texts, one per line (empty lines are skipped).\n\n"
-                     "--json prints one line per text: {\"text\", \"label\" (\"pos\"/\"neg\"), \"score\" "
-                     "(probability of positive), \"model\" (its version)}. The model is the one under var/models/ "
-                     "(built on first use when absent; `nlp train` retrains it)."))
+                     "--json prints one line per text: {\"text\", \"label\", \"score\", \"model\"}: the label "
+                     "is pos or neg, the score the probability of positive, the model its version. The model is the "
+                     "one under var/models/ (built on first use when absent; `nlp train` retrains it)."))
 def sentiment(
     ctx: typer.Context,
     source: Annotated[str, typer.Argument(help=N_("File with one text per line, or - for stdin."))] = "-",
