@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import i18n
 from agent import ExitCode, app
 from config import Config, load_config
 from monitors.runner import run_monitors
@@ -37,6 +38,9 @@ from store import (
 )
 from store.timestamps import utc_now
 from tests.conftest import ROOT, fast_config
+
+# Behaviour is asserted on the English msgids; test_the_report_speaks_chinese_by_default checks zh_CN.
+pytestmark = pytest.mark.usefixtures("english")
 
 runner = CliRunner()
 HOSTILE_REVIEW = "<script>alert(1)</script>质量太差了"
@@ -136,7 +140,7 @@ def seeded(tmp_path_factory) -> Seeded:
 
 @pytest.fixture(scope="module")
 def week(seeded) -> str:
-    with open_store(seeded.config.store.path) as store:
+    with open_store(seeded.config.store.path) as store, i18n.using("en"):
         return build_report(store, seeded.config, days=7, now=seeded.now)
 
 
