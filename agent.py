@@ -20,7 +20,7 @@ from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
 import i18n
-from cli_output import err, json_line, more, out, print_table, progress_display, table
+from cli_output import err, json_line, more, out, print_table, progress_display, styled, table
 from config import SHIPPED_PROFILES, Config, ConfigError, load_config
 from formats import money
 from i18n import _, ngettext
@@ -154,7 +154,7 @@ def main_options(ctx: typer.Context, config: ConfigOption = Path("config.toml"),
 def fail(message: str, code: ExitCode) -> NoReturn:
     # soft_wrap: one line however long (rich would break it at 80 columns when stderr is not a terminal); the
     # message is text, not markup (it may quote a path or a value with brackets).
-    err.print(f"[bold red]{escape(_('error:'))}[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err.print(styled(_("error:"), "bold red") + " " + escape(message), highlight=False, soft_wrap=True)
     raise typer.Exit(int(code))
 
 
@@ -294,7 +294,7 @@ def show_scenario(tour) -> None:
                  [(_("event"), "id"), (_("platform"), "id"), (_("item"), "id"), _("caught by")])
     for check in tour.checks:
         caught = (", ".join(f"#{a.id} {a.kind}" for a in check.caught_by)
-                  or f"[bold red]{escape(_('MISSED'))}[/]")
+                  or styled(_("MISSED"), "bold red"))
         grid.add_row(check.event["kind"], check.event["platform"], str(check.event["item_id"]), caught)
     print_table(grid)
     if tour.untracked:
@@ -574,7 +574,7 @@ def show_competitors(competitors) -> None:
                  [("#", "number"), _("listing"), _("shop"), (_("price"), "number"), (_("promo"), "number"),
                   (_("sales/mo"), "number"), (_("rating"), "number"), (_("reviews"), "number")])
     for item in competitors.listings:
-        name = (f"[bold green]★ {escape(_('ours'))}[/] " if item.own else "") + escape(item.title or item.url)
+        name = (styled("★ " + _("ours"), "bold green") + " " if item.own else "") + escape(item.title or item.url)
         grid.add_row(str(item.rank or "–"), name, escape(item.shop or ""), money(item.price),
                      money(item.promo_price), str(item.monthly_sales or "–"),
                      f"{item.rating:.1f}" if item.rating is not None else "–", str(item.review_count or "–"))
@@ -601,7 +601,7 @@ def show_runs(runs) -> None:
         for key, stats in (run.stats.get("platforms") or {}).items():
             errors = ", ".join(f"{kind}×{count}" for kind, count in stats.get("errors", {}).items()) or "–"
             refused = ", ".join(f"{reason}×{count}" for reason, count in stats.get("refused", {}).items()) or "–"
-            status = f"[red]{escape(_('FAILED'))}[/]" if stats.get("failed") else run.status
+            status = styled(_("FAILED"), "red") if stats.get("failed") else run.status
             grid.add_row(str(run.id), run.kind, status, key, str(stats.get("pages", 0)), escape(errors), refused,
                          f"{run.stats.get('duration_s', 0):.1f}")
     browsers = [_("run {run}: browser pages opened {opened}, closed {closed}, at most {most} open, contexts "
@@ -699,9 +699,8 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     zone = config.schedule.tzinfo
     holder = state.lock.holder
-    running = (f"[green]{escape(_('running'))}[/]" if state.lock.held
-               else f"[yellow]{escape(_('not running'))}[/]")
-    out.print(f"{escape(_('daemon:'))} {running}" + (f" ({escape(holder.describe())})" if holder else ""),
+    running = styled(_("running"), "green") if state.lock.held else styled(_("not running"), "yellow")
+    out.print(escape(_("daemon:")) + f" {running}" + (f" ({escape(holder.describe())})" if holder else ""),
               highlight=False)
     grid = table(_("jobs"), [(_("job"), "id"), (_("last run"), "id"), (_("status"), "id"), (_("seconds"), "number"),
                              _("summary"), (_("next run"), "id")])
@@ -1063,7 +1062,7 @@ def show_extractions(lines: list[dict]) -> None:
                                   ("SKU", "id"), (_("rule"), "id")])
     for line in lines:
         price = (f"{line['currency'] or ''} {line['price']:,.2f}".strip() if line["price"] is not None
-                 else f"[red]{escape(_('none: {reason}', reason=line.get('incomplete') or ''))}[/]")
+                 else styled(_("none: {reason}", reason=line.get("incomplete") or ""), "red"))
         grid.add_row(escape(line["source"]), escape(line["name"] or "–"), price, line["availability"] or "–",
                      escape(line["sku"] or "–"), line["rule"] or "–")
     print_table(grid)
@@ -1267,7 +1266,7 @@ def nlp_models(ctx: typer.Context, as_json: JsonOption = False) -> None:
         examples = "\n".join(f"{s['name']} {s['train'] + s['test']:,}" for s in version.sources)
         grid.add_row(f"{version.version}\n{version.trained_at[:16].replace('T', ' ')}", examples,
                      percent(version.accuracy(SNOWNLP.name)), percent(version.accuracy(IN_DOMAIN)),
-                     f"[bold]{escape(_('current'))}[/]" if version.current else version.status.split(":")[0],
+                     styled(_("current"), "bold") if version.current else version.status.split(":")[0],
                      end_section=True)
     print_table(grid)
     for version in stored:
@@ -1442,8 +1441,8 @@ def alerts_show(ctx: typer.Context, alert_id: AlertId,
     out.print(f"[bold]{escape(str(alert.title))}[/]")
     out.print(escape(str(alert.body)), highlight=False)
     if alert.suggestion:
-        out.print(f"\n[bold]{escape(_('suggested action:'))}[/] {escape(str(alert.suggestion))}", highlight=False)
-    out.print(f"\n[bold]{escape(_('evidence'))}[/]")
+        out.print("\n" + styled(_("suggested action:"), "bold") + " " + escape(str(alert.suggestion)), highlight=False)
+    out.print("\n" + styled(_("evidence"), "bold"))
     for key, value in alert.evidence.items():
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         out.print(f"  {key}: {escape(str(shown))}", highlight=False)

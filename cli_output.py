@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Literal
 
 from rich.console import Console, RenderableType
+from rich.markup import escape
 from rich.measure import Measurement
 from rich.progress import Progress, ProgressColumn
 from rich.segment import Segments
@@ -49,6 +50,11 @@ class CliConsole(Console):
 
 out = CliConsole()
 err = CliConsole(stderr=True)
+
+
+def styled(text: str, style: str) -> str:
+    """`text` in `style`, as console markup for a printed line; the text itself is never read as markup."""
+    return f"[{style}]{escape(text)}[/]"
 
 
 def json_line(data, *, flush: bool = False) -> None:

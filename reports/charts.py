@@ -82,12 +82,12 @@ def price_chart(lines: Sequence[PriceLine], band: Sequence[BandPoint], *, start:
         upper = _steps([(p.at, p.p75) for p in band], x, y, end)
         lower = _steps([(p.at, p.p25) for p in band], x, y, end)
         outline = upper + list(reversed(lower))
+        band_label, median_label = _("competitors p25–p75"), _("competitor median")
         parts.append(f'<polygon points="{_coords(outline)}" fill="{BAND_COLOUR}" fill-opacity="0.3" stroke="none">'
-                     f"<title>{escape(_('competitors p25–p75'))}</title></polygon>")
+                     f"<title>{escape(band_label)}</title></polygon>")
         median = _steps([(p.at, p.median) for p in band], x, y, end)
         parts.append(f'<polyline points="{_coords(median)}" fill="none" stroke="{MEDIAN_COLOUR}" '
-                     f'stroke-width="1" stroke-dasharray="4 3"><title>{escape(_("competitor median"))}</title>'
-                     "</polyline>")
+                     f'stroke-width="1" stroke-dasharray="4 3"><title>{escape(median_label)}</title></polyline>')
     for line in lines:
         if not line.points:
             continue
