@@ -48,6 +48,13 @@ def default_locale() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def english_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run by tests (CliRunner and child processes alike) speak English: tests read their messages for
+    what they say. Tests of the language itself pass --lang, which wins over SHOPSENTINEL_LANG."""
+    monkeypatch.setenv("SHOPSENTINEL_LANG", "en")
+
+
 @pytest.fixture
 def english() -> Iterator[None]:
     """Operator-facing text in English, for tests of behaviour that read a message's wording."""
