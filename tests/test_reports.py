@@ -239,6 +239,25 @@ def test_latest_crawl_runs_are_in_the_header(week):
     assert "ProductItem 5" in week
 
 
+def headings(html: str) -> list[str]:
+    """The text of the page's title, h1, h2 and table headers: the report's own words, never crawled."""
+    return [re.sub(r"<[^>]+>", "", text).strip()
+            for text in re.findall(r"<(?:title|h1|h2[^>]*|th[^>]*)>(.*?)</", html, re.DOTALL)]
+
+
+def test_the_report_speaks_chinese_by_default_and_english_on_request(seeded):
+    with open_store(seeded.config.store.path) as store:
+        with i18n.using("zh_CN"):
+            chinese = build_report(store, seeded.config, days=7, now=seeded.now)
+        english = build_report(store, seeded.config, days=7, now=seeded.now)
+    assert '<html lang="zh-CN">' in chinese and '<html lang="en">' in english
+    found = headings(chinese)
+    assert len(found) > 20 and found == [h for h in found if re.search(r"[\u4e00-\u9fff]", h) or h == "#"]
+    assert "1 · 价格走势" in found and "1 · Price history" in headings(english)
+    assert not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", " ".join(found)), "no English phrase in a zh_CN heading"
+    assert "露营椅" in chinese and "&lt;script&gt;" in chinese, "crawled text stays, escaped"
+
+
 def test_an_empty_store_still_gets_a_report_that_says_so(tmp_path):
     config = load_config(fast_config(tmp_path))
     with open_store(config.store.path) as store:
