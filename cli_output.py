@@ -16,11 +16,15 @@ from collections.abc import Iterable
 from typing import Literal
 
 from rich.console import Console, RenderableType
+from rich.markup import escape
 from rich.measure import Measurement
 from rich.progress import Progress, ProgressColumn
 from rich.segment import Segments
+from rich.cells import cell_len
 from rich.table import Column, Table
 from rich.text import Text
+
+from i18n import _
 
 ColumnKind = Literal["text", "path", "url", "id", "number"]
 
@@ -46,6 +50,11 @@ class CliConsole(Console):
 
 out = CliConsole()
 err = CliConsole(stderr=True)
+
+
+def styled(text: str, style: str) -> str:
+    """`text` in `style`, as console markup for a printed line; the text itself is never read as markup."""
+    return f"[{style}]{escape(text)}[/]"
 
 
 def json_line(data, *, flush: bool = False) -> None:
@@ -75,7 +84,7 @@ def column(header: str, kind: ColumnKind = "text") -> Column:
     if kind == "text":
         return Column(header, overflow="fold")
     if kind == "number":
-        return Column(header, justify="right", no_wrap=True, min_width=len(header))
+        return Column(header, justify="right", no_wrap=True, min_width=cell_len(header))
     # Ellipsis only as a last resort, when even the widened table cannot show the whole value.
     return Column(header, no_wrap=True, overflow="ellipsis")
 
@@ -126,7 +135,9 @@ def longest_word(console: Console, cell: RenderableType, markup: bool | None = N
 def more(shown: int, total: int, command: str, console: CliConsole = out) -> None:
     """Under a list cut at `shown` of `total` entries, how many were left out and the command that lists them."""
     if total > shown:
-        console.print(Text(f"… and {total - shown} more (see: python agent.py {command})", style="dim"))
+        console.print(Text(_("… and {n} more (see: {command})", n=total - shown,
+                             command="python agent.py " + command), style="dim"))
+
 
 
 SHOW_PROGRESS_AFTER = 1.0  # seconds: work done sooner prints no progress display at all (no flicker)

@@ -21,6 +21,7 @@ from typing import Any
 from config import Config, load_config, with_demo_urls
 from crawlers.run import CrawlPlan
 from demo_market.launcher import launch
+from i18n import _
 from pipeline import CycleReport, run_cycle
 from store import AlertRow, open_store
 
@@ -106,7 +107,7 @@ def run_tour(config_path: Path, *, seed: int = 2026, top: int | None = None,
     """Run the two-cycle demo and return what happened; `plan_for(config)` builds the crawl plan (the scan's)."""
     stage = on_stage or (lambda message: None)
     overrides = demo_overrides()
-    stage("starting the demo marketplace")
+    stage(_("starting the demo marketplace"))
     with launch(seed=seed) as market:
         config = with_demo_urls(load_config(config_path, overrides=overrides), market.sites)
         Path(config.store.path).unlink(missing_ok=True)
@@ -116,7 +117,7 @@ def run_tour(config_path: Path, *, seed: int = 2026, top: int | None = None,
         for step in (0, 1):
             if step:
                 market.advance(1)
-            stage(f"cycle {step + 1} of 2 (scenario step {step})")
+            stage(_("cycle {n} of 2 (scenario step {step})", n=step + 1, step=step))
             tour.cycles.append(run_cycle(config_path, config, tour.plan, demo_urls=market.sites, overrides=overrides,
                                          on_event=on_event, on_stage=on_stage))
         events = [e for e in market.ground_truth()["events"] if e["step"] == 1]
@@ -124,6 +125,6 @@ def run_tour(config_path: Path, *, seed: int = 2026, top: int | None = None,
         products = {p.id: (p.platform, p.item_id) for p in store.products()}
     tour.checks, tour.untracked = check_events(events, tour.cycles[-1].alerts, products)
     if write_report is not None:
-        stage("writing the HTML report")
+        stage(_("writing the HTML report"))
         tour.report_path = write_report(config)
     return tour

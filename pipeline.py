@@ -18,6 +18,7 @@ from typing import Any
 from config import Config
 from crawlers.run import CrawlPlan, CrawlResult, run_crawl
 from delivery.outbox import DeliveryReport, deliver_pending
+from i18n import _
 from monitors.compliance import COMPETITOR_INSIGHT
 from monitors.health import raise_health_alerts
 from monitors.runner import MonitorReport, run_monitors
@@ -105,13 +106,13 @@ def analyse_monitor_deliver(config: Config, report: CycleReport, *, send: bool =
     scan, which has raised everything it will; a daemon, which delivers again at its next job, passes False."""
     stage = on_stage or (lambda name: None)
     with open_store(config.store.path) as store:
-        stage("analysing reviews")
+        stage(_("analysing reviews"))
         report.analysis = analyse(store, config, now=now)
-        stage("running monitors")
+        stage(_("running monitors"))
         report.monitors = run_monitors(store, config, now=now)
         report.alerts = [store.get_alert(alert_id) for alert_id in report.health_alerts + report.monitors.raised]
         if send:
-            stage("delivering alerts")
+            stage(_("delivering alerts"))
             report.delivery = deliver_pending(store, config, now=now, digests=digests, flush=flush)
     return report
 
@@ -135,7 +136,7 @@ def run_cycle(config_path: str | Path, config: Config, plan: CrawlPlan | None, *
     report = CycleReport(started_at=now or utc_now())
     if plan is not None:
         if on_stage:
-            on_stage("crawling")
+            on_stage(_("crawling"))
         report.crawl = run_crawl(config_path, plan, demo_urls=demo_urls, overrides=overrides, on_event=on_event)
         report.health_alerts = raise_crawl_health(config, now=now)
     return analyse_monitor_deliver(config, report, send=send, digests=digests, flush=flush, now=now,

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from crawlers.encoding import looks_misdecoded
+from i18n import _
 
 STDIN = "-"
 CHUNK = 64 * 1024
@@ -64,7 +65,7 @@ def read_lines(source: str | Path, *, max_chars: int = MAX_TEXT_CHARS,
     try:
         yield from _lines(_decoded(stream), name, max_chars, on_cut)
     except OSError as exc:
-        raise InputError(f"cannot read {name}: {exc.strerror or exc}") from exc
+        raise InputError(_("cannot read {name}: {error}", name=name, error=str(exc.strerror or exc))) from exc
     finally:
         if str(source) != STDIN:
             stream.close()
@@ -72,7 +73,7 @@ def read_lines(source: str | Path, *, max_chars: int = MAX_TEXT_CHARS,
 
 def source_name(source: str | Path) -> str:
     """How messages name the source."""
-    return "standard input" if str(source) == STDIN else str(source)
+    return _("standard input") if str(source) == STDIN else str(source)
 
 
 def _open(source: str | Path, name: str) -> BinaryIO:
@@ -80,11 +81,11 @@ def _open(source: str | Path, name: str) -> BinaryIO:
         try:
             return open(source, "rb")  # noqa: SIM115 (read_lines closes it)
         except OSError as exc:
-            raise InputError(f"cannot read {name}: {exc.strerror or exc}") from exc
+            raise InputError(_("cannot read {name}: {error}", name=name, error=str(exc.strerror or exc))) from exc
     # sys.stdin is None when the process started with file descriptor 0 closed
     stream = getattr(sys.stdin, "buffer", None)
     if stream is None or stream.closed:
-        raise InputError("standard input is closed: pipe the texts in, or give a file")
+        raise InputError(_("standard input is closed: pipe the texts in, or give a file"))
     return stream
 
 
@@ -133,7 +134,7 @@ def _decoded(stream: BinaryIO) -> Iterator[str]:
             # exc.object is the decoder's held-back bytes followed by `data`
             held = len(exc.object) - len(data)
             raise _Undecodable(offset - held + exc.start, exc.object[:exc.start].decode(encoding, "replace"),
-                               f"not {encoding.upper()} text") from None
+                               _("not {encoding} text", encoding=encoding.upper())) from None
         yield piece
         if final:
             return
@@ -190,7 +191,7 @@ def _utf8_or_gb18030(sample: bytes, offset: int, *, final: bool) -> str:
         return "gb18030"
     start = utf8_error.start
     raise _Undecodable(offset + start, sample[:start].decode("utf-8", "replace"),
-                       "not UTF-8, UTF-16, UTF-32 or GB18030 text")
+                       _("not UTF-8, UTF-16, UTF-32 or GB18030 text"))
 
 
 def _lines(pieces: Iterator[str], name: str, max_chars: int,
@@ -225,7 +226,8 @@ def _lines(pieces: Iterator[str], name: str, max_chars: int,
     except _Undecodable as exc:
         _refuse_controls(exc.before, name, number)   # the first problem is the one to tell
         at = number + len(_NEWLINE.findall(exc.before))
-        raise InputError(f"{name}: line {at} (byte offset {exc.offset:,}): {exc.what}") from None
+        raise InputError(_("{name}: line {line} (byte offset {offset}): {problem}", name=name, line=at,
+                           offset=format(exc.offset, ","), problem=exc.what)) from None
     if length:
         yield finished()
 
@@ -234,5 +236,7 @@ def _refuse_controls(text: str, name: str, number: int) -> None:
     """InputError naming the line of the first control character in `text`, which starts on line `number`."""
     if control := _CONTROL.search(text):
         at = number + len(_NEWLINE.findall(text, 0, control.start()))
-        raise InputError(f"{name}: line {at}: not text (control character U+{ord(control.group()):04X}; "
-                         f"binary data, or UTF-16 without a byte-order mark?)")
+        raise InputError(_("{name}: line {line}: not text (control character {character}; binary data, or UTF-16 "
+                           "without a byte-order mark?)", name=name, line=at,
+                           character="U+" + format(ord(control.group()), "04X")))
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from i18n import _
 from reports.period import Period
 from store import AlertRow, Store
 
@@ -11,7 +12,7 @@ from store import AlertRow, Store
 @dataclass(frozen=True)
 class AlertLine:
     alert: AlertRow
-    delivery: str        # "delivered", "pending (1 of 2 sent)", "none planned"
+    delivery: str        # "delivered", "pending (1 of 2 sent)", "none planned", in the current locale
     delivered: bool
 
 
@@ -24,9 +25,11 @@ def alert_log(store: Store, period: Period) -> list[AlertLine]:
         tally = tallies.get(alert.id)
         if tally is None:
             delivered = alert.delivered_at is not None
-            lines.append(AlertLine(alert, "delivered" if delivered else "none planned", delivered))
+            lines.append(AlertLine(alert, _("delivered") if delivered else _("none planned"), delivered))
         elif tally.pending:
-            lines.append(AlertLine(alert, f"pending ({tally.sent} of {tally.sent + tally.pending} sent)", False))
+            lines.append(AlertLine(alert, _("pending ({sent} of {total} sent)", sent=tally.sent,
+                                            total=tally.sent + tally.pending), False))
         else:
-            lines.append(AlertLine(alert, "delivered", True))
+            lines.append(AlertLine(alert, _("delivered"), True))
+
     return lines

@@ -19,12 +19,13 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+import i18n
 from config import Config
 from formats import money
 from reports.alertlog import AlertLine, alert_log
 from reports.compliance import ComplianceSection, compliance_findings
 from reports.header import Header, header
-from reports.hotterms import PlatformTrends, hot_term_trends
+from reports.hotterms import PlatformTrends, hot_term_trends, signal_label
 from reports.painpoints import PainScope, pain_scopes
 from reports.period import Period
 from reports.prices import KeywordPrices, ProductPrices, keyword_prices
@@ -77,7 +78,9 @@ def gather_report(store: Store, config: Config, *, days: int = 7, now: datetime 
 
 
 def render_report(report: Report) -> str:
-    return _environment().get_template("report.html.j2").render(report=report)
+    """The report as HTML in the current locale (i18n.use / using): its texts, `<html lang>` and numbers."""
+    return _environment().get_template("report.html.j2").render(report=report,
+                                                                html_lang=i18n.current().replace("_", "-"))
 
 
 def build_report(store: Store, config: Config, *, days: int = 7, now: datetime | None = None) -> str:
@@ -132,14 +135,22 @@ def web_url(url: str | None) -> str | None:
 def _environment() -> Environment:
     environment = Environment(loader=PackageLoader("reports", "templates"), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    environment.filters.update(web_url=web_url, money=money, pct=_pct, local=_local)
+    environment.filters.update(web_url=web_url, money=money, pct=_pct, local=_local, number=_number)
+    environment.globals.update(_=i18n._, ngettext=i18n.ngettext, signal_label=signal_label)
     return environment
 
 
 def _pct(value: float | None, signed: bool = False) -> str:
+    """A percentage (12.5, not 0.125) in the current locale; `signed` puts + before a rise."""
     if value is None:
         return "–"
-    return f"{value:+.1f}%" if signed else f"{value:.1f}%"
+    shown = i18n.percent(value / 100, digits=1)
+    return f"+{shown}" if signed and value > 0 else shown
+
+
+def _number(value: float, digits: int | None = None) -> str:
+    return i18n.number(value, digits=digits)
+
 
 
 def _local(moment: datetime | None, zone: tzinfo, pattern: str = "%Y-%m-%d %H:%M") -> str:

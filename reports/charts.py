@@ -16,6 +16,9 @@ from datetime import datetime, tzinfo
 
 from markupsafe import Markup, escape
 
+import i18n
+from i18n import _
+
 OWN_COLOUR = "#c4320a"
 COMPETITOR_COLOUR = "#1849a9"
 BAND_COLOUR = "#98a2b3"
@@ -68,7 +71,7 @@ def price_chart(lines: Sequence[PriceLine], band: Sequence[BandPoint], *, start:
     def y(value: float) -> float:
         return top + (high - value) / (high - low) * (height - top - bottom)
 
-    parts = [_svg_open(width, height, "price history")]
+    parts = [_svg_open(width, height, _("price history"))]
     for tick in ticks:
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
                      f'stroke="{AXIS_COLOUR}" stroke-width="0.5"/>')
@@ -79,11 +82,12 @@ def price_chart(lines: Sequence[PriceLine], band: Sequence[BandPoint], *, start:
         upper = _steps([(p.at, p.p75) for p in band], x, y, end)
         lower = _steps([(p.at, p.p25) for p in band], x, y, end)
         outline = upper + list(reversed(lower))
+        band_label, median_label = _("competitors p25–p75"), _("competitor median")
         parts.append(f'<polygon points="{_coords(outline)}" fill="{BAND_COLOUR}" fill-opacity="0.3" stroke="none">'
-                     f"<title>competitor p25–p75</title></polygon>")
+                     f"<title>{escape(band_label)}</title></polygon>")
         median = _steps([(p.at, p.median) for p in band], x, y, end)
         parts.append(f'<polyline points="{_coords(median)}" fill="none" stroke="{MEDIAN_COLOUR}" '
-                     f'stroke-width="1" stroke-dasharray="4 3"><title>competitor median</title></polyline>')
+                     f'stroke-width="1" stroke-dasharray="4 3"><title>{escape(median_label)}</title></polyline>')
     for line in lines:
         if not line.points:
             continue
@@ -107,14 +111,15 @@ def share_bars(bars: Sequence[Bar], *, width: int = 440, row: int = 20) -> Marku
     room = width - label_width - note_width
     scale = max(max(bar.share for bar in bars), 1e-9)
     height = row * len(bars) + 4
-    parts = [_svg_open(width, height, "pain-point shares")]
+    parts = [_svg_open(width, height, _("pain-point shares"))]
     for index, bar in enumerate(bars):
         top = index * row + 2
         length = max(min(bar.share / scale, 1.0), 0.0) * room
         parts.append(_text(label_width - 6, top + row * 0.65, _clip(bar.label, 10), anchor="end"))
         parts.append(f'<rect x="{label_width}" y="{top + 3}" width="{length:.1f}" height="{row - 6}" '
                      f'fill="{COMPETITOR_COLOUR}"><title>{escape(bar.label)}</title></rect>')
-        parts.append(_text(label_width + length + 4, top + row * 0.65, f"{bar.share:.1%} ({bar.note})"))
+        parts.append(_text(label_width + length + 4, top + row * 0.65,
+                           f"{i18n.percent(bar.share, digits=1)} ({bar.note})"))
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -139,7 +144,8 @@ def sparkline(values: Sequence[float | None], *, invert: bool = False, width: in
             runs.append([])
         else:
             runs[-1].append((2 + index * step, y(value)))
-    parts = [_svg_open(width, height, "trend")]
+    parts = [_svg_open(width, height, _("trend"))]
+
     for run in runs:
         if len(run) > 1:
             parts.append(f'<polyline points="{_coords(run)}" fill="none" stroke="{COMPETITOR_COLOUR}" '

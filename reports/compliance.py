@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from config import SEVERITIES
+from i18n import _
 from monitors.compliance import COMPETITOR_INSIGHT as COMPETITOR_COMPLIANCE
 from reports.period import Period
 from store import ProductRow, Store
@@ -114,7 +115,7 @@ def _finding(evidence: Mapping[str, Any], product: ProductRow | None, *, own: bo
             spans = [_span(text, v) for v in raw if str(v.get("field", "title")) == field]
             excerpts.append(Excerpt(field, marked_segments(text, [s for s in spans if s is not None],
                                                            whole=field == "title")))
-    return ComplianceFinding(own=own, name=str(title or (product.url if product else evidence.get("url", "(listing no longer stored)"))),
+    return ComplianceFinding(own=own, name=str(title or (product.url if product else evidence.get("url", _("(listing no longer stored)")))),
                              url=str(evidence.get("url") or (product.url if product else "")) or None,
                              platform=evidence.get("platform") or (product.platform if product else None),
                              shop=evidence.get("shop") or (product.shop if product else None), severity=severity,

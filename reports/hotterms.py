@@ -13,6 +13,7 @@ from datetime import datetime
 from markupsafe import Markup
 
 from config import Config
+from i18n import N_, Message
 from nlp import trends
 from reports.charts import sparkline
 from reports.period import Period
@@ -20,6 +21,16 @@ from store import Store
 
 MAX_TERMS = 30
 """Rows per platform beyond which only terms with a signal are listed."""
+
+# A signal is also the report's CSS class of its chip (its last word): the key stays English, its label is translated.
+SIGNAL_LABELS: dict[str, Message] = {"new": N_("new"), "dropped": N_("dropped"), "jump up": N_("jump up"),
+                                     "jump down": N_("jump down"), "heat surge": N_("heat surge")}
+
+
+def signal_label(signal: str) -> str:
+    """A signal as the operator reads it, in the current locale."""
+    return str(SIGNAL_LABELS[signal])
+
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import i18n
 from config import Config, load_config
 from crawlers.testing import demo_config as fast_config  # noqa: F401 (tests import it from here)
 from demo_market.launcher import RunningMarketplace, launch
@@ -38,6 +39,27 @@ def fetch(url: str, headers: dict[str, str] | None = None, timeout: float = 30) 
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def default_locale() -> Iterator[None]:
+    """Every test starts in the default locale, and a locale a command chose (`i18n.use`) ends with its test."""
+    with i18n.using(i18n.DEFAULT_LOCALE):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def english_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run by tests (CliRunner and child processes alike) speak English: tests read their messages for
+    what they say. Tests of the language itself pass --lang, which wins over SHOPSENTINEL_LANG."""
+    monkeypatch.setenv("SHOPSENTINEL_LANG", "en")
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Operator-facing text in English, for tests of behaviour that read a message's wording."""
+    with i18n.using("en"):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -398,7 +398,7 @@ def test_alerts_list_says_how_many_it_left_out_and_how_to_see_them(many_alerts):
     price = runner.invoke(app, ["--config", str(many_alerts), "alerts", "list", "--category", "price", "--limit", "3"])
     assert "… and 10 more (see: python agent.py alerts list --category price --limit 13)" in price.stdout
     whole = runner.invoke(app, ["--config", str(many_alerts), "alerts", "list"])
-    assert "more" not in whole.stdout and "14 alert(s)" in whole.stdout
+    assert "more" not in whole.stdout and "14 alerts" in whole.stdout
 
 
 def test_alerts_list_json_is_cut_at_the_limit_with_nothing_but_json(many_alerts):
@@ -459,7 +459,7 @@ def test_no_table_title_is_printed_one_character_a_line(alert_store, monkeypatch
     terminal_of(monkeypatch, 80)
     result = runner.invoke(app, ["--config", str(alert_store), "alerts", "list"])
     lines = ANSI.sub("", result.stdout).splitlines()
-    assert lines[0] == "2 alert(s)"
+    assert lines[0] == "2 alerts"
     assert not [line for line in lines if re.fullmatch(r"\s*\S\s*", line)]
 
 
@@ -704,3 +704,124 @@ def test_report_that_cannot_be_written_names_the_place(tmp_path, where):
         folder.chmod(0o755)
     assert result.returncode == (ExitCode.STORE if where == "var/reports" else ExitCode.USAGE), result.stderr
     assert one_error_line(result.stderr).startswith(f"error: cannot write the report to {folder}")
+
+
+# --- the operator's language: zh_CN by default, English on request ------------------------------------------------
+
+# Runs that may not be read as English sentences: Click's usage line (the command path), URLs, paths, options, backticked commands, the command line itself,
+# and words with digits, dots, underscores or @ (ids, file names, e-mail addresses, rule names).
+NOT_PROSE = re.compile(r"Usage: .*|https?://\S+|\S*/\S*|(?<!\w)--?[a-z][\w-]*|`[^`]*`|python agent\.py[^\n│]*"
+                       r"|\S*[\d_.@]\S*")
+ENGLISH_SENTENCE = re.compile(r"[A-Za-z][a-z]+(?:[ ,]+[A-Za-z][a-z]+){2,}")
+
+
+def english_sentences(text: str, allowed: tuple[str, ...] = ()) -> list[str]:
+    """Three or more English words in a row, outside `allowed` texts (crawled or stored data) and NOT_PROSE."""
+    for data in allowed:
+        text = text.replace(data, "|")
+    return ENGLISH_SENTENCE.findall(NOT_PROSE.sub("|", ANSI.sub("", text)))
+
+
+def chinese_interface_phrases() -> set[str]:
+    """The Chinese phrases of the zh_CN catalogue (its translations cut at their placeholders), four characters or
+    longer: any of them in English output is interface text that did not switch language."""
+    from babel.messages.pofile import read_po
+
+    import i18n
+
+    with (i18n.LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / f"{i18n.DOMAIN}.po").open("rb") as po:
+        catalogue = read_po(po)
+    phrases = set()
+    for message in catalogue:
+        source = " ".join(message.id) if isinstance(message.id, tuple) else message.id
+        for text in (message.string if isinstance(message.string, tuple) else (message.string,)):
+            # Chinese the English source has too (a CSV column name) is not a translation
+            phrases.update(part for part in re.split(r"\{[^}]*\}|[\s，。：；（）、“”《》…·|]+", text or "")
+                           if len(re.findall(r"[\u4e00-\u9fff]", part)) >= 4 and part not in source)
+    return phrases
+
+
+def page_text(html: str) -> str:
+    """The text a reader of an HTML page sees: its body without tags (chart tooltips included)."""
+    return re.sub(r"<[^>]+>", "\n", html.split("<body>", 1)[1])
+
+
+STORED_ALERT_TEXTS = ("New negative review [bold]x[/bold]", "Competitor price drops 12%")
+
+
+READ_ONLY_COMMANDS = [(["alerts", "list"], ExitCode.OK), (["alerts", "show", "1"], ExitCode.OK),
+                      (["status"], ExitCode.OK), (["check", "--text", "全网最低价 露营椅"], ExitCode.FINDINGS),
+                      (["nlp", "models"], ExitCode.OK), (["report"], ExitCode.OK)]
+
+
+def test_read_only_commands_speak_chinese_by_default_and_english_with_lang_en(alert_store, tmp_path, monkeypatch):
+    """What each command prints (the report: its page's text) in zh_CN has no English sentence but the stored
+    alerts' own; with --lang en it has none of the catalogue's Chinese."""
+    monkeypatch.delenv("SHOPSENTINEL_LANG")
+    phrases = chinese_interface_phrases()
+
+    def shown(command: list[str], code: int, *lang: str) -> str:
+        report = ["--output", str(tmp_path / f"report-{'-'.join(lang)}.html")] if command == ["report"] else []
+        result = runner.invoke(app, ["--config", str(alert_store), *lang, *command, *report])
+        assert result.exit_code == code, (command, result.output)
+        return result.output + (page_text(Path(report[1]).read_text(encoding="utf-8")) if report else "")
+
+    for command, code in READ_ONLY_COMMANDS:
+        chinese, english = shown(command, code), shown(command, code, "--lang", "en")
+        assert re.search(r"[\u4e00-\u9fff]", chinese), command
+        assert not english_sentences(chinese, STORED_ALERT_TEXTS), (command, chinese)
+        assert not [phrase for phrase in phrases if phrase in english], (command, english)
+        assert english_sentences(english) or command != ["report"], english
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "top")
+def test_every_command_has_help_in_chinese(command, monkeypatch):
+    monkeypatch.delenv("SHOPSENTINEL_LANG")
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"[\u4e00-\u9fff]{4}", result.output)
+    assert not english_sentences(result.output), result.output
+    english = runner.invoke(app, ["--lang", "en", *command, "--help"]).output
+    assert not [phrase for phrase in chinese_interface_phrases() if phrase in english], english
+
+
+def test_json_output_is_the_same_in_every_language(alert_store):
+    for command in (["alerts", "list"], ["alerts", "show", "2"], ["check", "--text", "全网最低价 露营椅"],
+                    ["nlp", "models"]):
+        lines = {lang: runner.invoke(app, ["--config", str(alert_store), "--lang", lang, *command, "--json"]).stdout
+                 for lang in ("zh_CN", "en")}
+        assert lines["zh_CN"] == lines["en"] and all(json.loads(line) for line in lines["en"].splitlines())
+
+
+def test_the_language_comes_from_lang_then_the_environment_then_the_config(alert_store, monkeypatch):
+    monkeypatch.delenv("SHOPSENTINEL_LANG")
+    english_config = alert_store.with_name("english.toml")
+    shipped = alert_store.read_text(encoding="utf-8")
+    assert 'locale = "zh_CN"' in shipped
+    english_config.write_text(shipped.replace('locale = "zh_CN"', 'locale = "en"', 1), encoding="utf-8")
+
+    def title(*args: str, env: dict[str, str] | None = None) -> str:
+        result = runner.invoke(app, [*args, "alerts", "list"], env=env)
+        assert result.exit_code == 0, result.output
+        return ANSI.sub("", result.stdout).splitlines()[0]
+
+    assert title("--config", str(alert_store)) == "2 条告警"
+    assert title("--config", str(english_config)) == "2 alerts"
+    assert title("--config", str(english_config), env={"SHOPSENTINEL_LANG": "zh_CN"}) == "2 条告警"
+    assert title("--config", str(alert_store), "--lang", "en", env={"SHOPSENTINEL_LANG": "zh_CN"}) == "2 alerts"
+
+
+def test_an_unknown_language_is_a_usage_error_naming_the_choices(alert_store):
+    result = runner.invoke(app, ["--config", str(alert_store), "--lang", "fr", "alerts", "list"])
+    assert result.exit_code == ExitCode.USAGE
+    assert "'fr'" in result.output and "zh_CN" in result.output
+
+
+def test_a_broken_config_is_reported_in_the_language_asked_for(tmp_path, monkeypatch):
+    monkeypatch.delenv("SHOPSENTINEL_LANG")
+    bad = tmp_path / "config.toml"
+    bad.write_text('locale = "en"\n[store]\nbogus_key = 1\n', encoding="utf-8")
+    chinese = runner.invoke(app, ["--config", str(bad), "status"])
+    assert chinese.exit_code == ExitCode.CONFIG and chinese.output.startswith("错误：")
+    english = runner.invoke(app, ["--config", str(bad), "--lang", "en", "status"])
+    assert english.exit_code == ExitCode.CONFIG and english.output.startswith("error: ")

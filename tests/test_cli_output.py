@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+import i18n
 from cli_output import CliConsole, more, print_table, progress_display, table
 
 PATH = "/srv/shopsentinel/var/demo/outbox/2026-12-07T22-30-00-alert-42-immediate.eml"
@@ -106,9 +107,12 @@ def test_no_line_of_a_narrow_table_is_a_lone_character_of_its_title():
 @pytest.mark.parametrize("terminal", [True, False])
 def test_more_names_how_many_were_left_out_and_the_command(terminal):
     target = console(terminal)
+    with i18n.using("en"):
+        more(20, 35, "alerts list --limit 35", target)
+        more(20, 20, "alerts list --limit 20", target)
     more(20, 35, "alerts list --limit 35", target)
-    more(20, 20, "alerts list --limit 20", target)
-    assert printed(target) == ["… and 15 more (see: python agent.py alerts list --limit 35)"]
+    assert printed(target) == ["… and 15 more (see: python agent.py alerts list --limit 35)",
+                               "…… 还有 15 条（查看：python agent.py alerts list --limit 35）"]
 
 
 @pytest.mark.parametrize("terminal, enabled, shown", [(True, True, True), (False, True, False),

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import i18n
 from agent import ExitCode, app
 from config import Config, load_config
 from monitors.runner import run_monitors
@@ -37,6 +38,9 @@ from store import (
 )
 from store.timestamps import utc_now
 from tests.conftest import ROOT, fast_config
+
+# Behaviour is asserted on the English msgids; test_the_report_speaks_chinese_by_default checks zh_CN.
+pytestmark = pytest.mark.usefixtures("english")
 
 runner = CliRunner()
 HOSTILE_REVIEW = "<script>alert(1)</script>质量太差了"
@@ -136,7 +140,7 @@ def seeded(tmp_path_factory) -> Seeded:
 
 @pytest.fixture(scope="module")
 def week(seeded) -> str:
-    with open_store(seeded.config.store.path) as store:
+    with open_store(seeded.config.store.path) as store, i18n.using("en"):
         return build_report(store, seeded.config, days=7, now=seeded.now)
 
 
@@ -233,6 +237,25 @@ def test_a_later_week_flags_old_analysis_and_lists_our_unobserved_products(seede
 
 def test_latest_crawl_runs_are_in_the_header(week):
     assert "ProductItem 5" in week
+
+
+def headings(html: str) -> list[str]:
+    """The text of the page's title, h1, h2 and table headers: the report's own words, never crawled."""
+    return [re.sub(r"<[^>]+>", "", text).strip()
+            for text in re.findall(r"<(?:title|h1|h2[^>]*|th[^>]*)>(.*?)</", html, re.DOTALL)]
+
+
+def test_the_report_speaks_chinese_by_default_and_english_on_request(seeded):
+    with open_store(seeded.config.store.path) as store:
+        with i18n.using("zh_CN"):
+            chinese = build_report(store, seeded.config, days=7, now=seeded.now)
+        english = build_report(store, seeded.config, days=7, now=seeded.now)
+    assert '<html lang="zh-CN">' in chinese and '<html lang="en">' in english
+    found = headings(chinese)
+    assert len(found) > 20 and found == [h for h in found if re.search(r"[\u4e00-\u9fff]", h) or h == "#"]
+    assert "1 · 价格走势" in found and "1 · Price history" in headings(english)
+    assert not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", " ".join(found)), "no English phrase in a zh_CN heading"
+    assert "露营椅" in chinese and "&lt;script&gt;" in chinese, "crawled text stays, escaped"
 
 
 def test_an_empty_store_still_gets_a_report_that_says_so(tmp_path):

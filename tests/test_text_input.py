@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 import text_input
 from text_input import InputError, read_lines
 
+# The messages asserted here are the English msgids.
+pytestmark = pytest.mark.usefixtures("english")
+
 TITLES = "全网最低价的露营椅\n国家级品质 Camping chair\r\n户外折叠椅，一年质保\r\n"
 LINES = ["全网最低价的露营椅", "国家级品质 Camping chair", "户外折叠椅，一年质保"]
 
