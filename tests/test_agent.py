@@ -731,13 +731,13 @@ def chinese_interface_phrases() -> set[str]:
 
     with (i18n.LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / f"{i18n.DOMAIN}.po").open("rb") as po:
         catalogue = read_po(po)
+    sources = " ".join(" ".join(m.id) if isinstance(m.id, tuple) else m.id for m in catalogue if m.id)
     phrases = set()
     for message in catalogue:
-        source = " ".join(message.id) if isinstance(message.id, tuple) else message.id
         for text in (message.string if isinstance(message.string, tuple) else (message.string,)):
-            # Chinese the English source has too (a CSV column name) is not a translation
+            # Chinese an English source has too (a CSV column name such as 评价内容) is not a translation
             phrases.update(part for part in re.split(r"\{[^}]*\}|[\s，。：；（）、“”《》…·|]+", text or "")
-                           if len(re.findall(r"[\u4e00-\u9fff]", part)) >= 4 and part not in source)
+                           if len(re.findall(r"[\u4e00-\u9fff]", part)) >= 4 and part not in sources)
     return phrases
 
 
