@@ -213,15 +213,15 @@ def run_demo_tour(ctx: typer.Context, config: Config, *, seed: int, top: int, as
         raise typer.Exit(int(ExitCode.FINDINGS))
 
 
-def demo_report(config: Config) -> Path | None:
-    """The HTML report of the demo's store, when the reports module is installed."""
+def demo_report(config: Config, clock) -> Path | None:
+    """The HTML report of the demo's store as of `clock` (the tour's last), when the reports module is installed."""
     try:
         from reports import write_report
     except ImportError:
         return None
     from store import open_store
 
-    with open_store(config.store.path) as db:
+    with open_store(config.store.path, clock=clock) as db:
         return write_report(db, config, days=7)
 
 

@@ -1,10 +1,17 @@
 """The demo's main job (`make demo`, `agent.py demo`): the whole pipeline on the embedded demo marketplace.
 
-It starts the marketplace, runs a first cycle (the baseline: prices, reviews and listings as they are), moves the
-scenario clock one step (a competitor undercuts us, one of our prices falls below cost, a burst of negative
-reviews, stock runs low, one of our titles gains a word the Advertising Law bans), runs a second cycle, and checks
-the alerts raised against the marketplace's ground truth of what happened. Alerts go through the real outbox to
-the local SMTP capture, which saves `.eml` files.
+It starts the marketplace and runs one cycle per step of TOUR_STEPS: the baseline (prices, reviews and listings as
+they are), the incidents six hours later (a competitor undercuts us, one of our prices falls below cost, a burst of
+negative reviews, stock runs low, one of our titles gains a word the Advertising Law bans), then one cycle a day for
+a week while prices drift, reviews trickle in and hot terms churn. It checks the alerts raised against the
+marketplace's ground truth of what happened. The store lives on the scenario's clock (each cycle's
+store.timestamps.ShiftedClock starts at its step's simulated time), so the week's report shows the week.
+
+Delivery keeps real time, as the daemon does between its digests: the e-mails are real and read now, so the tour's
+simulated week, which passes in a minute, reaches a reader as one burst: a critical group is sent when it first
+forms, its later alerts wait for its group_interval (real minutes) and the digest waits for the last cycle, which
+flushes everything. Delivering by simulated days would send a digest and a repeat of every group each day. Alerts
+go through the real outbox to the local SMTP capture, which saves `.eml` files.
 
 The demo keeps its own store (var/demo/shopsentinel.db, fresh each run, so the first cycle is a real baseline)
 and crawls without politeness delays: the marketplace is ours and on loopback. The demo marketplace package is
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +31,12 @@ from crawlers.run import CrawlPlan
 from demo_market.launcher import launch
 from pipeline import CycleReport, run_cycle
 from store import AlertRow, open_store
+from store.timestamps import Clock, ShiftedClock
 
 DEMO_STORE = "var/demo/shopsentinel.db"
+# Scenario steps are six hours (demo_market.world.STEP_HOURS): the baseline, the incidents at step 1, then a
+# morning cycle each day for a week.
+TOUR_STEPS = (0, 1, 4, 8, 12, 16, 20, 24, 28)
 FAST_CRAWL = {"download_delay_s": 0.0, "retry_backoff_s": 0.2, "concurrency_per_domain": 4,
               "autothrottle": {"enabled": False}}
 
@@ -102,8 +114,10 @@ def check_events(events: Sequence[dict[str, Any]], alerts: Sequence[AlertRow],
 def run_tour(config_path: Path, *, seed: int = 2026, top: int | None = None,
              plan_for: Callable[[Config], CrawlPlan], on_event: Callable[[dict[str, Any]], None] | None = None,
              on_stage: Callable[[str], None] | None = None,
-             write_report: Callable[[Config], Path | None] | None = None) -> Tour:
-    """Run the two-cycle demo and return what happened; `plan_for(config)` builds the crawl plan (the scan's)."""
+             write_report: Callable[[Config, Clock], Path | None] | None = None,
+             steps: Sequence[int] = TOUR_STEPS) -> Tour:
+    """Run a cycle at each scenario step of `steps` and return what happened; `plan_for(config)` builds the crawl
+    plan (the scan's); `write_report(config, clock)` writes the report as of the last cycle's clock."""
     stage = on_stage or (lambda message: None)
     overrides = demo_overrides()
     stage("starting the demo marketplace")
@@ -113,17 +127,25 @@ def run_tour(config_path: Path, *, seed: int = 2026, top: int | None = None,
         for suffix in ("-wal", "-shm"):
             Path(f"{config.store.path}{suffix}").unlink(missing_ok=True)
         tour = Tour(sites=market.sites, config=config, plan=plan_for(config))
-        for step in (0, 1):
-            if step:
-                market.advance(1)
-            stage(f"cycle {step + 1} of 2 (scenario step {step})")
+        for index, step in enumerate(steps):
+            clock = scenario_clock(market.set_step(step))
+            last = index == len(steps) - 1
+            stage(f"cycle {index + 1} of {len(steps)} (scenario step {step}, {clock():%Y-%m-%d %H:%M} UTC)")
             tour.cycles.append(run_cycle(config_path, config, tour.plan, demo_urls=market.sites, overrides=overrides,
-                                         on_event=on_event, on_stage=on_stage))
-        events = [e for e in market.ground_truth()["events"] if e["step"] == 1]
+                                         clock=clock, digests=last, flush=last, on_event=on_event,
+                                         on_stage=on_stage))
+        events = market.ground_truth()["events"]
     with open_store(config.store.path) as store:
         products = {p.id: (p.platform, p.item_id) for p in store.products()}
-    tour.checks, tour.untracked = check_events(events, tour.cycles[-1].alerts, products)
+    tour.checks, tour.untracked = check_events(events, [a for cycle in tour.cycles[1:] for a in cycle.alerts],
+                                               products)
     if write_report is not None:
         stage("writing the HTML report")
-        tour.report_path = write_report(config)
+        tour.report_path = write_report(config, clock)
     return tour
+
+
+def scenario_clock(moved: dict[str, Any]) -> Clock:
+    """The store's clock for a cycle at the step the marketplace's clock answer (`/admin/clock`) names: it reads
+    the step's simulated time now and runs on from there."""
+    return ShiftedClock.starting_at(datetime.fromisoformat(moved["clock"]))
