@@ -132,8 +132,8 @@ def demo(
                                                          "job.")] = 5,
     as_json: JsonOption = False,
 ) -> None:
-    """The whole pipeline on the embedded demo marketplace: two scan cycles around a scenario step, the alerts
-    raised (checked against the marketplace's ground truth), the e-mails and the report.
+    """The whole pipeline on the embedded demo marketplace: a scan cycle at each of the scenario's steps over a
+    simulated week, the alerts raised (checked against the marketplace's ground truth), the e-mails and the report.
 
     With --serve: run the demo marketplace on 127.0.0.1 until Ctrl-C: three shops, ground truth and a scenario
     clock."""
