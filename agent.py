@@ -191,7 +191,7 @@ def run_demo_tour(ctx: typer.Context, config: Config, *, seed: int, top: int, as
     last = tour.cycles[-1]
     with open_store(tour.config.store.path) as db:
         tables = scan_tables(db, tour.plan)
-        # Both cycles' alerts: the first one raises what was already wrong (a listing breaking the law).
+        # Every cycle's alerts: the first one raises what was already wrong (a listing breaking the law).
         summary = last.summary(db, [term for term, _, _ in tour.plan.keywords],
                                alerts=[alert for cycle in tour.cycles for alert in cycle.alerts])
     sent = [cycle.delivery for cycle in tour.cycles if cycle.delivery is not None]

@@ -3,9 +3,9 @@
 It starts the marketplace and runs one cycle per step of TOUR_STEPS: the baseline (prices, reviews and listings as
 they are), the incidents six hours later (a competitor undercuts us, one of our prices falls below cost, a burst of
 negative reviews, stock runs low, one of our titles gains a word the Advertising Law bans), then a cycle every other
-day for a week while prices drift and hot terms churn. The daily cycles crawl what moves from day to day (prices, stock,
-search ranks, hot terms) and leave reviews, the slow part of a crawl, to the first two (`daily_plan`). It checks
-the alerts raised against the marketplace's ground truth of the incidents. The store lives on the scenario's clock (each cycle's
+day for a week while prices drift and hot terms churn. The later cycles crawl what moves from day to day (prices,
+stock, search ranks, hot terms) and leave reviews to the first two (`daily_plan`). It checks the alerts raised
+against the marketplace's ground truth of the incidents. The store lives on the scenario's clock (each cycle's
 store.timestamps.ShiftedClock starts at its step's simulated time), so the week's report shows the week.
 
 Delivery keeps real time, as the daemon does between its digests: the e-mails are real and read now, so the tour's
