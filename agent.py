@@ -177,9 +177,9 @@ SAMPLE_PATHS = {
 }
 
 
-@app.command(help=N_("The whole pipeline on the embedded demo marketplace: two scan cycles around a scenario step, "
-                     "the alerts raised (checked against the marketplace's ground truth), the e-mails and the "
-                     "report.\n\n"
+@app.command(help=N_("The whole pipeline on the embedded demo marketplace: a scan cycle at each of the scenario's "
+                     "steps over a simulated week, the alerts raised (checked against the marketplace's ground "
+                     "truth), the e-mails and the report.\n\n"
                      "With --serve: run the demo marketplace on 127.0.0.1 until Ctrl-C: three shops, ground truth "
                      "and a scenario clock."))
 def demo(
@@ -255,7 +255,7 @@ def run_demo_tour(ctx: typer.Context, config: Config, *, seed: int, top: int, as
     last = tour.cycles[-1]
     with open_store(tour.config.store.path) as db:
         tables = scan_tables(db, tour.plan)
-        # Both cycles' alerts: the first one raises what was already wrong (a listing breaking the law).
+        # Every cycle's alerts: the first one raises what was already wrong (a listing breaking the law).
         summary = last.summary(db, [term for term, _platforms, _top in tour.plan.keywords],
                                alerts=[alert for cycle in tour.cycles for alert in cycle.alerts])
     sent = [cycle.delivery for cycle in tour.cycles if cycle.delivery is not None]
@@ -277,15 +277,15 @@ def run_demo_tour(ctx: typer.Context, config: Config, *, seed: int, top: int, as
         raise typer.Exit(int(ExitCode.FINDINGS))
 
 
-def demo_report(config: Config) -> Path | None:
-    """The HTML report of the demo's store, when the reports module is installed."""
+def demo_report(config: Config, clock) -> Path | None:
+    """The HTML report of the demo's store as of `clock` (the tour's last), when the reports module is installed."""
     try:
         from reports import write_report
     except ImportError:
         return None
     from store import open_store
 
-    with open_store(config.store.path) as db:
+    with open_store(config.store.path, clock=clock) as db:
         return write_report(db, config, days=7)
 
 

@@ -1,10 +1,18 @@
 """The demo's main job (`make demo`, `agent.py demo`): the whole pipeline on the embedded demo marketplace.
 
-It starts the marketplace, runs a first cycle (the baseline: prices, reviews and listings as they are), moves the
-scenario clock one step (a competitor undercuts us, one of our prices falls below cost, a burst of negative
-reviews, stock runs low, one of our titles gains a word the Advertising Law bans), runs a second cycle, and checks
-the alerts raised against the marketplace's ground truth of what happened. Alerts go through the real outbox to
-the local SMTP capture, which saves `.eml` files.
+It starts the marketplace and runs one cycle per step of TOUR_STEPS: the baseline (prices, reviews and listings as
+they are), the incidents six hours later (a competitor undercuts us, one of our prices falls below cost, a burst of
+negative reviews, stock runs low, one of our titles gains a word the Advertising Law bans), then a cycle every other
+day for a week while prices drift and hot terms churn. The later cycles crawl what moves from day to day (prices,
+stock, search ranks, hot terms) and leave reviews to the first two (`daily_plan`). It checks the alerts raised
+against the marketplace's ground truth of the incidents. The store lives on the scenario's clock (each cycle's
+store.timestamps.ShiftedClock starts at its step's simulated time), so the week's report shows the week.
+
+Delivery keeps real time, as the daemon does between its digests: the e-mails are real and read now, so the tour's
+simulated week, which passes in a minute, reaches a reader as one burst: a critical group is sent when it first
+forms, its later alerts wait for its group_interval (real minutes) and the digest waits for the last cycle, which
+flushes everything. Delivering by simulated days would send a digest and a repeat of every group each day. Alerts
+go through the real outbox to the local SMTP capture, which saves `.eml` files.
 
 The demo keeps its own store (var/demo/shopsentinel.db, fresh each run, so the first cycle is a real baseline)
 and crawls without politeness delays: the marketplace is ours and on loopback. The demo marketplace package is
@@ -14,7 +22,8 @@ imported here and by nothing else in production (ARCHITECTURE: the crawlers reac
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +33,15 @@ from demo_market.launcher import launch
 from i18n import _
 from pipeline import CycleReport, run_cycle
 from store import AlertRow, open_store
+from store.timestamps import Clock, ShiftedClock
 
 DEMO_STORE = "var/demo/shopsentinel.db"
+INCIDENT_STEP = 1  # the scenario's scripted incidents (demo_market.world); step 2 only undoes two of them
+# Scenario steps are six hours (demo_market.world.STEP_HOURS): the baseline on the first morning, the incidents six
+# hours later, then a look every other morning until the sixth day, so a seven-day report holds the whole tour. A
+# cycle costs about ten seconds whatever it crawls (a crawl process and its browser), which is what keeps the daily
+# looks to every other day within the demo's two minutes.
+TOUR_STEPS = (0, INCIDENT_STEP, 8, 16, 24)
 FAST_CRAWL = {"download_delay_s": 0.0, "retry_backoff_s": 0.2, "concurrency_per_domain": 4,
               "autothrottle": {"enabled": False}}
 
@@ -103,8 +119,10 @@ def check_events(events: Sequence[dict[str, Any]], alerts: Sequence[AlertRow],
 def run_tour(config_path: Path, *, seed: int = 2026, top: int | None = None,
              plan_for: Callable[[Config], CrawlPlan], on_event: Callable[[dict[str, Any]], None] | None = None,
              on_stage: Callable[[str], None] | None = None,
-             write_report: Callable[[Config], Path | None] | None = None) -> Tour:
-    """Run the two-cycle demo and return what happened; `plan_for(config)` builds the crawl plan (the scan's)."""
+             write_report: Callable[[Config, Clock], Path | None] | None = None,
+             steps: Sequence[int] = TOUR_STEPS) -> Tour:
+    """Run a cycle at each scenario step of `steps` and return what happened; `plan_for(config)` builds the crawl
+    plan (the scan's); `write_report(config, clock)` writes the report as of the last cycle's clock."""
     stage = on_stage or (lambda message: None)
     overrides = demo_overrides()
     stage(_("starting the demo marketplace"))
@@ -114,17 +132,32 @@ def run_tour(config_path: Path, *, seed: int = 2026, top: int | None = None,
         for suffix in ("-wal", "-shm"):
             Path(f"{config.store.path}{suffix}").unlink(missing_ok=True)
         tour = Tour(sites=market.sites, config=config, plan=plan_for(config))
-        for step in (0, 1):
-            if step:
-                market.advance(1)
-            stage(_("cycle {n} of 2 (scenario step {step})", n=step + 1, step=step))
-            tour.cycles.append(run_cycle(config_path, config, tour.plan, demo_urls=market.sites, overrides=overrides,
-                                         on_event=on_event, on_stage=on_stage))
-        events = [e for e in market.ground_truth()["events"] if e["step"] == 1]
+        for index, step in enumerate(steps):
+            clock = scenario_clock(market.set_step(step))
+            last = index == len(steps) - 1
+            stage(_("cycle {n} of {count} (scenario step {step}, {time} UTC)", n=index + 1, count=len(steps),
+                    step=step, time=f"{clock():%Y-%m-%d %H:%M}"))
+            plan = tour.plan if step <= INCIDENT_STEP else daily_plan(tour.plan)
+            tour.cycles.append(run_cycle(config_path, config, plan, demo_urls=market.sites, overrides=overrides,
+                                         clock=clock, digests=last, flush=last, on_event=on_event,
+                                         on_stage=on_stage))
+        events = [e for e in market.ground_truth()["events"] if e["step"] <= INCIDENT_STEP]
     with open_store(config.store.path) as store:
         products = {p.id: (p.platform, p.item_id) for p in store.products()}
-    tour.checks, tour.untracked = check_events(events, tour.cycles[-1].alerts, products)
+    tour.checks, tour.untracked = check_events(events, [a for cycle in tour.cycles[1:] for a in cycle.alerts],
+                                               products)
     if write_report is not None:
         stage(_("writing the HTML report"))
-        tour.report_path = write_report(config)
+        tour.report_path = write_report(config, clock)
     return tour
+
+
+def daily_plan(plan: CrawlPlan) -> CrawlPlan:
+    """A day's look at the market: the plan's searches, product pages and hot terms without the reviews."""
+    return replace(plan, reviews=False)
+
+
+def scenario_clock(moved: dict[str, Any]) -> Clock:
+    """The store's clock for a cycle at the step the marketplace's clock answer (`/admin/clock`) names: it reads
+    the step's simulated time now and runs on from there."""
+    return ShiftedClock.starting_at(datetime.fromisoformat(moved["clock"]))

@@ -25,7 +25,7 @@ from monitors.runner import MonitorReport, run_monitors
 from nlp import insights
 from nlp.analysis import AnalysisReport, analyse
 from store import AlertRow, Store, open_store
-from store.timestamps import utc_now
+from store.timestamps import Clock, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -98,14 +98,16 @@ def compliance_findings(store: Store, raised: Sequence[AlertRow]) -> dict[str, A
 
 
 def analyse_monitor_deliver(config: Config, report: CycleReport, *, send: bool = True, digests: bool = True,
-                            flush: bool = True, now: datetime | None = None,
+                            flush: bool = True, now: datetime | None = None, clock: Clock = utc_now,
                             on_stage: Callable[[str], None] | None = None) -> CycleReport:
     """The stages after a crawl: analysis, monitors and (unless `send` is False) delivery of the outbox.
 
     `flush` sends alert groups without waiting for their group_wait and group_interval: right for a one-shot
-    scan, which has raised everything it will; a daemon, which delivers again at its next job, passes False."""
+    scan, which has raised everything it will; a daemon, which delivers again at its next job, passes False.
+    Analysis and monitors date what they record by `now`, else by `clock` (the store's); delivery keeps real time
+    unless `now` is given (see delivery.outbox.deliver_pending)."""
     stage = on_stage or (lambda name: None)
-    with open_store(config.store.path) as store:
+    with open_store(config.store.path, clock=clock) as store:
         stage(_("analysing reviews"))
         report.analysis = analyse(store, config, now=now)
         stage(_("running monitors"))
@@ -117,27 +119,29 @@ def analyse_monitor_deliver(config: Config, report: CycleReport, *, send: bool =
     return report
 
 
-def raise_crawl_health(config: Config, *, now: datetime | None = None) -> list[int]:
+def raise_crawl_health(config: Config, *, now: datetime | None = None, clock: Clock = utc_now) -> list[int]:
     """After a crawl: the crawl-health alerts (outages, blocked or changed pages; monitors.health), the same
     decision for a scan and for the daemon's jobs. Returns the new alert ids."""
-    with open_store(config.store.path) as store:
+    with open_store(config.store.path, clock=clock) as store:
         return raise_health_alerts(store, config, now=now)
 
 
 def run_cycle(config_path: str | Path, config: Config, plan: CrawlPlan | None, *, send: bool = True,
               digests: bool = True, flush: bool = True, demo_urls: dict[str, str] | None = None,
-              overrides: dict[str, Any] | None = None, now: datetime | None = None,
+              overrides: dict[str, Any] | None = None, now: datetime | None = None, clock: Clock = utc_now,
               on_event: Callable[[dict[str, Any]], None] | None = None,
               on_stage: Callable[[str], None] | None = None) -> CycleReport:
     """Crawl `plan` (None: crawl nothing, only analyse, monitor and deliver), then run the later stages.
 
     `config` is the file at `config_path` as loaded with `demo_urls` and `overrides`; the crawl's child process
-    loads the same file with the same two, so both sides see one configuration."""
-    report = CycleReport(started_at=now or utc_now())
+    loads the same file with the same two, so both sides see one configuration. `clock` is the store's notion of
+    now for every stage (the demo's simulated days; real time otherwise); `now`, when given, fixes it instead."""
+    report = CycleReport(started_at=now or clock())
     if plan is not None:
         if on_stage:
             on_stage(_("crawling"))
-        report.crawl = run_crawl(config_path, plan, demo_urls=demo_urls, overrides=overrides, on_event=on_event)
-        report.health_alerts = raise_crawl_health(config, now=now)
-    return analyse_monitor_deliver(config, report, send=send, digests=digests, flush=flush, now=now,
+        report.crawl = run_crawl(config_path, plan, demo_urls=demo_urls, overrides=overrides, on_event=on_event,
+                                 clock=clock)
+        report.health_alerts = raise_crawl_health(config, now=now, clock=clock)
+    return analyse_monitor_deliver(config, report, send=send, digests=digests, flush=flush, now=now, clock=clock,
                                    on_stage=on_stage)

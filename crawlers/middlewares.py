@@ -42,6 +42,7 @@ from crawlers.url_policy import Refused
 logger = logging.getLogger(__name__)
 
 CONFIG_KEY = "SHOPSENTINEL_CONFIG"
+CLOCK_KEY = "SHOPSENTINEL_CLOCK"  # the store.timestamps.Clock the crawl stamps what it stores with
 MAX_RETRY_AFTER_S = 300.0  # a server asking for longer than this is treated as down for this run
 
 

@@ -16,7 +16,6 @@ import logging
 import time
 from collections import Counter
 from contextlib import ExitStack
-from datetime import datetime, timezone
 from typing import Any
 
 from scrapy import signals
@@ -26,8 +25,9 @@ from scrapy.exceptions import DropItem
 import store as st
 from config import Config
 from crawlers.items import HotTermsItem, ProductItem, ReviewsPageItem, SearchPageItem
-from crawlers.middlewares import CONFIG_KEY
+from crawlers.middlewares import CLOCK_KEY, CONFIG_KEY
 from crawlers.progress import emit_item
+from store.timestamps import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,8 @@ class StorePipeline:
         self.store: st.Store | None = None
         self.run_id: int | None = None
         self.started = 0.0
-        self.observed_at = datetime.now(timezone.utc)
+        self.clock = crawler.settings.get(CLOCK_KEY, utc_now)
+        self.observed_at = self.clock()
         self.items: Counter[str] = Counter()
         self.product_ids: dict[str, int] = {}
         self.own = {self.config.own_product_url(p): p for p in self.config.own_products}
@@ -58,11 +59,11 @@ class StorePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        self.store = st.open_store(self.config.store.path)
+        self.store = st.open_store(self.config.store.path, clock=self.clock)
         self.store.recover_interrupted_runs()
         self.run_id = self.store.begin_run(self.crawler.spider.name)
         self.started = time.monotonic()
-        self.observed_at = datetime.now(timezone.utc)
+        self.observed_at = self.clock()
 
     def close_spider(self) -> None:
         self.commit_batch()
@@ -138,7 +139,7 @@ class StorePipeline:
         elif isinstance(item, HotTermsItem):
             self.store.add_hot_terms(item.platform, [
                 st.HotTermRecord(rank=t.rank, term=t.term, heat=t.heat, rising=t.rising) for t in item.terms],
-                run_id=self.run_id, observed_at=datetime.now(timezone.utc))
+                run_id=self.run_id, observed_at=self.clock())
             self.items["hot_terms"] += len(item.terms)
         else:
             raise DropItem(f"unknown item type {type(item).__name__}")

@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from crawlers.page_state import History
 from crawlers.pipelines import StorePipeline
 from crawlers.settings import scrapy_settings
 from crawlers.spiders import HotTermsSpider, ProductsSpider, ReviewsSpider, SearchSpider
+from store.timestamps import Clock, ShiftedClock, offset_of, utc_now
 
 ROOT = Path(__file__).resolve().parent.parent
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
@@ -89,8 +91,9 @@ def spider_jobs(plan: CrawlPlan, known_reviews: dict[str, set[str]],
     return jobs
 
 
-def crawl_here(config: Config, plan: CrawlPlan, *, log_level: str = "WARNING") -> None:
-    """Run the plan's spiders one after another in this process (which can happen only once per process)."""
+def crawl_here(config: Config, plan: CrawlPlan, *, log_level: str = "WARNING", clock: Clock = utc_now) -> None:
+    """Run the plan's spiders one after another in this process (which can happen only once per process), storing
+    what they find as of `clock()`."""
     known_reviews: dict[str, set[str]] = {}
     history = History()
     if plan.store:
@@ -98,7 +101,8 @@ def crawl_here(config: Config, plan: CrawlPlan, *, log_level: str = "WARNING") -
             known_reviews = store.stored_review_ids()
             history = History.from_runs([run.stats for run in store.runs(limit=HISTORY_RUNS)],
                                         store.searched_keywords())
-    process = AsyncCrawlerProcess(scrapy_settings(config, plan.platforms, log_level=log_level, store=plan.store))
+    process = AsyncCrawlerProcess(scrapy_settings(config, plan.platforms, log_level=log_level, store=plan.store,
+                                                  clock=clock))
     from twisted.internet import reactor  # the asyncio reactor AsyncCrawlerProcess has just installed
 
     run_ids: list[int] = []
@@ -142,10 +146,11 @@ class CrawlResult:
 def run_crawl(config_path: str | Path, plan: CrawlPlan, *, demo_urls: dict[str, str] | None = None,
               overrides: dict[str, Any] | None = None,
               on_event: Callable[[dict[str, Any]], None] | None = None, log_level: str = "WARNING",
-              timeout: float | None = None) -> CrawlResult:
+              timeout: float | None = None, clock: Clock = utc_now) -> CrawlResult:
     """Crawl `plan` in a child process and return the runs it recorded. `on_event` sees every progress event
     (pages, items). SIGINT/SIGTERM to this process stop the child gracefully (what it stored stays stored).
-    `overrides` are config tables merged over the file's (see config.load_config). A store that failed the child
+    `overrides` are config tables merged over the file's (see config.load_config). The child stamps what it stores
+    with `clock`, passed on as its offset from real time (a clock runs at real speed). A store that failed the child
     (busy, corrupt, read-only) raises its StoreError here; any other failure of the child raises CrawlError."""
     command = [sys.executable, "-m", "crawlers.run", "--config", str(config_path), "--plan", plan.to_json(),
                "--log-level", log_level, "--parent", str(os.getpid())]
@@ -153,6 +158,8 @@ def run_crawl(config_path: str | Path, plan: CrawlPlan, *, demo_urls: dict[str, 
         command += ["--demo-urls", json.dumps(demo_urls)]
     if overrides:
         command += ["--overrides", json.dumps(overrides, ensure_ascii=False)]
+    if clock is not utc_now:
+        command += ["--clock-offset", repr(offset_of(clock).total_seconds())]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
            **driver_environment(os.environ)}
     # Its own session: a terminal's Ctrl-C reaches only this process, which forwards one SIGINT (a graceful
@@ -228,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overrides", help="JSON object: config tables merged over the file's")
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--parent", type=int, help="pid of the process to stop with")
+    parser.add_argument("--clock-offset", type=float, help="seconds the store's clock is ahead of real time")
     args = parser.parse_args(argv)
     stop_with_parent(args.parent)
     config = load_config(args.config, overrides=json.loads(args.overrides) if args.overrides else None)
@@ -238,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     # of the crawl's CPU). Frozen, collections only walk what the crawl itself allocates.
     gc.freeze()
     try:
-        crawl_here(config, CrawlPlan.from_json(args.plan), log_level=args.log_level)
+        clock = utc_now if args.clock_offset is None else ShiftedClock(timedelta(seconds=args.clock_offset))
+        crawl_here(config, CrawlPlan.from_json(args.plan), log_level=args.log_level, clock=clock)
     except st.StoreError as error:  # the parent raises it again (run_crawl): a store fault, not a crawl's bug
         progress.emit({"event": STORE_ERROR, "busy": isinstance(error, st.StoreBusyError), "message": str(error)})
         return 1

@@ -7,8 +7,9 @@ from urllib.parse import unquote, urlsplit
 
 from config import Config
 from crawlers.browser import AbortResources, launch_options
-from crawlers.middlewares import CONFIG_KEY
+from crawlers.middlewares import CLOCK_KEY, CONFIG_KEY
 from crawlers.url_policy import UrlPolicy
+from store.timestamps import Clock, utc_now
 
 RETRY_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
@@ -19,11 +20,13 @@ def uses_browser(config: Config, platforms: list[str]) -> bool:
 
 
 def scrapy_settings(config: Config, platforms: list[str], *, log_level: str = "WARNING",
-                    store: bool = True) -> dict[str, Any]:
-    """`store=False` prints items as JSON lines instead of storing them (`agent.py extract --url`)."""
+                    store: bool = True, clock: Clock = utc_now) -> dict[str, Any]:
+    """`store=False` prints items as JSON lines instead of storing them (`agent.py extract --url`); `clock` dates
+    what is stored."""
     crawl = config.crawl
     settings: dict[str, Any] = {
         CONFIG_KEY: config,
+        CLOCK_KEY: clock,
         "BOT_NAME": "shopsentinel",
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": True,  # per platform, PlatformMiddleware marks requests of sites configured not to

@@ -108,6 +108,8 @@ def deliver_pending(store: Store, config: Config, *, now: datetime | None = None
     `flush=True` sends groups without waiting for their group_wait or group_interval (the end of a one-shot scan).
     `report_file` (the daily HTML report) is attached to each digest e-mail.
     """
+    # Real time, not the store's clock (which a simulation such as the demo's week may move): group_wait,
+    # group_interval, retries and leases are about what a reader receives and when, and e-mails arrive now.
     clock: Callable[[], datetime] = (lambda: now) if now is not None else utc_now
     report = DeliveryReport()
     _route_new_alerts(store, config, clock(), report)

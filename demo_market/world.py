@@ -82,6 +82,12 @@ VIOLATION_SHARE = 0.2
 TRICKY_SHARE = 0.1
 HISTORY_DAYS = 90           # step-0 reviews are spread over this many days before the epoch
 DRIFT_PROBABILITY = 0.04    # chance per step that a drifting competitor reprices
+# The warm-up to 双十一 (11 November, ten days after the epoch): from the morning of day two, some competitors cut
+# their price once, on a morning of their choosing, and keep the cut. Drawn from Randoms of their own, so nothing
+# else in the world changes; the scripted competitors (undercut, jitter) and our own products take no part.
+PROMO_SHARE = 0.35          # share of the other competitors that join
+PROMO_STARTS = (8, 12, 16, 20)   # the steps (mornings of days two to five) a promotion may begin
+PROMO_CUT = (0.08, 0.2)     # how much cheaper, as a share of the price
 
 # The scripted scenario.
 UNDERCUT_KEYWORD = "露营椅"
@@ -769,6 +775,7 @@ class World:
         self._hot_members: dict[str, list[tuple[str, ...]]] = {p: [self._hot[p].initial] for p in PLATFORMS}
         self._rankings: dict[tuple[str, int], tuple[HotTerm, ...]] = {}
         self._events: dict[int, tuple[Event, ...]] = {}
+        self._promos = {key: promo for key, plan in self._plans.items() if (promo := _promo(seed, plan)) is not None}
 
     # --- lookups -------------------------------------------------------------------------------------------
 
@@ -790,6 +797,9 @@ class World:
         plan = self._plans[(product.platform, product.item_id)]
         timeline = self._timeline(plan, step)
         price = timeline.price[step]
+        promo = self._promos.get((product.platform, product.item_id))
+        if promo is not None and step >= promo.start:
+            price = min(price, _shop_price(price * (1 - promo.cut), plan.price_style))
         visible = timeline.visible[step]
         return ProductState(
             price=price,
@@ -1060,6 +1070,24 @@ def _next_price(rng: random.Random, plan: _Plan, previous: float, s: int) -> flo
     if plan.price_mode == "drift" and rng.random() < DRIFT_PROBABILITY:
         return min(plan.product.list_price, _shop_price(base * rng.uniform(0.92, 1.06), plan.price_style))
     return previous
+
+
+@dataclass(frozen=True)
+class _Promo:
+    """A competitor's 双十一 warm-up: its price is `cut` cheaper from step `start` on."""
+
+    start: int
+    cut: float
+
+
+def _promo(seed: int, plan: _Plan) -> _Promo | None:
+    """Whether and how a competitor joins the warm-up (see PROMO_SHARE); its own Random, so no other draw moves."""
+    if plan.product.own or plan.price_script or plan.price_mode == "jitter":
+        return None
+    rng = _rng(seed, "promo", plan.product.platform, plan.product.item_id)
+    if rng.random() >= PROMO_SHARE:
+        return None
+    return _Promo(rng.choice(PROMO_STARTS), rng.uniform(*PROMO_CUT))
 
 
 def _theme_shares(negative: list[Review]) -> list[dict]:

@@ -13,7 +13,6 @@ from config import Config
 from monitors import compliance, price, reviews, stock
 from monitors.findings import Findings
 from store import Store
-from store.timestamps import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ def record(store: Store, config: Config, findings: Findings, *, now: datetime, r
 def run_monitors(store: Store, config: Config, *, now: datetime | None = None,
                  only: Sequence[str] | None = None) -> MonitorReport:
     """Run the monitors (all, or those named in `only`) and store their alerts and insights."""
-    moment = now or utc_now()
+    moment = now or store.clock()
     report = MonitorReport()
     for name, monitor in MONITORS.items():
         if only is not None and name not in only:

@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from config import Config
@@ -79,7 +79,7 @@ def analyse(store: Store, config: Config, *, now: datetime | None = None, progre
             model: SentimentModel | None = None) -> AnalysisReport:
     """Score, theme and sum up the store's reviews (see the module docstring); `model` defaults to `load_model`."""
     started = time.monotonic()
-    now = now or datetime.now(UTC)
+    now = now or store.clock()
     model = model or load_model(config)
     report = AnalysisReport(model=model.version)
     score_and_theme(store, model, config, now, report, progress)

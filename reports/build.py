@@ -30,7 +30,6 @@ from reports.painpoints import PainScope, pain_scopes
 from reports.period import Period
 from reports.prices import KeywordPrices, ProductPrices, keyword_prices
 from store import Store
-from store.timestamps import utc_now
 
 FILE_PREFIX = "report-"
 FILE_SUFFIX = ".html"
@@ -66,8 +65,8 @@ class Report:
 
 
 def gather_report(store: Store, config: Config, *, days: int = 7, now: datetime | None = None) -> Report:
-    """The facts of the `days` days up to `now` (default: this moment)."""
-    moment = now or utc_now()
+    """The facts of the `days` days up to `now` (default: the store's clock)."""
+    moment = now or store.clock()
     period = Period.ending(moment, days)
     zone = config.schedule.tzinfo
     keywords, ungrouped_own = keyword_prices(store, period, zone)

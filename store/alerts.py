@@ -13,7 +13,7 @@ from i18n import Message
 from store.base import StoreBase, to_json
 from store.errors import AlertStateError, InvalidRecordError, NotFoundError, StoredMessageError
 from store.records import ALERT_STATES, AlertRecord, AlertRow, from_columns
-from store.timestamps import from_db_time, to_db_time, utc_now
+from store.timestamps import from_db_time, to_db_time
 
 
 WORDING = ("title", "body", "suggestion")  # what a person reads: a message column beside each text column
@@ -54,7 +54,7 @@ def _wording_columns(alert: AlertRecord, path: Path) -> dict[str, str | None]:
 class AlertsMixin(StoreBase):
     def add_alert(self, alert: AlertRecord, *, created_at: datetime | None = None) -> int:
         """Store a new alert in state 'new' and return its id."""
-        created = to_db_time(created_at or utc_now(), "alert created_at")
+        created = to_db_time(created_at or self.clock(), "alert created_at")
         row = {
             "dedup_key": alert.dedup_key,
             "kind": alert.kind,
@@ -80,7 +80,7 @@ class AlertsMixin(StoreBase):
         suppresses it for good. The check and the insert are one transaction, so two monitor runs racing on
         the same database cannot both raise it.
         """
-        moment = now or utc_now()
+        moment = now or self.clock()
         with self.transaction():
             rows = self._rows(
                 "SELECT state, created_at FROM alerts WHERE dedup_key = ? ORDER BY created_at DESC, id DESC LIMIT 1",
@@ -156,7 +156,7 @@ class AlertsMixin(StoreBase):
                 raise AlertStateError(f"{self.path}: alert {alert_id} is {current}; only an alert that is "
                                       f"{' or '.join(allowed)} can become {state}")
             self._execute("UPDATE alerts SET state = ?, updated_at = ? WHERE id = ?",
-                          (state, to_db_time(utc_now()), alert_id), f"marking alert {alert_id} {state}")
+                          (state, to_db_time(self.clock()), alert_id), f"marking alert {alert_id} {state}")
         return self.get_alert(alert_id)
 
     def set_alert_state(self, alert_id: int, state: str) -> None:
@@ -166,7 +166,7 @@ class AlertsMixin(StoreBase):
         """
         if state not in ALERT_STATES:
             raise InvalidRecordError(f"{self.path}: alert state must be one of {ALERT_STATES}, got {state!r}")
-        now = to_db_time(utc_now())
+        now = to_db_time(self.clock())
         with self.transaction():
             cursor = self._execute(
                 "UPDATE alerts SET state = :state, updated_at = :now,"
@@ -191,6 +191,6 @@ class AlertsMixin(StoreBase):
                 "INSERT INTO monitor_watermarks (monitor, facts, evaluated_to, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (monitor, facts) DO UPDATE SET evaluated_to = excluded.evaluated_to,"
                 " updated_at = excluded.updated_at WHERE excluded.evaluated_to > evaluated_to",
-                (monitor, facts, evaluated_to, to_db_time(utc_now())),
+                (monitor, facts, evaluated_to, to_db_time(self.clock())),
                 f"advancing the {monitor} watermark on {facts}",
             )

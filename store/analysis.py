@@ -10,7 +10,7 @@ from typing import Any
 from store.base import StoreBase, to_json
 from store.observations import _review_row
 from store.records import InsightRow, ReviewRow, ReviewThemeRecord, ReviewThemeRow, from_columns
-from store.timestamps import from_db_time, to_db_time, utc_now
+from store.timestamps import from_db_time, to_db_time
 
 
 class AnalysisMixin(StoreBase):
@@ -91,7 +91,7 @@ class AnalysisMixin(StoreBase):
     def set_review_themes(self, review_id: int, themes: Sequence[ReviewThemeRecord],
                           *, analysed_at: datetime | None = None) -> None:
         """Replace a review's pain-point themes with `themes` (re-analysis never leaves stale ones behind)."""
-        analysed = to_db_time(analysed_at or utc_now(), "review themes analysed_at")
+        analysed = to_db_time(analysed_at or self.clock(), "review themes analysed_at")
         with self.transaction():
             self._execute("DELETE FROM review_themes WHERE review_id = ?", (review_id,), "replacing review themes")
             for theme in themes:
@@ -133,7 +133,7 @@ class AnalysisMixin(StoreBase):
                        keyword: str | None = None, product_id: int | None = None,
                        seen_at: datetime | None = None) -> int:
         """Record a finding by (kind, subject), keeping when it was first seen and refreshing its detail."""
-        seen = to_db_time(seen_at or utc_now(), "insight seen_at")
+        seen = to_db_time(seen_at or self.clock(), "insight seen_at")
         row = {"kind": kind, "subject": subject, "platform": platform, "keyword": keyword, "product_id": product_id,
                "detail": to_json(detail, self.path, f"detail of insight {kind}/{subject}"), "first_seen": seen,
                "last_seen": seen}

@@ -21,6 +21,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from store.errors import ConstraintError, InvalidRecordError, StoreBusyError, StoreDatabaseError, StoreError
+from store.timestamps import Clock, utc_now
 
 Params = Sequence[Any] | dict[str, Any]
 
@@ -93,11 +94,13 @@ def to_json(value: Any, path: Path, what: str) -> str:
 
 
 class StoreBase:
-    """Holds the connection; the table-family mixins build their queries on `_execute` and `_rows`."""
+    """Holds the connection and the clock; the table-family mixins build their queries on `_execute` and `_rows`
+    and stamp with `clock()` whatever the caller does not date itself."""
 
-    def __init__(self, db: Database, path: Path) -> None:
+    def __init__(self, db: Database, path: Path, clock: Clock = utc_now) -> None:
         self._db = db
         self.path = path
+        self.clock = clock
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

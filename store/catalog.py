@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from store.base import StoreBase
 from store.errors import NotFoundError, ProductConflictError
 from store.records import ProductRecord, ProductRow, SearchHit, SearchResultRow, from_columns
-from store.timestamps import from_db_time, to_db_time, utc_now
+from store.timestamps import from_db_time, to_db_time
 
 _UPDATE_PRODUCT = """
 UPDATE products SET
@@ -61,7 +61,7 @@ class CatalogMixin(StoreBase):
         item id and the url point at two different stored products, ProductConflictError is raised rather
         than merging them silently.
         """
-        seen = to_db_time(record.seen_at or utc_now(), "ProductRecord.seen_at")
+        seen = to_db_time(record.seen_at or self.clock(), "ProductRecord.seen_at")
         params = {
             "platform": record.platform,
             "url": record.url,
@@ -144,7 +144,7 @@ class CatalogMixin(StoreBase):
         The products must be upserted first. A rank repeated within the page raises ConstraintError and
         stores none of the page.
         """
-        observed = to_db_time(observed_at or utc_now(), "search results observed_at")
+        observed = to_db_time(observed_at or self.clock(), "search results observed_at")
         with self.transaction():
             for hit in hits:
                 row = {

@@ -23,6 +23,7 @@ from store.migrations import migrate, schema_version
 from store.observations import ObservationsMixin
 from store.reporting import ReportingMixin
 from store.runs import RunsMixin
+from store.timestamps import Clock, utc_now
 
 DEFAULT_PATH = Path("var/shopsentinel.db")
 DEFAULT_BUSY_TIMEOUT = 10.0
@@ -75,8 +76,10 @@ class Store(RunsMixin, CatalogMixin, ObservationsMixin, AnalysisMixin, AlertsMix
     """
 
     @classmethod
-    def open(cls, path: str | Path = DEFAULT_PATH, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Store:
+    def open(cls, path: str | Path = DEFAULT_PATH, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+             clock: Clock = utc_now) -> Store:
         """Open the file (creating it and its parent folders if needed) and migrate it to the latest schema.
+        What the store records undated is stamped with `clock()` (real time unless a simulation says otherwise).
 
         Raises NotADatabaseError for a file that is not SQLite, ForeignDatabaseError for another
         application's SQLite file, SchemaTooNewError for a file migrated by a newer ShopSentinel, StoreBusyError
@@ -89,7 +92,7 @@ class Store(RunsMixin, CatalogMixin, ObservationsMixin, AnalysisMixin, AlertsMix
         except BaseException:
             db.close()
             raise
-        return cls(db, path)
+        return cls(db, path, clock)
 
     @property
     def schema_version(self) -> int:
@@ -107,6 +110,7 @@ class Store(RunsMixin, CatalogMixin, ObservationsMixin, AnalysisMixin, AlertsMix
         self.close()
 
 
-def open_store(path: str | Path = DEFAULT_PATH, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Store:
+def open_store(path: str | Path = DEFAULT_PATH, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+               clock: Clock = utc_now) -> Store:
     """Shorthand for `Store.open`."""
-    return Store.open(path, busy_timeout=busy_timeout)
+    return Store.open(path, busy_timeout=busy_timeout, clock=clock)

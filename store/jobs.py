@@ -17,7 +17,7 @@ from typing import Any
 from store.base import StoreBase, to_json
 from store.errors import InvalidRecordError, NotFoundError, RunStateError
 from store.records import RUN_STATUSES, from_columns
-from store.timestamps import from_db_time, to_db_time, utc_now
+from store.timestamps import from_db_time, to_db_time
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,7 +42,7 @@ class JobsMixin(StoreBase):
         """Record a job run as 'running' under this process's pid, committed at once; return its id."""
         if not job.strip():
             raise InvalidRecordError(f"{self.path}: a job run needs a job name, got {job!r}")
-        row = {"job": job, "started_at": to_db_time(started_at or utc_now(), "job started_at"), "status": "running",
+        row = {"job": job, "started_at": to_db_time(started_at or self.clock(), "job started_at"), "status": "running",
                "pid": os.getpid()}
         with self.transaction():
             return self._insert("job_runs", row, f"starting a run of job {job!r}")
@@ -52,7 +52,7 @@ class JobsMixin(StoreBase):
         """Close a running job run as 'ok', 'failed' or 'interrupted' with its stats and error message."""
         if status not in RUN_STATUSES or status == "running":
             raise InvalidRecordError(f"{self.path}: job run {run_id} cannot finish as {status!r}")
-        params = {"id": run_id, "status": status, "ended_at": to_db_time(utc_now()),
+        params = {"id": run_id, "status": status, "ended_at": to_db_time(self.clock()),
                   "stats": to_json(dict(stats or {}), self.path, f"job run {run_id} stats"), "error": error}
         with self.transaction():
             current = self.get_job_run(run_id).status

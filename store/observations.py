@@ -19,7 +19,7 @@ from store.records import (
     from_columns,
     review_key,
 )
-from store.timestamps import from_db_day_or_time, from_db_time, to_db_day_or_time, to_db_time, utc_now
+from store.timestamps import from_db_day_or_time, from_db_time, to_db_day_or_time, to_db_time
 
 _PRICE_FIELDS = tuple(f.name for f in fields(PriceObservation) if f.name != "observed_at")
 
@@ -56,7 +56,7 @@ class ObservationsMixin(StoreBase):
         row.update(
             product_id=product_id,
             run_id=run_id,
-            observed_at=to_db_time(observation.observed_at or utc_now(), "PriceObservation.observed_at"),
+            observed_at=to_db_time(observation.observed_at or self.clock(), "PriceObservation.observed_at"),
         )
         with self.transaction():
             self._product_platform(product_id)
@@ -114,7 +114,7 @@ class ObservationsMixin(StoreBase):
         re-crawling a review page is harmless and the count tells monitors how many reviews are really new.
         A stored review that now shows a follow-up (追评) it did not have gets it (`add_appends`).
         """
-        crawled = to_db_time(crawled_at or utc_now(), "crawled_at")
+        crawled = to_db_time(crawled_at or self.clock(), "crawled_at")
         with self.transaction():
             platform = self._product_platform(product_id)
             rows = [
@@ -187,7 +187,7 @@ class ObservationsMixin(StoreBase):
 
         A rank repeated within the snapshot raises ConstraintError and stores none of it.
         """
-        observed = to_db_time(observed_at or utc_now(), "hot terms observed_at")
+        observed = to_db_time(observed_at or self.clock(), "hot terms observed_at")
         with self.transaction():
             for term in terms:
                 row = {

@@ -11,7 +11,7 @@ from typing import Any
 from store.base import StoreBase, to_json
 from store.errors import InvalidRecordError, NotFoundError, RunStateError
 from store.records import RUN_STATUSES, RunRow, from_columns
-from store.timestamps import from_db_time, to_db_time, utc_now
+from store.timestamps import from_db_time, to_db_time
 
 FINAL_STATUSES = tuple(status for status in RUN_STATUSES if status != "running")
 
@@ -54,7 +54,7 @@ class RunsMixin(StoreBase):
         row = {
             "kind": kind,
             "platform": platform,
-            "started_at": to_db_time(utc_now()),
+            "started_at": to_db_time(self.clock()),
             "status": "running",
             "pid": os.getpid(),
         }
@@ -78,7 +78,7 @@ class RunsMixin(StoreBase):
         params = {
             "id": run_id,
             "status": status,
-            "ended_at": to_db_time(utc_now()),
+            "ended_at": to_db_time(self.clock()),
             "stats": to_json(dict(stats or {}), self.path, f"run {run_id} stats"),
             "errors": to_json(list(errors or []), self.path, f"run {run_id} errors"),
         }
@@ -105,7 +105,7 @@ class RunsMixin(StoreBase):
             for row in self._rows("SELECT id, pid, errors FROM crawl_runs WHERE status = 'running' ORDER BY id"):
                 if row["pid"] is not None and _process_alive(row["pid"]):
                     continue
-                now = to_db_time(utc_now())
+                now = to_db_time(self.clock())
                 errors = json.loads(row["errors"]) + [f"interrupted: process {row['pid']} was gone at {now}"]
                 self._execute(
                     "UPDATE crawl_runs SET status = 'interrupted', errors = ? WHERE id = ?",

@@ -6,15 +6,42 @@ and sort timestamps as strings and MIN/MAX work on them.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from typing import overload
 
 from store.errors import InvalidRecordError
 
+Clock = Callable[[], datetime]
+"""Where a stage reads "now": a callable returning an aware datetime. The store stamps what it records with its
+clock (`open_store(clock=...)`), and the stages after a crawl read theirs from the store they are given."""
+
 
 def utc_now() -> datetime:
-    """The current time, timezone-aware in UTC."""
+    """The current time, timezone-aware in UTC: the clock of everything but a simulation."""
     return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class ShiftedClock:
+    """Real time moved by `offset`: it runs at real speed from wherever it was set, so the demo's store can live
+    on the scenario's simulated days while the order and spacing of what one cycle records stay real."""
+
+    offset: timedelta
+
+    @classmethod
+    def starting_at(cls, moment: datetime) -> ShiftedClock:
+        """A clock that reads `moment` now."""
+        return cls(moment - utc_now())
+
+    def __call__(self) -> datetime:
+        return utc_now() + self.offset
+
+
+def offset_of(clock: Clock) -> timedelta:
+    """How far `clock` is from real time now: what a child process needs to run on the same clock."""
+    return clock() - utc_now()
 
 
 def to_db_time(value: datetime, what: str = "timestamp") -> str:

@@ -1,17 +1,23 @@
 """The whole cycle under a hard kill: `agent.py scan` in a child process on the demo marketplace, SIGKILLed between
-its crawl and its monitors, then run again, raises every alert an uninterrupted scan raises."""
+its crawl and its monitors, then run again, raises every alert an uninterrupted scan raises. And a cycle on a
+simulated clock (the demo's scenario days) dates everything it records by that clock, the report's period too."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from config import load_config
 from conftest import ROOT, fast_config
-from store import open_store
+from pipeline import run_cycle
+from reports import gather_report
+from store import PriceObservation, ProductRecord, open_store
+from store.timestamps import ShiftedClock
 
 # The undercut keyword on one platform, three listings: small enough that the scripted undercut moves the band.
 SCAN = ["scan", "-k", "露营椅", "-p", "shangcheng", "--top", "3", "--no-send"]
@@ -64,3 +70,32 @@ def test_a_scan_killed_between_crawl_and_monitors_loses_no_alert(tmp_path, fresh
     expected = alerts(reference)
     assert "band_shift" in {kind for kind, _ in expected}, "the undercut moves the keyword's band"
     assert alerts(killed) == expected
+
+
+def test_a_cycle_on_a_simulated_clock_is_dated_by_it_and_so_is_the_report(tmp_path):
+    config_path = fast_config(tmp_path)
+    config = load_config(config_path)
+    day = datetime(2026, 11, 3, 1, 0, tzinfo=timezone.utc)   # a scenario day, weeks before the real date
+    clock = ShiftedClock.starting_at(day)
+    with open_store(config.store.path, clock=clock) as store:   # what a crawl on that clock stores
+        run = store.begin_run("product", platform="laodian")
+        own = store.upsert_product(ProductRecord(platform="laodian", url="http://127.0.0.1/goods.php?id=9",
+                                                 item_id="9", title="山野优选充电宝", own=True, cost=50.0,
+                                                 band_min=60.0, band_max=90.0))
+        store.add_price_observation(own, PriceObservation(price=45.0), run_id=run)
+        store.finish_run(run, "ok", stats={"pages": 1, "items": {"products": 1}, "platforms": {}})
+
+    cycle = run_cycle(config_path, config, None, send=False, clock=clock)
+
+    with open_store(config.store.path, clock=clock) as store:
+        [observed] = store.price_histories([own], since=day - timedelta(hours=1), until=day + timedelta(hours=1))[own]
+        recorded = store.get_run(run)
+        [below_cost] = [alert for alert in store.alerts() if alert.kind == "price_below_cost"]
+        report = gather_report(store, config, days=7)
+    stamps = {"observation": observed.observed_at, "run start": recorded.started_at, "run end": recorded.ended_at,
+              "cycle": cycle.started_at, "alert": below_cost.created_at, "report end": report.period.end}
+    assert {what: moment for what, moment in stamps.items() if not day <= moment < day + timedelta(minutes=5)} == {}
+    assert report.period.start == report.period.end - timedelta(days=7)
+    [charted] = report.ungrouped_own
+    assert (charted.observations, charted.latest) == (1, 45.0), "the report's week is the simulated one"
+    assert [line.alert.id for line in report.alerts] == [below_cost.id]
