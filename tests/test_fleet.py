@@ -1,0 +1,162 @@
+"""The scale-out crawl end to end: a real redis-server on loopback, real worker processes (`agent.py worker`), the
+coordinator in this process, and the demo marketplace over HTTP, compared with the embedded crawl's store."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from config import load_config, with_demo_urls
+from conftest import ROOT, fast_config
+from coordinator import crawl_on_fleet, ingest, PhaseProgress
+from crawlers.fleet.protocol import STREAM_GROUP, Phase, cycle_key, item_entry, redacted
+from crawlers.items import ProductItem
+from crawlers.pipelines import StoreWriter
+from crawlers.run import CrawlPlan, run_crawl
+from demo_market.launcher import launch
+from redis_server import RedisServer, running_redis
+from store import Store, open_store
+
+pytestmark = pytest.mark.integration
+
+HTTP_PLATFORMS = ["shangcheng", "laodian"]
+SCALE = 0.3  # a few dozen listings per platform: enough pages for two workers to share, quick to crawl
+
+
+@pytest.fixture(scope="module")
+def market():
+    with launch(scale=SCALE) as running:
+        yield running
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    with running_redis() as server:
+        yield server
+
+
+class Workers:
+    """`agent.py worker` processes serving one Redis, stopped (SIGTERM, then SIGKILL) when the test ends."""
+
+    def __init__(self, url: str, log_dir: Path) -> None:
+        self.url, self.log_dir = url, log_dir
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self, concurrency: int = 4) -> subprocess.Popen:
+        log = open(self.log_dir / f"worker-{len(self.processes)}.log", "wb")
+        env = {**os.environ, "SHOPSENTINEL_REDIS_URL": self.url,
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        process = subprocess.Popen([sys.executable, str(ROOT / "agent.py"), "worker", "--concurrency",
+                                    str(concurrency)], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def workers(redis_server, tmp_path) -> Iterator[Workers]:
+    fleet = Workers(redis_server.url, tmp_path)
+    yield fleet
+    fleet.stop()
+
+
+def plan() -> CrawlPlan:
+    return CrawlPlan(platforms=HTTP_PLATFORMS, hot_terms=True, keywords=[("露营椅", HTTP_PLATFORMS, 10)],
+                     reviews=True)
+
+
+def snapshot(store: Store) -> dict:
+    """What a crawl stored, without ids or times: products, their latest prices, reviews, search ranks, hot terms."""
+    products = {p.id: p for p in store.products()}
+    prices = {products[pid].url: (row.price, row.stock, row.availability)
+              for pid, row in store.latest_prices().items()}
+    return {
+        "products": sorted((p.platform, p.url, p.item_id, p.title, p.shop) for p in products.values()),
+        "prices": prices,
+        "reviews": {p.url: sorted((r.review_id, r.text, r.rating) for r in store.reviews_for(p.id))
+                    for p in products.values()},
+        "search": {key: [(hit.rank, products[hit.product_id].url) for hit in store.search_results(key, "露营椅")]
+                   for key in HTTP_PLATFORMS},
+    }
+
+
+def test_two_workers_store_what_the_embedded_crawl_stores(market, workers, redis_server, tmp_path):
+    embedded = fast_config(tmp_path / "embedded")
+    run_crawl(embedded, plan(), demo_urls=market.sites)
+    workers.start()
+    workers.start()
+    fleet_config = with_demo_urls(load_config(fast_config(tmp_path / "fleet")), market.sites)
+    result = crawl_on_fleet(fleet_config, plan(), redis_server.url)
+
+    assert [run.kind for run in result.runs] == ["hot_terms", "search"]
+    assert all(run.status == "ok" for run in result.runs)
+    with open_store(load_config(embedded).store.path) as one, open_store(fleet_config.store.path) as fleet:
+        expected, got = snapshot(one), snapshot(fleet)
+        embedded_runs = {run.kind: run for run in one.runs()}
+    assert len(expected["products"]) > 10 and sum(map(len, expected["reviews"].values())) > 100
+    assert got == expected
+    for run in result.runs:  # the workers' stats summed: the same pages as one crawler read (each worker reads
+        # robots.txt for itself, so the raw response counts differ by those)
+        alone = embedded_runs[run.kind].stats
+        assert {key: entry["pages"] for key, entry in run.stats["platforms"].items()} == \
+            {key: entry["pages"] for key, entry in alone["platforms"].items()}
+        assert run.stats["items"] == alone["items"]
+    joined = redis_server.client().smembers(Phase(cycle_of(redis_server), 1).key("joined"))
+    assert len(joined) == 2, "both workers crawled the search phase"
+
+
+def cycle_of(server: RedisServer) -> str:
+    client = server.client()
+    key = next(client.scan_iter(match="shopsentinel:fleet:*:phases")).decode()
+    return key.split(":")[2]
+
+
+def test_an_item_sent_twice_is_stored_once(redis_server, tmp_path):
+    client = redis_server.client()
+    phase = Phase("c1", 0)
+    stream = cycle_key(phase.cycle, "items")
+    client.xgroup_create(stream, STREAM_GROUP, id="0", mkstream=True)
+    item = ProductItem(platform="shangcheng", url="http://127.0.0.1:8701/item/T1.html", item_id="T1",
+                       title="椅子", price=__import__("decimal").Decimal("89"))
+    for worker in ("a", "b"):  # a page crawled again after its first worker was thought dead
+        client.xadd(stream, item_entry(phase, worker, item))
+    config = load_config(fast_config(tmp_path))
+    with open_store(config.store.path) as store:
+        writer = StoreWriter(store, config, store.begin_run("products"))
+        progress = PhaseProgress()
+        ingest(client, store, writer, phase, progress, None)
+        client.xadd(stream, item_entry(phase, "c", item))  # and once more, in a later batch
+        ingest(client, store, writer, phase, progress, None)
+        assert (progress.stored, progress.duplicates) == (1, 2)
+        assert len(store.price_history(store.products()[0].id)) == 1
+    assert client.xpending(stream, STREAM_GROUP)["pending"] == 0
+
+
+def test_the_redis_password_is_never_shown():
+    assert redacted("redis://:s3cret@10.0.0.5:6379/0") == "redis://:***@10.0.0.5:6379/0"
+    assert redacted("redis://crawler:s3cret@redis/1") == "redis://crawler:***@redis/1"
+    assert redacted("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+def wait_for(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
