@@ -3,10 +3,12 @@ coordinator in this process, and the demo marketplace over HTTP, compared with t
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 
 from config import load_config, with_demo_urls
 from conftest import ROOT, fast_config
-from coordinator import crawl_on_fleet, ingest, PhaseProgress
+from coordinator import UNFINISHED_CYCLE, PhaseProgress, crawl_on_fleet, ingest
 from crawlers.fleet.protocol import STREAM_GROUP, Phase, cycle_key, item_entry, redacted
 from crawlers.items import ProductItem
 from crawlers.pipelines import StoreWriter
@@ -97,24 +99,35 @@ def snapshot(store: Store) -> dict:
     }
 
 
-def test_two_workers_store_what_the_embedded_crawl_stores(market, workers, redis_server, tmp_path):
-    embedded = fast_config(tmp_path / "embedded")
-    run_crawl(embedded, plan(), demo_urls=market.sites)
+@pytest.fixture(scope="module")
+def embedded(market, tmp_path_factory) -> dict:
+    """The plan crawled the embedded way: what it stored, and its runs by kind."""
+    config = fast_config(tmp_path_factory.mktemp("embedded"))
+    run_crawl(config, plan(), demo_urls=market.sites)
+    with open_store(load_config(config).store.path) as store:
+        return {"stored": snapshot(store), "runs": {run.kind: run for run in store.runs()}}
+
+
+def fleet_config(market, directory: Path):
+    return with_demo_urls(load_config(fast_config(directory)), market.sites)
+
+
+def test_two_workers_store_what_the_embedded_crawl_stores(market, embedded, workers, redis_server, tmp_path):
     workers.start()
     workers.start()
-    fleet_config = with_demo_urls(load_config(fast_config(tmp_path / "fleet")), market.sites)
-    result = crawl_on_fleet(fleet_config, plan(), redis_server.url)
+    config = fleet_config(market, tmp_path / "fleet")
+    result = crawl_on_fleet(config, plan(), redis_server.url)
 
     assert [run.kind for run in result.runs] == ["hot_terms", "search"]
     assert all(run.status == "ok" for run in result.runs)
-    with open_store(load_config(embedded).store.path) as one, open_store(fleet_config.store.path) as fleet:
-        expected, got = snapshot(one), snapshot(fleet)
-        embedded_runs = {run.kind: run for run in one.runs()}
+    expected = embedded["stored"]
+    with open_store(config.store.path) as fleet:
+        got = snapshot(fleet)
     assert len(expected["products"]) > 10 and sum(map(len, expected["reviews"].values())) > 100
     assert got == expected
     for run in result.runs:  # the workers' stats summed: the same pages as one crawler read (each worker reads
         # robots.txt for itself, so the raw response counts differ by those)
-        alone = embedded_runs[run.kind].stats
+        alone = embedded["runs"][run.kind].stats
         assert {key: entry["pages"] for key, entry in run.stats["platforms"].items()} == \
             {key: entry["pages"] for key, entry in alone["platforms"].items()}
         assert run.stats["items"] == alone["items"]
@@ -126,6 +139,38 @@ def cycle_of(server: RedisServer) -> str:
     client = server.client()
     key = next(client.scan_iter(match="shopsentinel:fleet:*:phases")).decode()
     return key.split(":")[2]
+
+
+def test_a_worker_killed_mid_page_loses_no_page(market, embedded, workers, redis_server, tmp_path):
+    client = redis_server.client()
+    market.add_fault(kind="slow", platform="shangcheng", delay=0.3)  # pages in flight when the worker dies
+    try:
+        victim, survivor = workers.start(), workers.start()
+        config = fleet_config(market, tmp_path / "fleet")
+        results = []
+        coordinator = threading.Thread(target=lambda: results.append(crawl_on_fleet(config, plan(), redis_server.url)))
+        coordinator.start()
+        wait_for(lambda: client.get(UNFINISHED_CYCLE) is not None)
+        search = Phase(json.loads(client.get(UNFINISHED_CYCLE))["cycle"], 1)
+        victim_leases = []
+
+        def victim_holds_leases() -> bool:
+            holders = [raw.decode() for raw in client.smembers(search.key("holders"))]
+            victim_leases[:] = [search.leases(w) for w in holders if w.split("-")[-2] == str(victim.pid)]
+            return bool(victim_leases) and client.hlen(victim_leases[0]) > 0
+
+        wait_for(victim_holds_leases)
+        victim.kill()
+        victim.wait()
+        coordinator.join(120)
+        assert not coordinator.is_alive()
+    finally:
+        market.clear_faults()
+    assert survivor.poll() is None
+    assert not client.exists(victim_leases[0]), "the dead worker's leases went back to the queue"
+    with open_store(config.store.path) as fleet:
+        assert snapshot(fleet) == embedded["stored"]
+    assert [run.status for run in results[0].runs] == ["ok", "ok"]
 
 
 def test_an_item_sent_twice_is_stored_once(redis_server, tmp_path):
