@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -40,6 +41,7 @@ from crawlers.pipelines import StoreWriter, finish_run
 from crawlers.progress import item_event
 from crawlers.run import CrawlPlan, CrawlResult, crawl_context, spider_jobs
 from crawlers.spiders import SPIDERS
+from store.timestamps import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +140,7 @@ def run_phase(client: redis.Redis, config: Config, phase: Phase, *,
     events = 0
     with st.open_store(config.store.path) as store:
         store.recover_interrupted_runs()  # a coordinator that died mid-phase left its run open
-        writer = StoreWriter(store, config, store.begin_run(spec.spider))
+        writer = StoreWriter(store, config, store.begin_run(spec.spider), observed_at(client, phase))
         started = last_worker_seen = time.monotonic()
         while True:
             read = ingest(client, store, writer, phase, progress, on_event)
@@ -164,6 +166,13 @@ def run_phase(client: redis.Redis, config: Config, phase: Phase, *,
         log.info("phase %s (%s): %d items stored, %d duplicates skipped, from %d workers", phase.id, spec.spider,
                  progress.stored, progress.duplicates, len(progress.stats))
         return writer.run_id, events
+
+
+def observed_at(client: redis.Redis, phase: Phase) -> datetime:
+    """When the phase's observations count as made: its first start, also for a coordinator resuming it, so a
+    keyword's ranking read partly before a restart and partly after is still one ranking."""
+    client.set(phase.key("observed_at"), utc_now().isoformat(), nx=True)
+    return datetime.fromisoformat(client.get(phase.key("observed_at")).decode())
 
 
 def seed(client: redis.Redis, phase: Phase, spec: PhaseSpec) -> int:

@@ -85,10 +85,10 @@ def plan() -> CrawlPlan:
 
 
 def snapshot(store: Store) -> dict:
-    """What a crawl stored, without ids or times: products, their latest prices, reviews, search ranks, hot terms."""
+    """What a crawl stored, without ids or times: products, their latest prices, reviews, search ranks."""
     products = {p.id: p for p in store.products()}
-    prices = {products[pid].url: (row.price, row.stock, row.availability)
-              for pid, row in store.latest_prices().items()}
+    prices = {products[pid].url: (row.price, row.stock, row.availability, len(store.price_history(pid)))
+              for pid, row in store.latest_prices().items()}  # a page ingested twice would show two observations
     return {
         "products": sorted((p.platform, p.url, p.item_id, p.title, p.shop) for p in products.values()),
         "prices": prices,
@@ -171,6 +171,35 @@ def test_a_worker_killed_mid_page_loses_no_page(market, embedded, workers, redis
     with open_store(config.store.path) as fleet:
         assert snapshot(fleet) == embedded["stored"]
     assert [run.status for run in results[0].runs] == ["ok", "ok"]
+
+
+def test_a_restarted_coordinator_resumes_the_cycle(market, embedded, workers, redis_server, tmp_path):
+    client = redis_server.client()
+    workers.start()
+    workers.start()
+    path = fast_config(tmp_path / "fleet")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    market.add_fault(kind="slow", platform="shangcheng", delay=0.2)
+    try:
+        first = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fleet_coordinator.py"), str(path),
+                                  json.dumps(market.sites), plan().to_json(), redis_server.url], env=env, cwd=ROOT)
+        wait_for(lambda: client.get(UNFINISHED_CYCLE) is not None)
+        cycle = json.loads(client.get(UNFINISHED_CYCLE))["cycle"]
+        wait_for(lambda: client.exists(Phase(cycle, 0).key("run")))
+        hot_terms_entries = client.scard(cycle_key(cycle, "ingested"))
+        wait_for(lambda: client.scard(cycle_key(cycle, "ingested")) > hot_terms_entries + 5)
+        first.kill()  # mid-phase: part of the search stored, the rest crawled on while no coordinator runs
+        first.wait()
+        config = fleet_config(market, tmp_path / "fleet")
+        result = crawl_on_fleet(config, plan(), redis_server.url)
+    finally:
+        market.clear_faults()
+    assert [(run.kind, run.status) for run in result.runs] == [("hot_terms", "ok"), ("search", "ok")]
+    with open_store(config.store.path) as fleet:
+        assert snapshot(fleet) == embedded["stored"]
+        assert [run.status for run in fleet.runs(kind="search")] == ["ok", "interrupted"]
+        assert len(fleet.runs(kind="hot_terms")) == 1, "a finished phase is not crawled again"
+    assert client.get(UNFINISHED_CYCLE) is None
 
 
 def test_an_item_sent_twice_is_stored_once(redis_server, tmp_path):
