@@ -3,6 +3,7 @@ coordinator in this process, and the demo marketplace over HTTP, compared with t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -14,10 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
 from config import load_config, with_demo_urls
 from conftest import ROOT, fast_config
 from coordinator import UNFINISHED_CYCLE, PhaseProgress, crawl_on_fleet, ingest
+from crawlers.fleet.politeness import SharedRate
 from crawlers.fleet.protocol import STREAM_GROUP, Phase, cycle_key, item_entry, redacted
 from crawlers.items import ProductItem
 from crawlers.pipelines import StoreWriter
@@ -108,8 +111,8 @@ def embedded(market, tmp_path_factory) -> dict:
         return {"stored": snapshot(store), "runs": {run.kind: run for run in store.runs()}}
 
 
-def fleet_config(market, directory: Path):
-    return with_demo_urls(load_config(fast_config(directory)), market.sites)
+def fleet_config(market, directory: Path, overrides: dict | None = None):
+    return with_demo_urls(load_config(fast_config(directory), overrides=overrides), market.sites)
 
 
 def test_two_workers_store_what_the_embedded_crawl_stores(market, embedded, workers, redis_server, tmp_path):
@@ -200,6 +203,46 @@ def test_a_restarted_coordinator_resumes_the_cycle(market, embedded, workers, re
         assert [run.status for run in fleet.runs(kind="search")] == ["ok", "interrupted"]
         assert len(fleet.runs(kind="hot_terms")) == 1, "a finished phase is not crawled again"
     assert client.get(UNFINISHED_CYCLE) is None
+
+
+def test_the_fleet_keeps_within_a_platforms_max_rps(market, embedded, workers, redis_server, tmp_path):
+    limit = 8.0  # two workers of 4 requests in flight each read the demo at several times this unlimited
+    workers.start()
+    workers.start()
+    config = fleet_config(market, tmp_path / "fleet", {"platforms": {key: {"max_rps": limit} for key in HTTP_PLATFORMS}})
+    result = crawl_on_fleet(config, plan(), redis_server.url)
+    search = result.runs[1].stats
+    for key in HTTP_PLATFORMS:
+        pages = search["platforms"][key]["pages"]
+        assert pages > 3 * limit
+        # pages read over the phase's whole duration: the rate at which they were asked can only be higher by
+        # the first token (a bucket holds one), so allow that one
+        assert (pages - 1) / search["duration_s"] <= limit * 1.05
+    with open_store(config.store.path) as fleet:
+        assert snapshot(fleet) == embedded["stored"]
+
+
+def test_shared_rate_is_one_rate_for_all_workers_and_a_retry_after_pauses_them_all(redis_server):
+    config = load_config(ROOT / "config.toml", overrides={"platforms": {"shangcheng": {"max_rps": 20}}})
+
+    async def draw() -> tuple[float, float]:
+        clients = [aioredis.Redis.from_url(redis_server.url) for _ in range(2)]
+        workers = [SharedRate(client, config) for client in clients]
+        try:
+            started = time.monotonic()
+            await asyncio.gather(*(worker.wait_turn("shangcheng") for worker in workers for _ in range(15)))
+            shared = time.monotonic() - started
+            await workers[0].pause("laodian", 0.6)  # laodian has no max_rps: only the pause applies to it
+            started = time.monotonic()
+            await workers[1].wait_turn("laodian")
+            return shared, time.monotonic() - started
+        finally:
+            for client in clients:
+                await client.aclose()
+
+    shared, paused = asyncio.run(draw())
+    assert shared >= 29 / 20  # 30 tokens at 20 a second, one in the bucket at the start
+    assert 0.5 <= paused <= 1.0
 
 
 def test_an_item_sent_twice_is_stored_once(redis_server, tmp_path):

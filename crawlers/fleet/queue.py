@@ -10,6 +10,7 @@ the phase has nothing left to crawl, and no page is lost with a killed worker.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterable
 
 import redis
@@ -20,6 +21,7 @@ from scrapy_redis.scheduler import Scheduler
 
 from crawlers.fleet.protocol import Phase, worker_key
 
+RETRY_NOT_BEFORE = "retry_not_before"  # crawlers.middlewares.BackoffRetryMiddleware's, on time.monotonic()
 PER_DOWNLOAD_META = ("playwright_page",)  # the browser tab of an attempt being retried: it cannot travel, nor outlive it
 RELEASE_S = 0.5
 
@@ -49,9 +51,16 @@ class LeasedQueue(PriorityQueue):
         self.pop_and_lease = server.register_script(POP_AND_LEASE)
 
     def _encode_request(self, request: Request) -> bytes:
-        if any(key in request.meta for key in PER_DOWNLOAD_META):
-            request = request.replace(meta={k: v for k, v in request.meta.items() if k not in PER_DOWNLOAD_META})
-        return super()._encode_request(request)
+        meta = {k: v for k, v in request.meta.items() if k not in PER_DOWNLOAD_META}
+        if RETRY_NOT_BEFORE in meta:  # the monotonic clock is this machine's; another worker may take the retry
+            meta[RETRY_NOT_BEFORE] = time.time() + meta[RETRY_NOT_BEFORE] - time.monotonic()
+        return super()._encode_request(request.replace(meta=meta))
+
+    def _decode_request(self, encoded_request: bytes) -> Request:
+        request = super()._decode_request(encoded_request)
+        if RETRY_NOT_BEFORE in request.meta:
+            request.meta[RETRY_NOT_BEFORE] = time.monotonic() + request.meta[RETRY_NOT_BEFORE] - time.time()
+        return request
 
     def pop(self, timeout: int = 0) -> Request | None:
         field = str(next(self.fields))

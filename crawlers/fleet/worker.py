@@ -77,6 +77,9 @@ def worker_settings(spec: PhaseSpec, phase: Phase, worker: str, url: str, *, con
         "FLEET_WORKER": worker,
         "FLEET_PHASE": phase.id,
         "ITEM_PIPELINES": {"crawlers.fleet.stream.StreamPipeline": 300},
+        # after BackoffRetryMiddleware (550): a retried request waits its backoff first, then for the fleet's turn
+        "DOWNLOADER_MIDDLEWARES": {**settings["DOWNLOADER_MIDDLEWARES"],
+                                   "crawlers.fleet.politeness.SharedRateMiddleware": 560},
     })
     if concurrency:
         settings["CONCURRENT_REQUESTS"] = concurrency
