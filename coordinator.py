@@ -64,11 +64,13 @@ return 1
 
 @dataclass
 class PhaseProgress:
-    """What the coordinator has gathered of one phase: workers' stats, and how many entries it stored or skipped."""
+    """What the coordinator has gathered of one phase: workers' stats, and how many entries it read, stored or
+    skipped."""
 
     stats: dict[str, dict[str, Any]] = field(default_factory=dict)  # worker -> its Scrapy stats
     stored: int = 0
     duplicates: int = 0
+    events: int = 0  # stream entries read
 
 
 def crawl_on_fleet(config: Config, plan: CrawlPlan, url: str, *,
@@ -135,37 +137,55 @@ def run_phase(client: redis.Redis, config: Config, phase: Phase, *,
     if client.set(phase.key("seeded"), 1, nx=True):
         seed(client, phase, spec)
     client.set(CURRENT_PHASE, phase.id)
-    drained = client.register_script(DRAINED)
     progress = PhaseProgress()
-    events = 0
     with st.open_store(config.store.path) as store:
         store.recover_interrupted_runs()  # a coordinator that died mid-phase left its run open
         writer = StoreWriter(store, config, store.begin_run(spec.spider), observed_at(client, phase))
-        started = last_worker_seen = time.monotonic()
-        while True:
-            read = ingest(client, store, writer, phase, progress, on_event)
-            events += read
-            done = bool(client.exists(phase.key("done")))
-            if not done:
-                reclaim_dead(client, phase)
-                if drained(keys=[phase.key("requests"), phase.key("holders")], args=[phase.key("leases:")]):
-                    client.set(phase.key("done"), 1)
-                    continue
-                if live_workers(client):
-                    last_worker_seen = time.monotonic()
-                elif time.monotonic() - last_worker_seen > no_worker_timeout_s:
-                    raise FleetError(f"no crawl worker alive for {no_worker_timeout_s:.0f} s with phase "
-                                     f"{phase.id} ({spec.spider}) unfinished; start one: agent.py worker --redis URL")
-            elif read == 0 and all_reported(client, phase):
-                break
-            if read == 0:
-                time.sleep(poll_s)
+        started = time.monotonic()
+        try:
+            wait_for_phase_end(client, store, writer, phase, spec, progress, on_event=on_event, poll_s=poll_s,
+                               no_worker_timeout_s=no_worker_timeout_s)
+        except BaseException:
+            # the run read only part of the phase: 'interrupted', with what its workers had reported
+            finish_run(store, writer, {**summed(progress.stats.values()), "finish_reason": "shutdown"},
+                       time.monotonic() - started, spec.kwargs["platforms"])
+            raise
         scrapy_stats = {**summed(progress.stats.values()), "finish_reason": "finished"}
         finish_run(store, writer, scrapy_stats, time.monotonic() - started, spec.kwargs["platforms"])
         client.set(phase.key("run"), writer.run_id)
         log.info("phase %s (%s): %d items stored, %d duplicates skipped, from %d workers", phase.id, spec.spider,
                  progress.stored, progress.duplicates, len(progress.stats))
-        return writer.run_id, events
+        return writer.run_id, progress.events
+
+
+def wait_for_phase_end(client: redis.Redis, store: st.Store, writer: StoreWriter, phase: Phase, spec: PhaseSpec,
+                       progress: PhaseProgress, *, on_event: Callable[[dict[str, Any]], None] | None, poll_s: float,
+                       no_worker_timeout_s: float) -> None:
+    """Ingest the phase's items until it is drained and every worker that ran it has reported."""
+    drained = client.register_script(DRAINED)
+    last_worker_seen = time.monotonic()
+    while True:
+        if not client.exists(cycle_key(phase.cycle, "phases")):
+            # a Redis restarted without persistence: an empty queue now means nothing, not "all crawled"
+            raise FleetError(f"Redis lost cycle {phase.cycle} (restarted without its data?) in phase {phase.id} "
+                             f"({spec.spider}); what was stored stays stored, run the scan again")
+        read = ingest(client, store, writer, phase, progress, on_event)
+        progress.events += read
+        done = bool(client.exists(phase.key("done")))
+        if not done:
+            reclaim_dead(client, phase)
+            if drained(keys=[phase.key("requests"), phase.key("holders")], args=[phase.key("leases:")]):
+                client.set(phase.key("done"), 1)
+                continue
+            if live_workers(client):
+                last_worker_seen = time.monotonic()
+            elif time.monotonic() - last_worker_seen > no_worker_timeout_s:
+                raise FleetError(f"no crawl worker alive for {no_worker_timeout_s:.0f} s with phase "
+                                 f"{phase.id} ({spec.spider}) unfinished; start one: agent.py worker --redis URL")
+        elif read == 0 and all_reported(client, phase):
+            break
+        if read == 0:
+            time.sleep(poll_s)
 
 
 def observed_at(client: redis.Redis, phase: Phase) -> datetime:
@@ -263,17 +283,20 @@ def all_reported(client: redis.Redis, phase: Phase) -> bool:
 
 
 def summed(stats: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Workers' Scrapy stats as one crawl's: counts added up; other values (a streak, a time) from any worker."""
+    """Workers' Scrapy stats as one crawl's: counts added up, maxima (most pages open at once) the largest; other
+    values (a streak, a time) from any worker."""
     def count(value: Any) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
 
     total: dict[str, Any] = {}
     for one in stats:
         for name, value in one.items():
-            if count(value) and count(total.get(name)):
-                total[name] += value
-            else:
+            if not (count(value) and count(total.get(name))):
                 total.setdefault(name, value)
+            elif "max" in name.rsplit("/", 1)[-1]:
+                total[name] = max(total[name], value)
+            else:
+                total[name] += value
     return total
 
 

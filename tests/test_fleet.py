@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -21,12 +22,12 @@ from config import load_config, with_demo_urls
 from conftest import ROOT, fast_config
 from coordinator import UNFINISHED_CYCLE, PhaseProgress, crawl_on_fleet, ingest
 from crawlers.fleet.politeness import SharedRate
-from crawlers.fleet.protocol import STREAM_GROUP, Phase, cycle_key, item_entry, redacted
+from crawlers.fleet.protocol import STREAM_GROUP, FleetError, Phase, cycle_key, item_entry, redacted
 from crawlers.items import ProductItem
 from crawlers.pipelines import StoreWriter
 from crawlers.run import CrawlPlan, run_crawl
 from demo_market.launcher import launch
-from redis_server import RedisServer, running_redis
+from redis_server import RedisServer, free_port, running_redis
 from store import Store, open_store
 
 pytestmark = pytest.mark.integration
@@ -87,7 +88,7 @@ def plan() -> CrawlPlan:
                      reviews=True)
 
 
-def snapshot(store: Store) -> dict:
+def snapshot(store: Store, platforms: list[str] = HTTP_PLATFORMS, keyword: str = "露营椅") -> dict:
     """What a crawl stored, without ids or times: products, their latest prices, reviews, search ranks."""
     products = {p.id: p for p in store.products()}
     prices = {products[pid].url: (row.price, row.stock, row.availability, len(store.price_history(pid)))
@@ -97,8 +98,8 @@ def snapshot(store: Store) -> dict:
         "prices": prices,
         "reviews": {p.url: sorted((r.review_id, r.text, r.rating) for r in store.reviews_for(p.id))
                     for p in products.values()},
-        "search": {key: [(hit.rank, products[hit.product_id].url) for hit in store.search_results(key, "露营椅")]
-                   for key in HTTP_PLATFORMS},
+        "search": {key: [(hit.rank, products[hit.product_id].url) for hit in store.search_results(key, keyword)]
+                   for key in platforms},
     }
 
 
@@ -203,6 +204,57 @@ def test_a_restarted_coordinator_resumes_the_cycle(market, embedded, workers, re
         assert [run.status for run in fleet.runs(kind="search")] == ["ok", "interrupted"]
         assert len(fleet.runs(kind="hot_terms")) == 1, "a finished phase is not crawled again"
     assert client.get(UNFINISHED_CYCLE) is None
+
+
+def test_browser_pages_are_crawled_by_workers_as_by_the_embedded_crawl(market, workers, redis_server, tmp_path):
+    browser_plan = CrawlPlan(platforms=["kuaigou"], keywords=[("猫咪饮水机", ["kuaigou"], 3)], reviews=True)
+    alone = fast_config(tmp_path / "embedded")
+    run_crawl(alone, browser_plan, demo_urls=market.sites)
+    workers.start()
+    workers.start()
+    config = fleet_config(market, tmp_path / "fleet")
+    result = crawl_on_fleet(config, browser_plan, redis_server.url)
+    browser = result.runs[0].stats["browser"]
+    assert browser["pages_opened"] == browser["pages_closed"] > 0
+    with open_store(load_config(alone).store.path) as one, open_store(config.store.path) as fleet:
+        expected, got = snapshot(one, ["kuaigou"], "猫咪饮水机"), snapshot(fleet, ["kuaigou"], "猫咪饮水机")
+    assert sum(map(len, expected["reviews"].values())) > 50  # reviews loaded by clicking "more" in Chromium
+    assert got == expected
+
+
+def test_redis_lost_mid_cycle_fails_the_cycle_loudly(market, tmp_path):
+    port = free_port()
+    with ExitStack() as stack:
+        server = stack.enter_context(running_redis(port=port))
+        workers = Workers(server.url, tmp_path)
+        stack.callback(workers.stop)
+        workers.start()
+        workers.start()
+        config = fleet_config(market, tmp_path / "fleet")
+        market.add_fault(kind="slow", platform="shangcheng", delay=0.3)
+        stack.callback(market.clear_faults)
+        failures = []
+
+        def coordinate() -> None:
+            try:
+                crawl_on_fleet(config, plan(), server.url)
+            except Exception as error:  # noqa: BLE001 - the test looks at what it was
+                failures.append(error)
+
+        coordinator = threading.Thread(target=coordinate)
+        coordinator.start()
+        client = server.client()
+        wait_for(lambda: client.get(UNFINISHED_CYCLE) is not None)
+        cycle = json.loads(client.get(UNFINISHED_CYCLE))["cycle"]
+        wait_for(lambda: client.exists(Phase(cycle, 1).key("seeded")))
+        server.process.terminate()  # and a new, empty one in its place, as a restart without persistence
+        server.process.wait()
+        stack.enter_context(running_redis(port=port))
+        coordinator.join(60)
+        assert not coordinator.is_alive()
+    assert len(failures) == 1 and isinstance(failures[0], FleetError), failures
+    with open_store(config.store.path) as store:
+        assert store.runs(kind="search")[0].status == "interrupted"
 
 
 def test_the_fleet_keeps_within_a_platforms_max_rps(market, embedded, workers, redis_server, tmp_path):
