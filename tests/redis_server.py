@@ -23,10 +23,11 @@ import redis
 class RedisServer:
     process: subprocess.Popen
     port: int
+    password: str | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://{f':{self.password}@' if self.password else ''}127.0.0.1:{self.port}/0"
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url)
@@ -50,12 +51,16 @@ def redis_server_path() -> str:
 
 
 @contextmanager
-def running_redis(*, port: int | None = None, timeout: float = 10) -> Iterator[RedisServer]:
-    """A redis-server on 127.0.0.1 (on `port`, else a free one), persisting nothing; stopped on exit."""
+def running_redis(*, port: int | None = None, password: str | None = None,
+                  timeout: float = 10) -> Iterator[RedisServer]:
+    """A redis-server on 127.0.0.1 (on `port`, else a free one), persisting nothing, asking for `password` if
+    given; stopped on exit."""
     port = port or free_port()
-    process = subprocess.Popen([redis_server_path(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    server = RedisServer(process, port)
+    command = [redis_server_path(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    if password:
+        command += ["--requirepass", password]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = RedisServer(process, port, password)
     try:
         wait_until_ready(server, timeout)
         yield server

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -316,6 +317,23 @@ def test_an_item_sent_twice_is_stored_once(redis_server, tmp_path):
         assert (progress.stored, progress.duplicates) == (1, 2)
         assert len(store.price_history(store.products()[0].id)) == 1
     assert client.xpending(stream, STREAM_GROUP)["pending"] == 0
+
+
+def test_the_redis_password_is_never_logged(market, tmp_path, caplog):
+    password = "s3cret-fleet-word"
+    with running_redis(password=password) as server:
+        workers = Workers(server.url, tmp_path)
+        try:
+            workers.start()
+            with caplog.at_level(logging.DEBUG):
+                result = crawl_on_fleet(fleet_config(market, tmp_path / "fleet"),
+                                        CrawlPlan(platforms=["shangcheng"], hot_terms=True), server.url)
+        finally:
+            workers.stop()
+    assert [run.status for run in result.runs] == ["ok"]
+    worker_log = (tmp_path / "worker-0.log").read_text()
+    assert "serving redis://:***@127.0.0.1" in worker_log
+    assert password not in worker_log and password not in caplog.text
 
 
 def test_the_redis_password_is_never_shown():
