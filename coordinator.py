@@ -16,6 +16,7 @@ not acknowledged are read again.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import pickle
@@ -52,7 +53,8 @@ CYCLE_KEYS_TTL_S = 7 * 24 * 3600  # a finished cycle's keys stay a week, for loo
 CONSUMER = "coordinator"  # one coordinator at a time; the same name after a restart reads its unacknowledged entries
 
 # The phase is drained when its queue is empty and none of its workers holds a lease: read in one script, so no
-# request can move from the queue to a lease between the two reads.
+# request can move from the queue to a lease between the two reads. (The lease hashes it reads are not among its
+# declared keys: fine on one Redis server, not on a Redis Cluster.)
 DRAINED = """
 if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
 for _, worker in ipairs(redis.call('SMEMBERS', KEYS[2])) do
@@ -109,6 +111,7 @@ def resume_or_start(client: redis.Redis, config: Config, plan: CrawlPlan) -> str
             log.info("resuming cycle %s", unfinished["cycle"])
             return unfinished["cycle"]
         log.warning("abandoning unfinished cycle %s of another plan", unfinished["cycle"])
+        finish_cycle(client, unfinished["cycle"])  # its workers leave it when the new cycle's first phase starts
     cycle = uuid.uuid4().hex[:12]
     known_reviews, history = crawl_context(config)
     jobs = spider_jobs(plan, known_reviews, history)
@@ -198,8 +201,6 @@ def observed_at(client: redis.Redis, phase: Phase) -> datetime:
 def seed(client: redis.Redis, phase: Phase, spec: PhaseSpec) -> int:
     """Put the phase's start requests in its queue, through its duplicate filter, as the workers' scheduler would:
     the spider's own `start()`, so the plan is read in one place."""
-    import asyncio
-
     spider = SPIDERS[spec.spider](config=spec.config, **spec.kwargs)
     queue = PriorityQueue(client, spider, phase.key("requests"))
     seen = RFPDupeFilter(client, phase.key("dupefilter"))

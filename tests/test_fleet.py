@@ -57,11 +57,11 @@ class Workers:
         self.processes: list[subprocess.Popen] = []
 
     def start(self, concurrency: int = 4) -> subprocess.Popen:
-        log = open(self.log_dir / f"worker-{len(self.processes)}.log", "wb")
         env = {**os.environ, "SHOPSENTINEL_REDIS_URL": self.url,
                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-        process = subprocess.Popen([sys.executable, str(ROOT / "agent.py"), "worker", "--concurrency",
-                                    str(concurrency)], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        with open(self.log_dir / f"worker-{len(self.processes)}.log", "wb") as log:
+            process = subprocess.Popen([sys.executable, str(ROOT / "agent.py"), "worker", "--concurrency",
+                                        str(concurrency)], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
         self.processes.append(process)
         return process
 
@@ -262,7 +262,8 @@ def test_the_fleet_keeps_within_a_platforms_max_rps(market, embedded, workers, r
     limit = 8.0  # two workers of 4 requests in flight each read the demo at several times this unlimited
     workers.start()
     workers.start()
-    config = fleet_config(market, tmp_path / "fleet", {"platforms": {key: {"max_rps": limit} for key in HTTP_PLATFORMS}})
+    limits = {"platforms": {key: {"max_rps": limit} for key in HTTP_PLATFORMS}}
+    config = fleet_config(market, tmp_path / "fleet", limits)
     result = crawl_on_fleet(config, plan(), redis_server.url)
     search = result.runs[1].stats
     for key in HTTP_PLATFORMS:

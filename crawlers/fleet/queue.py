@@ -22,7 +22,8 @@ from scrapy_redis.scheduler import Scheduler
 from crawlers.fleet.protocol import Phase, worker_key
 
 RETRY_NOT_BEFORE = "retry_not_before"  # crawlers.middlewares.BackoffRetryMiddleware's, on time.monotonic()
-PER_DOWNLOAD_META = ("playwright_page",)  # the browser tab of an attempt being retried: it cannot travel, nor outlive it
+# The browser tab of an attempt being retried: it cannot travel, and must not outlive the attempt.
+PER_DOWNLOAD_META = ("playwright_page",)
 RELEASE_S = 0.5
 
 # Pop the best request (lowest score, as scrapy-redis's PriorityQueue) and lease it, atomically: a worker killed

@@ -38,7 +38,7 @@ ENGINE_POLL_S = 0.25
 @cache
 def worker_spider(spider_class: type) -> type:
     """`spider_class` as a worker runs it: no start requests of its own (the coordinator seeds the queue), and
-    idle-but-open until the phase is done, since other workers may still add to the queue."""
+    open while idle until the phase is done, since other workers may still add to the queue."""
 
     class WorkerSpider(spider_class):
         async def start(self):
@@ -55,7 +55,9 @@ def worker_spider(spider_class: type) -> type:
             return spider
 
         def keep_open_until_done(self) -> None:
-            if not self.fleet.exists(self.phase.key("done")):
+            """Close once the coordinator says the phase is done, or has moved on (it abandoned the cycle)."""
+            current = self.fleet.get(CURRENT_PHASE) == self.phase.id.encode()
+            if current and not self.fleet.exists(self.phase.key("done")):
                 raise DontCloseSpider
 
     WorkerSpider.__name__ = WorkerSpider.__qualname__ = f"Worker{spider_class.__name__}"
