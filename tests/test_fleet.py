@@ -337,6 +337,33 @@ def test_the_redis_password_is_never_logged(market, tmp_path, caplog):
     assert password not in worker_log and password not in caplog.text
 
 
+def test_scan_with_redis_crawls_through_the_workers_then_runs_the_whole_cycle(market, workers, redis_server,
+                                                                             tmp_path):
+    workers.start()
+    config = fast_config(tmp_path, market.sites)
+    result = subprocess.run([sys.executable, str(ROOT / "agent.py"), "--config", str(config), "scan", "-k", "充电宝",
+                             "-p", "laodian", "--no-reviews", "--no-send", "--json", "--redis", redis_server.url],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [(run["kind"], run["status"]) for run in report["runs"]] == [("hot_terms", "ok"), ("search", "ok")]
+    [table] = report["tables"]
+    truth = {p["url"]: p for p in market.ground_truth()["products"]}
+    assert len(table["listings"]) >= 5
+    for listing in table["listings"]:
+        assert listing["price"] == pytest.approx(truth[listing["url"]]["price"])
+    assert report["analysis"] is not None  # the later stages ran on what the coordinator stored
+
+
+def test_an_unreachable_redis_is_one_error_line_without_the_password(tmp_path):
+    url = f"redis://:s3cret@127.0.0.1:{free_port()}/0"
+    for command in (["worker", "--redis", url], ["scan", "-k", "充电宝", "--redis", url]):
+        result = subprocess.run([sys.executable, str(ROOT / "agent.py"), "--config", str(fast_config(tmp_path)),
+                                 *command], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 69, result.stderr
+        assert "redis://:***@127.0.0.1" in result.stderr and "s3cret" not in result.stderr
+
+
 def test_the_redis_password_is_never_shown():
     assert redacted("redis://:s3cret@10.0.0.5:6379/0") == "redis://:***@10.0.0.5:6379/0"
     assert redacted("redis://crawler:s3cret@redis/1") == "redis://crawler:***@redis/1"
