@@ -24,9 +24,11 @@ from conftest import ROOT, fast_config
 from coordinator import UNFINISHED_CYCLE, PhaseProgress, crawl_on_fleet, ingest
 from crawlers.fleet.politeness import SharedRate
 from crawlers.fleet.protocol import STREAM_GROUP, FleetError, Phase, cycle_key, item_entry, redacted
+from crawlers.fleet.queue import LeasedQueue
 from crawlers.items import ProductItem
 from crawlers.pipelines import StoreWriter
 from crawlers.run import CrawlPlan, run_crawl
+from crawlers.spiders import ProductsSpider
 from demo_market.launcher import launch
 from redis_server import RedisServer, free_port, running_redis
 from store import Store, open_store
@@ -297,6 +299,25 @@ def test_shared_rate_is_one_rate_for_all_workers_and_a_retry_after_pauses_them_a
     shared, paused = asyncio.run(draw())
     assert shared >= 29 / 20  # 30 tokens at 20 a second, one in the bucket at the start
     assert 0.5 <= paused <= 1.0
+
+
+def test_a_retried_browser_request_travels_without_its_tab_and_keeps_its_wait(redis_server):
+    config = load_config(ROOT / "config.toml")
+    spider = ProductsSpider(config=config, platforms=["kuaigou"], urls=[])
+    spider.settings = {"FLEET_WORKER": "w1", "FLEET_PHASE": "c1:0"}
+    queue = LeasedQueue(redis_server.client(), spider, Phase("c1", 0).key("requests"))
+    request = spider.product_request("kuaigou", "http://127.0.0.1:8703/p/7100000001")
+    assert request.meta["playwright"] and request.meta["capture"] is not None
+    request.meta.update(playwright_page=threading.Lock(), retry_not_before=time.monotonic() + 30)  # unpicklable tab
+    queue.push(request)
+    taken = queue.pop()
+    assert "playwright_page" not in taken.meta
+    assert taken.callback == spider.parse_product and taken.meta["steps"] == request.meta["steps"]
+    assert taken.meta["playwright_page_event_handlers"]["response"].__self__ is taken.meta["capture"]
+    assert 29 < taken.meta["retry_not_before"] - time.monotonic() <= 30
+    assert list(redis_server.client().hvals(Phase("c1", 0).leases("w1"))) != []  # leased until released
+    queue.release([taken])
+    assert redis_server.client().hlen(Phase("c1", 0).leases("w1")) == 0
 
 
 def test_an_item_sent_twice_is_stored_once(redis_server, tmp_path):

@@ -88,9 +88,8 @@ def worker_settings(spec: PhaseSpec, phase: Phase, worker: str, url: str, *, con
     return settings
 
 
-def run_worker(url: str, *, concurrency: int | None = None, log_level: str = "INFO",
-               phases: int | None = None) -> None:
-    """Serve phases until stopped by SIGINT/SIGTERM (Scrapy's graceful stop), or after `phases` phases."""
+def run_worker(url: str, *, concurrency: int | None = None, log_level: str = "INFO") -> None:
+    """Serve phases until stopped by SIGINT/SIGTERM (Scrapy's graceful stop, finishing the pages in flight)."""
     worker = new_worker_id()
     ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = ENGINE_POLL_S
     process = AsyncCrawlerProcess({"LOG_LEVEL": log_level, "TELNETCONSOLE_ENABLED": False,
@@ -105,8 +104,8 @@ def run_worker(url: str, *, concurrency: int | None = None, log_level: str = "IN
         beating = asyncio.ensure_future(heartbeat(client, worker))
         logger.info("worker %s serving %s", worker, redacted(url))
         try:
-            served, last = 0, None
-            while phases is None or served < phases:
+            last = None
+            while True:
                 phase = await next_phase(client, last)
                 last = phase
                 spec = PhaseSpec.loads(await client.get(phase.key("spec")))
@@ -119,7 +118,6 @@ def run_worker(url: str, *, concurrency: int | None = None, log_level: str = "IN
                 await client.xadd(cycle_key(phase.cycle, "items"),
                                   stats_entry(phase, worker, crawler.stats.get_stats()))
                 await client.sadd(phase.key("finished"), worker)
-                served += 1
                 if crawler.stats.get_value("finish_reason") == "shutdown":
                     break
         finally:
