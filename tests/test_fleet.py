@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -274,6 +275,29 @@ def test_the_fleet_keeps_within_a_platforms_max_rps(market, embedded, workers, r
         # pages read over the phase's whole duration: the rate at which they were asked can only be higher by
         # the first token (a bucket holds one), so allow that one
         assert (pages - 1) / search["duration_s"] <= limit * 1.05
+    with open_store(config.store.path) as fleet:
+        assert snapshot(fleet) == embedded["stored"]
+
+
+def test_a_retry_after_one_worker_gets_pauses_every_worker(market, embedded, workers, redis_server, tmp_path):
+    workers.start()
+    workers.start()
+    market.add_fault(kind="status", status=429, retry_after=2, platform="shangcheng", path="/item/*", times=1)
+    try:
+        config = fleet_config(market, tmp_path / "fleet")
+        crawl_on_fleet(config, plan(), redis_server.url)
+    finally:
+        market.clear_faults()
+    client = redis_server.client()
+    cycle = cycle_of(redis_server)
+    reports = [pickle.loads(fields[b"data"]) for _, fields in client.xrange(cycle_key(cycle, "items"))
+               if fields[b"kind"] == b"stats" and fields[b"phase"] == Phase(cycle, 1).id.encode()]
+    assert len(reports) == 2
+    told = [r for r in reports if r.get("downloader/response_status_count/429")]
+    others = [r for r in reports if not r.get("downloader/response_status_count/429")]
+    assert len(told) == 1 and len(others) == 1
+    # the worker that was not told waited too: no max_rps here, so only the shared pause could make it wait
+    assert others[0].get("fleet/rate_wait_s/shangcheng", 0) > 0.5
     with open_store(config.store.path) as fleet:
         assert snapshot(fleet) == embedded["stored"]
 
