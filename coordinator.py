@@ -137,8 +137,10 @@ def run_phase(client: redis.Redis, config: Config, phase: Phase, *,
     if finished_run is not None:  # finished before a restart
         return int(finished_run), 0
     spec = PhaseSpec.loads(client.get(phase.key("spec")))
-    if client.set(phase.key("seeded"), 1, nx=True):
-        seed(client, phase, spec)
+    if not client.exists(phase.key("seeded")):
+        # again after a restart that interrupted it: the duplicate filter drops what was seeded already
+        log.info("phase %s (%s): %d start requests seeded", phase.id, spec.spider, seed(client, phase, spec))
+        client.set(phase.key("seeded"), 1)
     client.set(CURRENT_PHASE, phase.id)
     progress = PhaseProgress()
     with st.open_store(config.store.path) as store:
@@ -224,10 +226,9 @@ def ingest(client: redis.Redis, store: st.Store, writer: StoreWriter, phase: Pha
     entries = read_entries(client, stream)
     if not entries:
         return 0
-    items = [(entry_id, fields) for entry_id, fields in entries if fields[b"kind"] == b"item"]
-    keys = [fields[b"key"] for _, fields in items]
-    already = set(key for key, seen in zip(keys, client.smismember(cycle_key(phase.cycle, "ingested"), keys))
-                  if seen) if keys else set()
+    ingested = cycle_key(phase.cycle, "ingested")
+    keys = [fields[b"key"] for _, fields in entries if fields[b"kind"] == b"item"]
+    already = {key for key, seen in zip(keys, client.smismember(ingested, keys)) if seen} if keys else set()
     stored = []
     with store.transaction():
         for entry_id, fields in entries:
@@ -244,17 +245,18 @@ def ingest(client: redis.Redis, store: st.Store, writer: StoreWriter, phase: Pha
                 continue
             already.add(key)
             item = pickle.loads(fields[b"data"])
+            stored.append(key)  # a refused item is refused again if sent again: done with either way
             try:
                 writer.write(item)
             except DropItem as refused:
                 log.warning("%s", refused)
-            stored.append(key)
+                continue
             progress.stored += 1
             if on_event is not None:
                 on_event(item_event(item))
     with client.pipeline() as pipe:  # after the commit: an entry is acknowledged only once it is stored
         if stored:
-            pipe.sadd(cycle_key(phase.cycle, "ingested"), *stored)
+            pipe.sadd(ingested, *stored)
         pipe.xack(stream, STREAM_GROUP, *[entry_id for entry_id, _ in entries])
         pipe.execute()
     return len(entries)
