@@ -37,7 +37,7 @@ from config import Config
 from crawlers.fleet.protocol import (
     CURRENT_PHASE, PREFIX, STREAM_GROUP, FleetError, Phase, PhaseSpec, connect, cycle_key, worker_key,
 )
-from crawlers.fleet.queue import reclaim_dead
+from crawlers.fleet.queue import queue_unseen, reclaim_dead
 from crawlers.pipelines import StoreWriter, finish_run
 from crawlers.progress import item_event
 from crawlers.run import CrawlPlan, CrawlResult, crawl_context, spider_jobs
@@ -210,12 +210,7 @@ def seed(client: redis.Redis, phase: Phase, spec: PhaseSpec) -> int:
     async def requests() -> list:
         return [request async for request in spider.start()]
 
-    seeded = 0
-    for request in asyncio.run(requests()):
-        if request.dont_filter or not seen.request_seen(request):
-            queue.push(request)
-            seeded += 1
-    return seeded
+    return sum(queue_unseen(client, seen, queue, request) for request in asyncio.run(requests()))
 
 
 def ingest(client: redis.Redis, store: st.Store, writer: StoreWriter, phase: Phase, progress: PhaseProgress,

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import redis
 from scrapy import Request
 from scrapy_redis import picklecompat
+from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
@@ -36,6 +37,23 @@ redis.call('HSET', KEYS[2], ARGV[1], popped[1])
 redis.call('SADD', KEYS[3], ARGV[2])
 return popped[1]
 """
+
+
+# Mark a request seen and queue it in one step: a worker killed between the two would leave a request seen but
+# never queued, and its parent, crawled again, would find it a duplicate: a page lost. An empty fingerprint is a
+# request not to filter (dont_filter: a retry).
+SEE_AND_QUEUE = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+
+
+def queue_unseen(client: redis.Redis, seen: RFPDupeFilter, queue: PriorityQueue, request: Request) -> bool:
+    """Queue `request` unless the duplicate filter has seen it; whether it was queued."""
+    fingerprint = "" if request.dont_filter else seen.request_fingerprint(request)
+    return bool(client.register_script(SEE_AND_QUEUE)(
+        keys=[seen.key, queue.key], args=[fingerprint, -request.priority, queue._encode_request(request)]))
 
 
 class LeasedQueue(PriorityQueue):
@@ -89,6 +107,14 @@ class LeasingScheduler(Scheduler):
         scheduler = super().from_crawler(crawler)
         scheduler.crawler = crawler
         return scheduler
+
+    def enqueue_request(self, request: Request) -> bool:
+        if not queue_unseen(self.server, self.df, self.queue, request):
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
+        return True
 
     def open(self, spider) -> None:
         super().open(spider)
