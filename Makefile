@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test setup browser clean messages
+.PHONY: demo test setup browser redis clean messages
 
 demo: setup
 	$(PY) agent.py demo
@@ -12,7 +12,7 @@ demo: setup
 test: setup
 	$(PY) -m pytest
 
-setup: $(INSTALLED) browser
+setup: $(INSTALLED) browser redis
 	$(PY) -m nlp.sentiment ensure
 	$(VENV)/bin/pybabel -q compile -d i18n/locale -D shopsentinel
 
@@ -29,6 +29,10 @@ $(INSTALLED): pyproject.toml
 
 browser: $(INSTALLED)
 	@sh scripts/ensure-browser.sh $(PY)
+
+# Only the scale-out crawl needs Redis: without it setup goes on, and the tests that need it say why they skip.
+redis:
+	-@sh scripts/ensure-redis.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -137,6 +137,12 @@ JsonOption = Annotated[bool, typer.Option("--json", help=N_("Print JSON lines fo
 LangOption = Annotated[Optional[str], typer.Option(
     "--lang", envvar="SHOPSENTINEL_LANG", metavar="zh_CN|en",
     help=N_("Language of the output: zh_CN or en. Default: the locale key of the config, else zh_CN."))]
+# The URL carries the password, so it may come from the environment instead of the command line (which `ps` shows);
+# it is never logged or printed with its password (crawlers.fleet.protocol.redacted).
+RedisOption = Annotated[Optional[str], typer.Option(
+    "--redis", envvar="SHOPSENTINEL_REDIS_URL", show_default=False, metavar="URL",
+    help=N_("Crawl with the workers serving this Redis (redis://[:password@]host:port/db) instead of on this "
+           "machine."))]
 
 
 @app.callback()
@@ -344,11 +350,13 @@ def scan(
     send: Annotated[bool, typer.Option("--send/--no-send", help=N_("Deliver the alerts raised (--no-send: raise "
                                                                    "and keep them in the outbox)."))] = True,
     as_json: JsonOption = False,
+    redis_url: RedisOption = None,
 ) -> None:
     config = config_from(ctx)
     platforms = chosen_platforms(config, platform)
     plan = scan_plan(config, platforms, keyword, urls, top, reviews)
-    cycle, tables, summary = run_scan_cycle(ctx.obj["config_path"], config, plan, send=send, progress=not as_json)
+    cycle, tables, summary = run_scan_cycle(ctx.obj["config_path"], config, plan, send=send, progress=not as_json,
+                                            redis_url=redis_url)
     if as_json:
         json_line({"runs": [run_summary(run) for run in cycle.crawl.runs],
                    "tables": [t.to_json() for t in tables], **summary})
@@ -362,8 +370,10 @@ def scan(
 
 
 def run_scan_cycle(config_path: Path, config: Config, plan, *, send: bool, progress: bool,
-                   demo_urls: dict[str, str] | None = None):
-    """One whole cycle for `scan` and `demo`: the cycle report, the competitor tables and the summary."""
+                   demo_urls: dict[str, str] | None = None, redis_url: str | None = None):
+    """One whole cycle for `scan` and `demo`: the cycle report, the competitor tables and the summary. With
+    `redis_url` the crawl is the fleet's (workers on Redis), else this machine's."""
+    from crawlers.fleet.protocol import FleetError
     from crawlers.run import CrawlError
     from pipeline import run_cycle
     from store import open_store
@@ -371,9 +381,11 @@ def run_scan_cycle(config_path: Path, config: Config, plan, *, send: bool, progr
     try:
         with crawl_progress(enabled=progress) as on_event:
             cycle = run_cycle(config_path, config, plan, send=send, demo_urls=demo_urls, on_event=on_event,
-                              on_stage=stage_printer() if progress else None)
+                              on_stage=stage_printer() if progress else None, redis_url=redis_url)
     except CrawlError as exc:
         fail(str(exc), ExitCode.FINDINGS)
+    except FleetError as exc:
+        fail(str(exc), ExitCode.UNAVAILABLE)
     with open_store(config.store.path) as db:
         tables = scan_tables(db, plan)
         summary = cycle.summary(db, [term for term, _platforms, _top in plan.keywords])
@@ -612,6 +624,33 @@ def show_runs(runs) -> None:
     print_table(grid)
     if browsers:  # opened and closed differ only when a page leaked
         out.print("; ".join(browsers), highlight=False)
+
+
+@app.command(help=N_("Run a crawl worker: crawl what the coordinator (`scan --redis`) puts in Redis, until "
+                     "stopped.\n\n"
+                     "Any number of workers, on any machines reaching the Redis, share the crawl: the same spiders, "
+                     "site profiles and browser as a scan on one machine, with items sent back to the coordinator, "
+                     "the only one writing the store. Ctrl-C (or SIGTERM) stops it after the pages in flight; what "
+                     "it had not finished goes back to the queue."))
+def worker(
+    redis_url: Annotated[str, typer.Option(
+        "--redis", envvar="SHOPSENTINEL_REDIS_URL", show_default=False, metavar="URL",
+        help=N_("The fleet's Redis (redis://[:password@]host:port/db), where the coordinator (scan --redis) "
+                "puts the requests to crawl."))],
+    concurrency: Annotated[Optional[int], typer.Option(
+        min=1, help=N_("Requests this worker has in flight at once; default: the config's crawl.concurrent_requests."))
+    ] = None,
+    log_level: Annotated[str, typer.Option(help=N_("Scrapy's log level."))] = "INFO",
+) -> None:
+    from crawlers.fleet.protocol import FleetError, connect, redacted
+    from crawlers.fleet.worker import run_worker
+
+    try:
+        connect(redis_url).close()
+    except FleetError as exc:
+        fail(str(exc), ExitCode.UNAVAILABLE)
+    err.print(_("Worker serving {url}; Ctrl-C stops it.", url=redacted(redis_url)), highlight=False)
+    run_worker(redis_url, concurrency=concurrency, log_level=log_level.upper())
 
 
 @app.command(help=N_("Keep a signed-in session for a platform that shows prices only to logged-in shoppers.\n\n"
@@ -1023,7 +1062,7 @@ def extract_urls(ctx: typer.Context, urls: list[str]) -> list[dict]:
     except CrawlError as exc:
         fail(str(exc), ExitCode.FINDINGS)
     lines = []
-    for _key, page_url in pairs:
+    for _platform, page_url in pairs:
         item = found.get(page_url)
         if item is None:
             reason = reasons.get(page_url, "the crawl ended without reading it")

@@ -575,6 +575,9 @@ class Platform(_Model):
     demo_site: Literal["shangcheng", "laodian", "kuaigou"] | None = None
     encoding: Encoding | None = None     # hint for pages that mislabel their charset; also encodes search terms
     obey_robots: StrictBool | None = None  # None: crawl.obey_robots
+    # Requests per second all crawl workers together may send to this platform (a token bucket in Redis, shared by
+    # `agent.py worker`s); None: each worker paces itself as the embedded crawl does (crawl.download_delay_s).
+    max_rps: Positive | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     proxy: ProxyUrl | None = None
     proxy_env: EnvName | None = None     # environment variable holding a proxy URL with credentials

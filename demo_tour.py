@@ -135,8 +135,9 @@ def run_tour(config_path: Path, *, seed: int = 2026, top: int | None = None,
         for index, step in enumerate(steps):
             clock = scenario_clock(market.set_step(step))
             last = index == len(steps) - 1
+            when = f"{clock():%Y-%m-%d %H:%M}"
             stage(_("cycle {n} of {count} (scenario step {step}, {time} UTC)", n=index + 1, count=len(steps),
-                    step=step, time=f"{clock():%Y-%m-%d %H:%M}"))
+                    step=step, time=when))
             plan = tour.plan if step <= INCIDENT_STEP else daily_plan(tour.plan)
             tour.cycles.append(run_cycle(config_path, config, plan, demo_urls=market.sites, overrides=overrides,
                                          clock=clock, digests=last, flush=last, on_event=on_event,

@@ -130,8 +130,9 @@ def run_cycle(config_path: str | Path, config: Config, plan: CrawlPlan | None, *
               digests: bool = True, flush: bool = True, demo_urls: dict[str, str] | None = None,
               overrides: dict[str, Any] | None = None, now: datetime | None = None, clock: Clock = utc_now,
               on_event: Callable[[dict[str, Any]], None] | None = None,
-              on_stage: Callable[[str], None] | None = None) -> CycleReport:
-    """Crawl `plan` (None: crawl nothing, only analyse, monitor and deliver), then run the later stages.
+              on_stage: Callable[[str], None] | None = None, redis_url: str | None = None) -> CycleReport:
+    """Crawl `plan` (None: crawl nothing, only analyse, monitor and deliver), then run the later stages. With
+    `redis_url` the crawl workers serving that Redis crawl, and this process stores what they find (coordinator).
 
     `config` is the file at `config_path` as loaded with `demo_urls` and `overrides`; the crawl's child process
     loads the same file with the same two, so both sides see one configuration. `clock` is the store's notion of
@@ -140,8 +141,13 @@ def run_cycle(config_path: str | Path, config: Config, plan: CrawlPlan | None, *
     if plan is not None:
         if on_stage:
             on_stage(_("crawling"))
-        report.crawl = run_crawl(config_path, plan, demo_urls=demo_urls, overrides=overrides, on_event=on_event,
-                                 clock=clock)
+        if redis_url:
+            from coordinator import crawl_on_fleet
+
+            report.crawl = crawl_on_fleet(config, plan, redis_url, on_event=on_event)
+        else:
+            report.crawl = run_crawl(config_path, plan, demo_urls=demo_urls, overrides=overrides, on_event=on_event,
+                                     clock=clock)
         report.health_alerts = raise_crawl_health(config, now=now, clock=clock)
     return analyse_monitor_deliver(config, report, send=send, digests=digests, flush=flush, now=now, clock=clock,
                                    on_stage=on_stage)

@@ -204,6 +204,11 @@ class JsonCapture:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
         return self.documents
 
+    def __getstate__(self) -> dict:
+        # A request carrying a capture is pickled into Redis by the scale-out crawl (crawlers/fleet/), a retried one
+        # too: reads still pending belong to the attempt that started them, not to the request.
+        return {**self.__dict__, "_pending": set()}
+
 
 StopCheck = Callable[[object], Awaitable[bool]]  # given the page: has it loaded enough already?
 

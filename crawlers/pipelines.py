@@ -16,6 +16,7 @@ import logging
 import time
 from collections import Counter
 from contextlib import ExitStack
+from datetime import datetime
 from typing import Any
 
 from scrapy import signals
@@ -36,88 +37,30 @@ BATCH_ITEMS = 50      # items per transaction
 BATCH_SECONDS = 1.0   # the longest an item waits for its commit (and another writer for the lock)
 
 
-class StorePipeline:
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.config: Config = crawler.settings[CONFIG_KEY]
-        self.store: st.Store | None = None
-        self.run_id: int | None = None
-        self.started = 0.0
-        self.clock = crawler.settings.get(CLOCK_KEY, utc_now)
-        self.observed_at = self.clock()
+class StoreWriter:
+    """Writes items into one run of the store, each in its own savepoint: the one way items become rows, for the
+    embedded crawl's pipeline and for the scale-out coordinator (which ingests items workers sent through Redis).
+    Counts what it wrote in `items` for the run's stats."""
+
+    def __init__(self, store: st.Store, config: Config, run_id: int, observed_at: datetime | None = None) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.observed_at = observed_at or store.clock()
         self.items: Counter[str] = Counter()
         self.product_ids: dict[str, int] = {}
-        self.own = {self.config.own_product_url(p): p for p in self.config.own_products}
-        self.batch = ExitStack()
-        self.batched = 0
-        self.commit_call: Any = None
+        self.own = {config.own_product_url(p): p for p in config.own_products}
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        pipeline = cls(crawler)
-        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
-        return pipeline
-
-    def open_spider(self) -> None:
-        self.store = st.open_store(self.config.store.path, clock=self.clock)
-        self.store.recover_interrupted_runs()
-        self.run_id = self.store.begin_run(self.crawler.spider.name)
-        self.started = time.monotonic()
-        self.observed_at = self.clock()
-
-    def close_spider(self) -> None:
-        self.commit_batch()
-
-    def spider_closed(self, reason: str) -> None:
-        """Close the run once Scrapy says why the spider ended (pipelines close before it does): a spider stopped
-        by SIGINT/SIGTERM ("shutdown") read only part of its pages, so its run is 'interrupted', not 'ok'."""
-        if self.store is None or self.run_id is None:
-            return  # the spider never opened
-        stats, errors = run_stats({**self.crawler.stats.get_stats(), "finish_reason": reason}, self.items,
-                                  time.monotonic() - self.started, self.crawler.spider.platforms)
-        if reason == "shutdown":
-            status = "interrupted"
-        elif all(platform["failed"] for platform in stats["platforms"].values()) and stats["platforms"]:
-            status = "failed"
-        else:
-            status = "ok"
-        self.store.finish_run(self.run_id, status, stats=stats, errors=errors)
-        self.store.close()
-
-    def process_item(self, item: Any) -> Any:
-        assert self.store is not None
-        if self.batched == 0:
-            self.batch.enter_context(self.store.transaction())
-            self.commit_call = self.schedule_commit()
-        self.batched += 1
+    def write(self, item: Any) -> None:
+        """Store one item; a refused item (invalid, conflicting) is rolled back alone and raises DropItem."""
         known_products = set(self.product_ids)
         try:
-            with self.store.transaction():  # inside the batch: a savepoint, rolled back alone when refused
+            with self.store.transaction():  # inside the caller's batch: a savepoint, rolled back alone when refused
                 self._write(item)
         except (st.InvalidRecordError, st.ProductConflictError) as exc:
             for url in set(self.product_ids) - known_products:  # their rows went with the savepoint
                 del self.product_ids[url]
             self.items["dropped"] += 1
             raise DropItem(f"item from {getattr(item, 'url', '?')} not stored: {exc}") from exc
-        finally:
-            if self.batched >= BATCH_ITEMS:
-                self.commit_batch()
-        return item
-
-    def schedule_commit(self) -> Any:
-        """Commit the batch BATCH_SECONDS from now even if no further item comes (a stalled crawl must not hold the
-        store's write lock)."""
-        from twisted.internet import reactor  # the reactor Scrapy installed; importing it earlier would install one
-
-        return reactor.callLater(BATCH_SECONDS, self.commit_batch)
-
-    def commit_batch(self) -> None:
-        """Commit the items written since the last commit (none: nothing to do)."""
-        if self.commit_call is not None and self.commit_call.active():
-            self.commit_call.cancel()
-        self.commit_call = None
-        self.batched = 0
-        self.batch.close()
 
     def _write(self, item: Any) -> None:
         if isinstance(item, ProductItem):
@@ -139,7 +82,7 @@ class StorePipeline:
         elif isinstance(item, HotTermsItem):
             self.store.add_hot_terms(item.platform, [
                 st.HotTermRecord(rank=t.rank, term=t.term, heat=t.heat, rising=t.rising) for t in item.terms],
-                run_id=self.run_id, observed_at=self.clock())
+                run_id=self.run_id, observed_at=self.store.clock())
             self.items["hot_terms"] += len(item.terms)
         else:
             raise DropItem(f"unknown item type {type(item).__name__}")
@@ -170,6 +113,90 @@ class StorePipeline:
             self.product_ids[url] = self.store.upsert_product(st.ProductRecord(
                 platform=platform, url=url, item_id=item_id, title=title, own=own is not None if own else None))
         return self.product_ids[url]
+
+
+
+
+class StorePipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.config: Config = crawler.settings[CONFIG_KEY]
+        self.store: st.Store | None = None
+        self.writer: StoreWriter | None = None
+        self.started = 0.0
+        self.clock = crawler.settings.get(CLOCK_KEY, utc_now)
+        self.batch = ExitStack()
+        self.batched = 0
+        self.commit_call: Any = None
+
+    @property
+    def run_id(self) -> int | None:
+        return None if self.writer is None else self.writer.run_id
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        self.store = st.open_store(self.config.store.path, clock=self.clock)
+        self.store.recover_interrupted_runs()
+        self.writer = StoreWriter(self.store, self.config, self.store.begin_run(self.crawler.spider.name))
+        self.started = time.monotonic()
+
+    def close_spider(self) -> None:
+        self.commit_batch()
+
+    def spider_closed(self, reason: str) -> None:
+        """Close the run once Scrapy says why the spider ended (pipelines close before it does)."""
+        if self.store is None or self.writer is None:
+            return  # the spider never opened
+        finish_run(self.store, self.writer, {**self.crawler.stats.get_stats(), "finish_reason": reason},
+                   time.monotonic() - self.started, self.crawler.spider.platforms)
+        self.store.close()
+
+    def process_item(self, item: Any) -> Any:
+        assert self.writer is not None
+        if self.batched == 0:
+            self.batch.enter_context(self.writer.store.transaction())
+            self.commit_call = self.schedule_commit()
+        self.batched += 1
+        try:
+            self.writer.write(item)
+        finally:
+            if self.batched >= BATCH_ITEMS:
+                self.commit_batch()
+        return item
+
+    def schedule_commit(self) -> Any:
+        """Commit the batch BATCH_SECONDS from now even if no further item comes (a stalled crawl must not hold the
+        store's write lock)."""
+        from twisted.internet import reactor  # the reactor Scrapy installed; importing it earlier would install one
+
+        return reactor.callLater(BATCH_SECONDS, self.commit_batch)
+
+    def commit_batch(self) -> None:
+        """Commit the items written since the last commit (none: nothing to do)."""
+        if self.commit_call is not None and self.commit_call.active():
+            self.commit_call.cancel()
+        self.commit_call = None
+        self.batched = 0
+        self.batch.close()
+
+
+def finish_run(store: st.Store, writer: StoreWriter, scrapy_stats: dict[str, Any], seconds: float,
+               platforms: list[str]) -> None:
+    """Close the writer's run with its stats. A spider stopped by SIGINT/SIGTERM (finish reason "shutdown") read
+    only part of its pages, so its run is 'interrupted', not 'ok'; one whose every platform failed is 'failed'."""
+    stats, errors = run_stats(scrapy_stats, writer.items, seconds, platforms)
+    if scrapy_stats.get("finish_reason") == "shutdown":
+        status = "interrupted"
+    elif all(platform["failed"] for platform in stats["platforms"].values()) and stats["platforms"]:
+        status = "failed"
+    else:
+        status = "ok"
+    store.finish_run(writer.run_id, status, stats=stats, errors=errors)
 
 
 def run_stats(scrapy_stats: dict[str, Any], items: Counter[str], seconds: float,

@@ -17,9 +17,14 @@ def on_response(response, request, spider) -> None:
 
 
 def on_item(item, response, spider) -> None:
+    emit(item_event(item))
+
+
+def item_event(item: Any) -> dict[str, Any]:
+    """The progress event of an item: its type, platform and how many entries (reviews, hits, terms) it holds."""
     entries = getattr(item, "reviews", None) or getattr(item, "hits", None) or getattr(item, "terms", None)
-    emit({"event": "item", "type": type(item).__name__, "platform": getattr(item, "platform", None),
-          "count": len(entries) if entries is not None else 1})
+    return {"event": "item", "type": type(item).__name__, "platform": getattr(item, "platform", None),
+            "count": len(entries) if entries is not None else 1}
 
 
 def emit_item(item: Any) -> None:

@@ -91,16 +91,18 @@ def spider_jobs(plan: CrawlPlan, known_reviews: dict[str, set[str]],
     return jobs
 
 
+def crawl_context(config: Config) -> tuple[dict[str, set[str]], History]:
+    """What spiders need to know of earlier crawls: the reviews stored (an incremental crawl stops at them), and
+    which kinds of page matched before (crawlers.page_state.History)."""
+    with st.open_store(config.store.path) as store:
+        return store.stored_review_ids(), History.from_runs([run.stats for run in store.runs(limit=HISTORY_RUNS)],
+                                                            store.searched_keywords())
+
+
 def crawl_here(config: Config, plan: CrawlPlan, *, log_level: str = "WARNING", clock: Clock = utc_now) -> None:
     """Run the plan's spiders one after another in this process (which can happen only once per process), storing
     what they find as of `clock()`."""
-    known_reviews: dict[str, set[str]] = {}
-    history = History()
-    if plan.store:
-        with st.open_store(config.store.path) as store:
-            known_reviews = store.stored_review_ids()
-            history = History.from_runs([run.stats for run in store.runs(limit=HISTORY_RUNS)],
-                                        store.searched_keywords())
+    known_reviews, history = crawl_context(config) if plan.store else ({}, History())
     process = AsyncCrawlerProcess(scrapy_settings(config, plan.platforms, log_level=log_level, store=plan.store,
                                                   clock=clock))
     from twisted.internet import reactor  # the asyncio reactor AsyncCrawlerProcess has just installed
