@@ -30,8 +30,10 @@ from store.errors import (
     StoreOpenError,
 )
 from store.jobs import JobRunRow
+from store.users import USER_ROLES, UserRecord, UserRow
 from store.migrations import LATEST_VERSION
 from store.records import (
+    AlertEventRow,
     AlertRecord,
     AlertRow,
     HotTermRecord,
@@ -53,6 +55,8 @@ from store.records import (
 __all__ = [
     "DEFAULT_PATH",
     "LATEST_VERSION",
+    "USER_ROLES",
+    "AlertEventRow",
     "AlertRecord",
     "AlertRow",
     "AlertStateError",
@@ -87,5 +91,7 @@ __all__ = [
     "StoreDatabaseError",
     "StoreError",
     "StoreOpenError",
+    "UserRecord",
+    "UserRow",
     "open_store",
 ]
