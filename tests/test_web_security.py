@@ -4,20 +4,14 @@ security headers; and the throttle, passwords and accounts on their own."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from agent import ExitCode, app
-from conftest import ROOT, fast_config
+from conftest import fast_config
 from console_server import Browser, add_accounts, serving
 from store import AlertRecord, PriceObservation, ProductRecord, SearchHit, open_store
-from web.auth import LoginThrottle, password_matches
 
 SCRIPT = "<script>document.title='pwned'</script>"
 PER_ADDRESS = 8
