@@ -161,17 +161,20 @@ class AlertsMixin(StoreBase):
                                              "at": to_db_time(at)}, f"recording {action} on alert {alert_id}")
 
     def alerts_open_first(self, *, category: str | None = None, severity: str | None = None,
-                          subject: str | None = None, limit: int = 200) -> list[AlertRow]:
+                          subject: str | None = None, kind: str | None = None, open_only: bool = False,
+                          limit: int = 200) -> list[AlertRow]:
         """Alerts as the person on duty reads them: open ones (new, sent, acknowledged) before resolved ones, the
-        unacknowledged before the acknowledged, then the most severe and the newest first; optionally filtered."""
+        unacknowledged before the acknowledged, then the most severe and the newest first; optionally filtered,
+        `open_only` leaving the resolved out."""
         rows = self._rows(
             "SELECT * FROM alerts WHERE (:category IS NULL OR category = :category)"
             " AND (:severity IS NULL OR severity = :severity) AND (:subject IS NULL OR subject = :subject)"
+            " AND (:kind IS NULL OR kind = :kind) AND (:open_only = 0 OR state != 'resolved')"
             " ORDER BY CASE state WHEN 'resolved' THEN 2 WHEN 'acknowledged' THEN 1 ELSE 0 END,"
             " (SELECT key FROM json_each(:severities) WHERE value = severity) DESC, created_at DESC, id DESC"
             " LIMIT :limit",
-            {"category": category, "severity": severity, "subject": subject, "severities": json.dumps(SEVERITIES),
-             "limit": limit},
+            {"category": category, "severity": severity, "subject": subject, "kind": kind, "open_only": open_only,
+             "severities": json.dumps(SEVERITIES), "limit": limit},
         )
         return [_alert_row(row) for row in rows]
 

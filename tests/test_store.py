@@ -539,6 +539,7 @@ def test_people_s_changes_and_notes_are_the_alert_s_history_with_who_made_them(s
     assert [(e.action, e.actor, e.note) for e in history] == [
         ("acknowledged", "wang", None), ("note", "wang", "called the supplier"), ("resolved", None, None)]
     assert [a.id for a in store.alerts_open_first(subject="1", severity="critical")] == [done]
+    assert [a.id for a in store.alerts_open_first(kind="k", open_only=True)] == [info]
     assert store.alert_facets() == (["price"], ["1", "2"])
     with pytest.raises(InvalidRecordError, match="note"):
         store.add_alert_note(info, "   ", by="wang")

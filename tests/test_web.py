@@ -126,3 +126,15 @@ def test_a_keyword_s_competitors_and_price_chart(chromium, console: Console, tmp
     assert page.locator("figure.chart svg polyline").count() >= 1
     page.screenshot(path=str(tmp_path / "competitors.png"), full_page=True)
     assert refused == []
+
+
+def test_reviews_and_runs_show_the_demo_crawl_s_pain_points_and_crawls(chromium, console: Console) -> None:
+    refused: list[str] = []
+    page = signed_in(chromium, console, "zhao", refused)
+    page.click("nav a:has-text('评价')")
+    assert "关键词：露营椅" in page.inner_text("main") and page.locator("section.scope svg").count() >= 1
+    page.click("nav a:has-text('运行')")
+    crawls = page.inner_text("table.crawls")
+    assert "热词" in crawls and "关键词搜索" in crawls and "成功" in crawls
+    assert "每日汇总" in page.inner_text("table.jobs") and "守护进程未运行" in page.inner_text("main")
+    assert refused == []

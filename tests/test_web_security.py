@@ -33,7 +33,8 @@ def console(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         for key, title in (("a", f"新差评：{SCRIPT}"), ("b", "售价低于成本")):
             store.add_alert(AlertRecord(dedup_key=key, kind="negative_review", category="review",
                                         severity="critical", subject=str(product), title=title,
-                                        body=f"评价：{SCRIPT}", evidence={"review": SCRIPT}))
+                                        body=f"评价：{SCRIPT}", evidence={"text": SCRIPT, "rating": 1,
+                                                                          "respond_by": "2026-01-01T00:00:00+00:00"}))
     with serving(config) as base:
         yield base, folder / "var" / "shopsentinel.db"
 
@@ -95,7 +96,7 @@ def test_crawled_markup_is_shown_as_text_everywhere(console) -> None:
     operator.sign_in("wang")
     operator.post("/alerts/1/notes", {"csrf_token": operator.csrf("/alerts"), "note": SCRIPT})
     escaped = "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;"
-    pages = {path: operator.get(path).body for path in ("/alerts", "/alerts/1", "/competitors")}
+    pages = {path: operator.get(path).body for path in ("/alerts", "/alerts/1", "/competitors", "/reviews")}
     for path, body in pages.items():
         assert escaped in body, path
         assert "<script" not in body, path

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import i18n
 from config import Config
-from web import alerts, compliance, competitors, signin
+from web import alerts, compliance, competitors, reviews, runs, signin
 from web.auth import SignInRequired
 from web.console import Console, render
 from web.headers import SecurityHeaders
@@ -66,6 +66,8 @@ def create_app(config: Config, *, secret: str) -> Starlette:
         *alerts.routes,
         *compliance.routes,
         *competitors.routes,
+        *reviews.routes,
+        *runs.routes,
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
     ]
     middleware = [

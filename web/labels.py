@@ -15,8 +15,14 @@ DELIVERY_STATE = {"pending": N_("pending"), "sent": N_("sent"), "suppressed": N_
 DELIVERY_KIND = {"immediate": N_("immediate"), "digest": N_("digest")}
 ZONE = {"below": N_("below the band"), "low": N_("low end"), "middle": N_("middle"), "high": N_("high end"),
         "above": N_("above the band")}
+JOB = {"hot_terms": N_("hot terms"), "prices": N_("prices"), "reviews": N_("reviews"),
+       "own_reviews": N_("our reviews"), "retrain": N_("model retraining"), "digest": N_("daily digest")}
+CRAWL = {"hot_terms": N_("hot terms"), "search": N_("keyword search"), "products": N_("product pages"),
+         "reviews": N_("reviews")}
+RUN_STATUS = {"running": N_("running"), "ok": N_("ok"), "failed": N_("failed"), "interrupted": N_("interrupted")}
 TABLES = {"severity": SEVERITY, "state": STATE, "category": CATEGORY, "action": ACTION, "role": ROLE,
-          "delivery_state": DELIVERY_STATE, "delivery_kind": DELIVERY_KIND, "zone": ZONE}
+          "delivery_state": DELIVERY_STATE, "delivery_kind": DELIVERY_KIND, "zone": ZONE, "job": JOB,
+          "crawl": CRAWL, "run_status": RUN_STATUS}
 
 
 def label(code: str | None, table: str) -> str:
