@@ -11,7 +11,8 @@ import pytest
 
 from conftest import fast_config
 from console_server import Browser, add_accounts, serving
-from store import AlertRecord, PriceObservation, ProductRecord, SearchHit, open_store
+from store import AlertRecord, PriceObservation, ProductRecord, SearchHit, UserRecord, open_store
+from web.auth import hash_password
 
 SCRIPT = "<script>document.title='pwned'</script>"
 PER_ADDRESS = 8
@@ -138,3 +139,16 @@ def test_every_answer_carries_the_security_headers_and_the_cookie_is_strict(cons
     cookie = answers[1].headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
     assert "<script" not in answers[2].body and "<style" not in answers[2].body and " style=" not in answers[2].body
+
+
+def test_removing_an_account_ends_its_sessions_at_the_next_click(console) -> None:
+    base, db = console
+    with open_store(db) as store:
+        store.add_user(UserRecord(name="temp", role="operator", password_hash=hash_password("temporary-pw")))
+    client = Browser(base)
+    assert client.sign_in("temp", "temporary-pw").status == 303
+    assert client.get("/alerts").status == 200
+    with open_store(db) as store:
+        store.remove_user("temp")
+    answer = client.get("/alerts")
+    assert answer.status == 303 and "/signin" in answer.location()

@@ -3,8 +3,8 @@ action, delivery history and what people did to it; acknowledge, resolve, add a 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -14,10 +14,12 @@ from starlette.routing import Route
 
 from i18n import _
 from config import SEVERITIES
+from delivery.evidence import read_evidence
 from store import AlertRow, AlertStateError, InvalidRecordError, NotFoundError, Store
 from store.alerts import MAX_NOTE_CHARS
+from store.timestamps import utc_now
 from web.auth import checked_form, require_role
-from web.console import flash, in_store, render, signed_in_user
+from web.console import console_of, flash, in_store, render, signed_in_user
 
 LIST_LIMIT = 200
 
@@ -67,24 +69,23 @@ async def list_alerts(request: Request) -> Response:
     return render(request, "alerts.html", found=found, filters=filters, severities=SEVERITIES, limit=LIST_LIMIT)
 
 
-def _evidence_value(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def _alert_page(store: Store, alert_id: int) -> dict[str, Any]:
+def _alert_page(store: Store, alert_id: int, zone: tzinfo) -> dict[str, Any]:
     try:
         alert = store.get_alert(alert_id)
     except NotFoundError:
         raise HTTPException(404, _("There is no alert #{id}.", id=alert_id)) from None
+    # The e-mails' reading of the evidence: labelled rows, formatted values, links apart
+    evidence = read_evidence(alert.evidence, zone, utc_now().astimezone(zone).year)
     return {"alert": alert, "subject": _subject_names(store, [alert.subject])[alert.subject] if alert.subject else None,
-            "evidence": [(key, _evidence_value(value)) for key, value in alert.evidence.items()],
-            "deliveries": store.deliveries(alert_id=alert_id), "history": store.alert_history(alert_id)}
+            "evidence": evidence, "deliveries": store.deliveries(alert_id=alert_id),
+            "history": store.alert_history(alert_id)}
 
 
 async def show_alert(request: Request) -> Response:
     require_role(await signed_in_user(request), "viewer")
     alert_id = request.path_params["alert_id"]
-    page = await in_store(request, lambda store: _alert_page(store, alert_id))
+    zone = console_of(request).config.schedule.tzinfo
+    page = await in_store(request, lambda store: _alert_page(store, alert_id, zone))
     return render(request, "alert.html", note_limit=MAX_NOTE_CHARS, **page)
 
 
