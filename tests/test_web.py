@@ -105,11 +105,16 @@ def test_the_compliance_checker_marks_each_violation_with_its_article(chromium, 
     page.click("button:has-text('检测')")
     expected = find_violations(titles[0], category="cosmetics")
     assert page.inner_text("h2.summary") == "已检测 2 条标题，其中 1 条有违规。"
-    marks = page.locator("section.flagged mark")
+    marks = page.locator("section.result.flagged mark")
     assert marks.count() == len(expected) and marks.first.inner_text().startswith("全网第一")
-    table = page.inner_text("section.flagged table")
+    table = page.inner_text("section.result.flagged table")
     assert "《广告法》第九条" in table and "严重" in table
-    assert page.locator("section.clean p.ok").inner_text() == "未发现违规。"
+    assert page.locator("section.result.clean p.ok").inner_text() == "未发现违规。"
+    with open_store(console.db) as store:  # the demo crawl's breach in our own listing is listed below
+        own = store.alerts(category="compliance")
+    listed = " ".join(page.locator("section.breach h3").all_inner_texts())
+    assert own and all(alert.evidence["title"] in listed for alert in own)
+    assert page.locator("section.breach mark").count() >= 1
     assert refused == []
 
 
