@@ -4,6 +4,7 @@ security headers; and the throttle, passwords and accounts on their own."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,3 +153,19 @@ def test_removing_an_account_ends_its_sessions_at_the_next_click(console) -> Non
         store.remove_user("temp")
     answer = client.get("/alerts")
     assert answer.status == 303 and "/signin" in answer.location()
+
+
+def test_an_action_while_another_process_holds_the_write_lock_says_busy_and_changes_nothing(console) -> None:
+    base, db = console
+    operator = Browser(base)
+    operator.sign_in("li")
+    token = operator.csrf("/alerts")
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # a backup or a crawl writing, past the console's busy timeout
+        answer = operator.post("/alerts/1/resolve", {"csrf_token": token})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert answer.status == 503 and answer.headers["retry-after"] == "5" and "数据库正忙" in answer.body
+    assert state_of(db, 1) != "resolved"

@@ -19,7 +19,7 @@ from store import AlertRow, AlertStateError, InvalidRecordError, NotFoundError, 
 from store.alerts import MAX_NOTE_CHARS
 from store.timestamps import utc_now
 from web.auth import checked_form, require_role
-from web.console import console_of, flash, in_store, render, signed_in_user
+from web.console import console_of, flash, in_store, path_for, render, signed_in_user
 
 LIST_LIMIT = 200
 
@@ -111,7 +111,7 @@ async def _change(request: Request, action: str) -> Response:
         flash(request, _("Alert #{id} had already changed; this is its state now.", id=alert_id))
     except InvalidRecordError:
         flash(request, _("A note must hold some text, at most {n} characters.", n=MAX_NOTE_CHARS))
-    back = request.url_for("alerts") if form.get("back") == "list" else request.url_for("alert", alert_id=alert_id)
+    back = path_for(request, "alerts") if form.get("back") == "list" else path_for(request, "alert", alert_id=alert_id)
     return RedirectResponse(back, status_code=303)
 
 

@@ -17,9 +17,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import i18n
 from config import Config
+from i18n import _
+from store import StoreBusyError
 from web import alerts, compliance, competitors, reviews, runs, signin
 from web.auth import SignInRequired
-from web.console import Console, render
+from web.console import Console, path_for, render
 from web.headers import SecurityHeaders
 
 SESSION_COOKIE = "shopsentinel_session"
@@ -39,14 +41,14 @@ class InLocale:
 
 
 async def _home(request: Request) -> Response:
-    return RedirectResponse(request.url_for("alerts"), status_code=303)
+    return RedirectResponse(path_for(request, "alerts"), status_code=303)
 
 
 async def _sign_in_first(request: Request, exc: Exception) -> Response:
     # Back to the page asked for, once signed in; a form posted without a session starts over from the alerts
     target = (request.url.path + (f"?{request.url.query}" if request.url.query else "")
               if request.method == "GET" else "/alerts")
-    return RedirectResponse(f"{request.url_for('signin')}?{urlencode({'next': target})}", status_code=303)
+    return RedirectResponse(f"{path_for(request, 'signin')}?{urlencode({'next': target})}", status_code=303)
 
 
 async def _error_page(request: Request, exc: Exception) -> Response:
@@ -54,6 +56,13 @@ async def _error_page(request: Request, exc: Exception) -> Response:
     response = render(request, "error.html", status=exc.status_code, status_code=exc.status_code,
                       message=exc.detail)
     response.headers.update(exc.headers or {})
+    return response
+
+
+async def _busy(request: Request, exc: Exception) -> Response:
+    response = render(request, "error.html", status=503, status_code=503,
+                      message=_("The database is busy (a crawl or a backup is writing). Try again in a moment."))
+    response.headers["Retry-After"] = "5"
     return response
 
 
@@ -78,6 +87,7 @@ def create_app(config: Config, *, secret: str) -> Starlette:
                    https_only=web.secure_cookies),
     ]
     app = Starlette(routes=routes, middleware=middleware,
-                    exception_handlers={SignInRequired: _sign_in_first, HTTPException: _error_page})
+                    exception_handlers={SignInRequired: _sign_in_first, HTTPException: _error_page,
+                                        StoreBusyError: _busy})
     app.state.console = Console.of(config)
     return app

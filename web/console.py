@@ -75,6 +75,12 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
     return HTMLResponse(page, status_code=status)
 
 
+def path_for(request: Request, name: str, /, **params: Any) -> str:
+    """The path of the route `name`: links and redirects carry no scheme or host, so they stay right behind a
+    reverse proxy whatever it forwards (an http:// link on an https page would be refused by form-action 'self')."""
+    return request.url_for(name, **params).path
+
+
 def flash(request: Request, message: str) -> None:
     """A message for the next page shown to this session (after a redirect)."""
     request.session["flash"] = message
@@ -90,7 +96,7 @@ def _environment(config: Config) -> Environment:
 
     @pass_context
     def url_for(context: Mapping[str, Any], name: str, /, **params: Any) -> str:
-        return str(context["request"].url_for(name, **params))
+        return path_for(context["request"], name, **params)
 
     environment.globals.update(_=i18n._, url_for=url_for, html_lang="zh-CN" if config.locale == "zh_CN" else "en")
     environment.filters.update(local=local, web_url=web_url, label=label, money=money)

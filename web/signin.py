@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from i18n import _
 from web.auth import checked_form, password_matches, start_session
-from web.console import console_of, in_store, render
+from web.console import console_of, in_store, path_for, render
 
 
 def _safe_next(target: str | None) -> str:
@@ -55,7 +55,7 @@ async def sign_in(request: Request) -> Response:
 async def sign_out(request: Request) -> Response:
     await checked_form(request)
     request.session.clear()
-    return RedirectResponse(request.url_for("signin"), status_code=303)
+    return RedirectResponse(path_for(request, "signin"), status_code=303)
 
 
 routes = [
