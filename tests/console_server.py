@@ -23,8 +23,8 @@ from conftest import ROOT
 from store import Store, UserRecord
 from web.auth import hash_password
 
-PASSWORDS = {"wang": "wang-operator-pw", "li": "li-operator-pw", "zhao": "zhao-viewer-pw"}
-ROLES = {"wang": "operator", "li": "operator", "zhao": "viewer"}
+PASSWORDS = {"wang": "wang-operator-pw", "li": "li-operator-pw", "zhao": "zhao-viewer-pw", "sun": "sun-admin-pw"}
+ROLES = {"wang": "operator", "li": "operator", "zhao": "viewer", "sun": "admin"}
 
 
 def add_accounts(store: Store) -> None:

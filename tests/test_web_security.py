@@ -169,3 +169,23 @@ def test_an_action_while_another_process_holds_the_write_lock_says_busy_and_chan
         holder.close()
     assert answer.status == 503 and answer.headers["retry-after"] == "5" and "数据库正忙" in answer.body
     assert state_of(db, 1) != "resolved"
+
+
+def test_only_an_admin_manages_accounts_and_the_new_account_signs_in(console) -> None:
+    base, db = console
+    operator, admin = Browser(base), Browser(base)
+    operator.sign_in("wang")
+    assert operator.get("/users").status == 403
+    assert operator.post("/users", {"csrf_token": operator.csrf("/alerts"), "name": "evil", "role": "admin",
+                                    "password": "evil-password", "password_again": "evil-password"}).status == 403
+    assert admin.sign_in("sun").status == 303
+    token = admin.csrf("/users")
+    fields = {"csrf_token": token, "name": "zhou", "role": "viewer", "password": "zhou-viewer-pw"}
+    admin.post("/users", {**fields, "password_again": "zhou-other-pw"})
+    assert "两次输入的密码不一致" in admin.get("/users").body
+    assert admin.post("/users", {**fields, "password_again": "zhou-viewer-pw"}).status == 303
+    assert Browser(base).sign_in("zhou", "zhou-viewer-pw").status == 303
+    assert admin.post("/users/zhou/remove", {"csrf_token": token}).status == 303
+    assert admin.post("/users/sun/remove", {"csrf_token": token}).status == 303  # not their own account
+    with open_store(db) as store:
+        assert store.user("zhou") is None and store.user("evil") is None and store.user("sun") is not None

@@ -5,10 +5,12 @@
                   templates, the sign-in throttle
     auth.py       passwords (argon2), sessions, roles, CSRF tokens, the sign-in throttle
     headers.py    security headers on every response (a strict Content-Security-Policy: no script at all)
-    signin.py, alerts.py, compliance.py, competitors.py   one module per page
+    labels.py     what pages call the store's codes (severities, states, roles ...), translated when shown
+    serve.py      uvicorn
+    signin.py, alerts.py, compliance.py, competitors.py, reviews.py, runs.py, users.py   one module per page
 
-It writes only alert state changes, alert notes (with who made them) and nothing else; accounts are made with
-`agent.py users`. Every value in a page is escaped (Jinja autoescape): crawled titles and reviews are text.
+It writes only alert state changes and notes (with who made them), and accounts (admins, on the users page; or
+`agent.py users`). Every value in a page is escaped (Jinja autoescape): crawled titles and reviews are text.
 """
 
 from web.app import create_app

@@ -19,7 +19,7 @@ import i18n
 from config import Config
 from i18n import _
 from store import StoreBusyError
-from web import alerts, compliance, competitors, reviews, runs, signin
+from web import alerts, compliance, competitors, reviews, runs, signin, users
 from web.auth import SignInRequired
 from web.console import Console, path_for, render
 from web.headers import SecurityHeaders
@@ -77,6 +77,7 @@ def create_app(config: Config, *, secret: str) -> Starlette:
         *competitors.routes,
         *reviews.routes,
         *runs.routes,
+        *users.routes,
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
     ]
     middleware = [
