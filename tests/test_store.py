@@ -541,6 +541,9 @@ def test_people_s_changes_and_notes_are_the_alert_s_history_with_who_made_them(s
     assert [a.id for a in store.alerts_open_first(subject="1", severity="critical")] == [done]
     assert [a.id for a in store.alerts_open_first(kind="k", open_only=True)] == [info]
     assert store.alert_facets() == (["price"], ["1", "2"])
+    named = store.upsert_product(ProductRecord(platform="p", url="http://127.0.0.1:1/a", item_id="a", title="椅子"))
+    unnamed = store.upsert_product(ProductRecord(platform="p", url="http://127.0.0.1:1/b", item_id="b"))
+    assert store.product_names([named, unnamed, 999]) == {named: "椅子", unnamed: "http://127.0.0.1:1/b"}
     with pytest.raises(InvalidRecordError, match="note"):
         store.add_alert_note(info, "   ", by="wang")
     with pytest.raises(NotFoundError):

@@ -21,7 +21,7 @@ from store.timestamps import utc_now
 from web.auth import checked_form, require_role
 from web.console import console_of, flash, in_store, path_for, render, signed_in_user
 
-LIST_LIMIT = 200
+LIST_LIMIT = 100  # the person on duty reads the top of the list; filters reach the rest
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,8 @@ class AlertList:
 
 def _subject_names(store: Store, subjects: list[str]) -> dict[str, str]:
     """Product subjects (ids) named by their titles; keywords and platforms stay as they are."""
-    products = store.products_by_id(int(s) for s in subjects if s.isdigit())
-    return {s: (products[int(s)].title or products[int(s)].url) if s.isdigit() and int(s) in products else s
-            for s in subjects}
+    names = store.product_names(int(s) for s in subjects if s.isdigit())
+    return {s: names.get(int(s), s) if s.isdigit() else s for s in subjects}
 
 
 def _alert_list(store: Store, filters: Filters) -> AlertList:

@@ -90,5 +90,5 @@ def create_app(config: Config, *, secret: str) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={SignInRequired: _sign_in_first, HTTPException: _error_page,
                                         StoreBusyError: _busy})
-    app.state.console = Console.of(config)
+    app.state.console = Console.of(config, routes)
     return app

@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
+from starlette.routing import BaseRoute, Route
 
 import i18n
 from config import Config
@@ -33,13 +34,15 @@ class Console:
     config: Config
     templates: Environment
     throttle: LoginThrottle
+    page_paths: dict[str, str]  # route name -> path format, e.g. "alert" -> "/alerts/{alert_id}"
 
     @classmethod
-    def of(cls, config: Config) -> Console:
+    def of(cls, config: Config, routes: list[BaseRoute]) -> Console:
         web = config.web
         throttle = LoginThrottle(per_name=web.login_failures, per_address=web.login_failures_per_address,
                                  window=web.login_window)
-        return cls(config, _environment(config), throttle)
+        paths = {route.name: route.path_format for route in routes if isinstance(route, Route)}
+        return cls(config, _environment(config), throttle, paths)
 
 
 def console_of(request: Request) -> Console:
@@ -77,8 +80,14 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
 
 def path_for(request: Request, name: str, /, **params: Any) -> str:
     """The path of the route `name`: links and redirects carry no scheme or host, so they stay right behind a
-    reverse proxy whatever it forwards (an http:// link on an https page would be refused by form-action 'self')."""
-    return request.url_for(name, **params).path
+    reverse proxy whatever it forwards (an http:// link on an https page would be refused by form-action 'self').
+
+    A page route's path is its format filled in (a list of 100 alerts links each one twice, and Starlette's own
+    lookup walks every route for each link); mounted apps (static files) go through Starlette."""
+    route = console_of(request).page_paths.get(name)
+    if route is None:
+        return request.url_for(name, **params).path
+    return request.scope.get("root_path", "") + route.format(**params)
 
 
 def flash(request: Request, message: str) -> None:
