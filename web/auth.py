@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -28,8 +29,12 @@ MIN_PASSWORD_CHARS = 10
 CSRF_FIELD = "csrf_token"
 MAX_FORM_BYTES = 1_000_000  # the largest form: a compliance paste of 500 long titles
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 defaults: 64 MiB of memory per hash
-# Checked against when the name is unknown, so a wrong name takes as long as a wrong password
-_UNKNOWN_USER_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@cache
+def _unknown_user_hash() -> str:
+    """Checked against when the name is unknown, so a wrong name takes as long as a wrong password."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 class SignInRequired(Exception):
@@ -49,7 +54,7 @@ def hash_password(password: str) -> str:
 def password_matches(user: UserRow | None, password: str) -> bool:
     """Whether `password` is `user`'s; False for no user, after the same work as for a real one."""
     try:
-        return _hasher.verify(user.password_hash if user else _UNKNOWN_USER_HASH, password) and user is not None
+        return _hasher.verify(user.password_hash if user else _unknown_user_hash(), password) and user is not None
     except (VerificationError, InvalidHashError):
         return False
 
