@@ -1368,6 +1368,7 @@ def alerts_resolve(ctx: typer.Context, alert_id: AlertId) -> None:
     """Mark an alert resolved: if the problem comes back, a new alert is raised."""
     change_alert(ctx, alert_id, "resolve_alert")
 
+
 # --- the operator console (web/) and its accounts ------------------------------------------------------------
 
 users_app = typer.Typer(help="The operator console's accounts: add, list, remove.", no_args_is_help=True)
