@@ -36,8 +36,8 @@ def _keyword_view(store: Store, config: Config, wanted: tuple[str, str]) -> Keyw
         return KeywordView(searched, None, None, None)
     platform, keyword = chosen
     period = Period.ending(utc_now(), CHART_DAYS)
-    groups, _ = keyword_prices(store, period, config.schedule.tzinfo)
-    prices = next((g for g in groups if (g.platform, g.keyword) == chosen), None)
+    groups, _ = keyword_prices(store, period, config.schedule.tzinfo, only=chosen)
+    prices = groups[0] if groups else None
     return KeywordView(searched, chosen, competitor_table(store, platform, keyword), prices)
 
 
