@@ -875,7 +875,7 @@ class WebSettings(_Model):
 
     host: ListenHost = "127.0.0.1"  # loopback: operators reach it through a reverse proxy with TLS
     port: _number(ge=1, le=65535, integer=True) = 8780
-    base_url: ConsoleUrl = ""   # the address operators open, e.g. "https://ops.example.com"; alert e-mails link to it
+    base_url: ConsoleUrl = ""   # the address operators open, e.g. "https://ops.example.com" (for alert e-mails' links)
     secret_env: EnvName = "SHOPSENTINEL_WEB_SECRET"  # the variable holding the key that signs session cookies
     session_lifetime: Interval = "12h"  # a sign-in ends after this long without a click (each page renews it)
     login_failures: Count = 5   # wrong passwords for one user name within login_window before sign-in waits
