@@ -112,7 +112,7 @@ def competitor_table(store: Store, platform: str, keyword: str) -> CompetitorTab
                     if p.id in ranked or (p.title and keyword in p.title)]
     ids = list(ranked) + [p.id for p in own_products if p.id not in ranked]
     prices = store.latest_prices(ids)
-    products = {pid: store.get_product(pid) for pid in ids}
+    products = store.products_by_id(ids)
     table = CompetitorTable(keyword=keyword, platform=platform)
     table.listings = [_listing(ranked.get(pid), products[pid], prices.get(pid)) for pid in ids]
     competitors = [item.price for item in table.listings if not item.own and item.price is not None]

@@ -855,6 +855,51 @@ class SmtpSettings(_Model):
         return _read_env(self.password_env, f"the SMTP password for {self.username}")
 
 
+def _listen_host(value: Any) -> str:
+    import ipaddress
+
+    text = _text(value)
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        if re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", text) is None:
+            raise
+    return text
+
+
+ListenHost = _checked(str, 'an address to listen on such as "127.0.0.1"', _listen_host)
+ConsoleUrl = _checked(str, '"" or the console\'s public http(s) URL such as "https://ops.example.com"',
+                      lambda value: "" if value == "" else _base_url(value))
+MIN_SECRET_CHARS = 32
+
+
+class WebSettings(_Model):
+    """The operator console (`agent.py serve`, web/)."""
+
+    host: ListenHost = "127.0.0.1"  # loopback: operators reach it through a reverse proxy with TLS
+    port: _number(ge=1, le=65535, integer=True) = 8780
+    base_url: ConsoleUrl = ""   # the address operators open, e.g. "https://ops.example.com" (for alert e-mails' links)
+    secret_env: EnvName = "SHOPSENTINEL_WEB_SECRET"  # the variable holding the key that signs session cookies
+    session_lifetime: Interval = "12h"  # a sign-in ends after this long without a click (each page renews it)
+    login_failures: Count = 5   # wrong passwords for one user name within login_window before sign-in waits
+    login_failures_per_address: Count = 20  # ... and from one client address, whatever the names tried
+    login_window: Interval = "15m"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS once the console is published at an https address."""
+        return self.base_url.startswith("https://")
+
+    def secret(self) -> str:
+        """The session-signing key from secret_env, read now; a short key is refused (it could be guessed)."""
+        value = _read_env(self.secret_env, f"a random key of at least {MIN_SECRET_CHARS} characters that signs the "
+                                           "console's session cookies (e.g. from `openssl rand -hex 32`)")
+        if len(value) < MIN_SECRET_CHARS:
+            raise ConfigError(f"environment variable {self.secret_env} holds {len(value)} characters; the key that "
+                              f"signs session cookies needs at least {MIN_SECRET_CHARS}")
+        return value
+
+
 def _keywords_default_to_searchable_platforms(data: Any) -> Any:
     if not isinstance(data, Mapping) or not isinstance(data.get("platforms"), Mapping):
         return data
@@ -881,6 +926,7 @@ class Config(_Model):
     thresholds: Thresholds = Field(default_factory=dict)
     alerts: AlertSettings = Field(default_factory=dict)
     smtp: SmtpSettings = Field(default_factory=dict)
+    web: WebSettings = Field(default_factory=dict)
     compliance: ComplianceSettings = Field(default_factory=dict)
 
     @model_validator(mode="before")

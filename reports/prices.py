@@ -63,10 +63,13 @@ class KeywordPrices:
         return [item for item in self.own + self.competitors if item.chart]
 
 
-def keyword_prices(store: Store, period: Period, zone: tzinfo) -> tuple[list[KeywordPrices], list[ProductPrices]]:
+def keyword_prices(store: Store, period: Period, zone: tzinfo, *,
+                   only: tuple[str, str] | None = None) -> tuple[list[KeywordPrices], list[ProductPrices]]:
     """Each (platform, keyword) searched in the period, by platform and keyword, and our products that no such
-    search concerns (charted alone, without a band)."""
-    listings = store.listings_between(period.start, period.end)
+    search concerns (charted alone, without a band). `only` (platform, keyword): that one alone, and no products
+    charted alone (the console shows one keyword at a time)."""
+    platform, keyword = only or (None, None)
+    listings = store.listings_between(period.start, period.end, platform=platform, keyword=keyword)
     own_products = store.products(own=True)
     groups: dict[tuple[str, str], list[ListedProduct]] = {}
     for listing in listings:
@@ -93,7 +96,7 @@ def keyword_prices(store: Store, period: Period, zone: tzinfo) -> tuple[list[Key
                          for index, p in enumerate(rivals)]))
         grouped_own.update(p.id for p in own)
     alone = [_product_prices(p, None, rows, [], (_first_observation([rows], period), period.end), zone, chart=True)
-             for p in own_products if p.id not in grouped_own for rows in [histories.get(p.id, [])]]
+             for p in own_products if p.id not in grouped_own and only is None for rows in [histories.get(p.id, [])]]
     return result, alone
 
 

@@ -31,8 +31,10 @@ from store.errors import (
     StoredMessageError,
 )
 from store.jobs import JobRunRow
+from store.users import USER_ROLES, UserRecord, UserRow
 from store.migrations import LATEST_VERSION
 from store.records import (
+    AlertEventRow,
     AlertRecord,
     AlertRow,
     HotTermRecord,
@@ -54,6 +56,8 @@ from store.records import (
 __all__ = [
     "DEFAULT_PATH",
     "LATEST_VERSION",
+    "USER_ROLES",
+    "AlertEventRow",
     "AlertRecord",
     "AlertRow",
     "AlertStateError",
@@ -89,5 +93,7 @@ __all__ = [
     "StoreError",
     "StoreOpenError",
     "StoredMessageError",
+    "UserRecord",
+    "UserRow",
     "open_store",
 ]

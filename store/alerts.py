@@ -12,7 +12,7 @@ import i18n
 from i18n import Message
 from store.base import StoreBase, to_json
 from store.errors import AlertStateError, InvalidRecordError, NotFoundError, StoredMessageError
-from store.records import ALERT_STATES, AlertRecord, AlertRow, from_columns
+from store.records import ALERT_STATES, AlertEventRow, AlertRecord, AlertRow, SEVERITIES, from_columns
 from store.timestamps import from_db_time, to_db_time
 
 
@@ -49,6 +49,13 @@ def _wording_columns(alert: AlertRecord, path: Path) -> dict[str, str | None]:
             columns[f"{name}_message"] = (to_json(value.to_json(), path, f"{name} of alert {alert.dedup_key!r}")
                                           if isinstance(value, Message) else None)
     return columns
+
+
+def _event_row(row: dict[str, Any]) -> AlertEventRow:
+    return from_columns(AlertEventRow, row, at=from_db_time(row["at"]))
+
+
+MAX_NOTE_CHARS = 2000
 
 
 class AlertsMixin(StoreBase):
@@ -140,24 +147,71 @@ class AlertsMixin(StoreBase):
         )
         return _alert_row(rows[0], self.path) if rows else None
 
-    def acknowledge_alert(self, alert_id: int) -> AlertRow:
+    def acknowledge_alert(self, alert_id: int, *, by: str | None = None) -> AlertRow:
         """Someone is on it: a new or sent alert becomes 'acknowledged' (its dedup key stays quiet until resolved,
-        and the outbox no longer sends its deliveries not yet made)."""
-        return self._operator_transition(alert_id, "acknowledged", allowed=("new", "sent"))
+        and the outbox no longer sends its deliveries not yet made). The alert's history records it, and `by`."""
+        return self._operator_transition(alert_id, "acknowledged", allowed=("new", "sent"), by=by)
 
-    def resolve_alert(self, alert_id: int) -> AlertRow:
-        """The problem is fixed: any open alert becomes 'resolved'; the same condition later raises a new alert."""
-        return self._operator_transition(alert_id, "resolved", allowed=("new", "sent", "acknowledged"))
+    def resolve_alert(self, alert_id: int, *, by: str | None = None) -> AlertRow:
+        """The problem is fixed: any open alert becomes 'resolved'; the same condition later raises a new alert.
+        The alert's history records it, and `by`."""
+        return self._operator_transition(alert_id, "resolved", allowed=("new", "sent", "acknowledged"), by=by)
 
-    def _operator_transition(self, alert_id: int, state: str, *, allowed: tuple[str, ...]) -> AlertRow:
+    def _operator_transition(self, alert_id: int, state: str, *, allowed: tuple[str, ...],
+                             by: str | None) -> AlertRow:
         with self.transaction():
             current = self.get_alert(alert_id).state
             if current not in allowed:
                 raise AlertStateError(f"{self.path}: alert {alert_id} is {current}; only an alert that is "
                                       f"{' or '.join(allowed)} can become {state}")
+            now = self.clock()
             self._execute("UPDATE alerts SET state = ?, updated_at = ? WHERE id = ?",
-                          (state, to_db_time(self.clock()), alert_id), f"marking alert {alert_id} {state}")
+                          (state, to_db_time(now), alert_id), f"marking alert {alert_id} {state}")
+            self._add_event(alert_id, state, by, None, now)
         return self.get_alert(alert_id)
+
+    def add_alert_note(self, alert_id: int, note: str, *, by: str | None) -> AlertEventRow:
+        """Write a note in the alert's history (what was found, who was called), whatever its state."""
+        text = note.strip() if isinstance(note, str) else ""
+        if not text or len(text) > MAX_NOTE_CHARS:
+            raise InvalidRecordError(f"a note must hold 1 to {MAX_NOTE_CHARS} characters, got {len(text)}")
+        with self.transaction():
+            self.get_alert(alert_id)  # NotFoundError before a dangling note
+            event_id = self._add_event(alert_id, "note", by, text, self.clock())
+        return next(event for event in self.alert_history(alert_id) if event.id == event_id)
+
+    def alert_history(self, alert_id: int) -> list[AlertEventRow]:
+        """What people did to the alert, oldest first."""
+        rows = self._rows("SELECT * FROM alert_events WHERE alert_id = ? ORDER BY at, id", (alert_id,))
+        return [_event_row(row) for row in rows]
+
+    def _add_event(self, alert_id: int, action: str, actor: str | None, note: str | None, at: datetime) -> int:
+        return self._insert("alert_events", {"alert_id": alert_id, "action": action, "actor": actor, "note": note,
+                                             "at": to_db_time(at)}, f"recording {action} on alert {alert_id}")
+
+    def alerts_open_first(self, *, category: str | None = None, severity: str | None = None,
+                          subject: str | None = None, kind: str | None = None, open_only: bool = False,
+                          limit: int = 200) -> list[AlertRow]:
+        """Alerts as the person on duty reads them: open ones (new, sent, acknowledged) before resolved ones, the
+        unacknowledged before the acknowledged, then the most severe and the newest first; optionally filtered,
+        `open_only` leaving the resolved out."""
+        rows = self._rows(
+            "SELECT * FROM alerts WHERE (:category IS NULL OR category = :category)"
+            " AND (:severity IS NULL OR severity = :severity) AND (:subject IS NULL OR subject = :subject)"
+            " AND (:kind IS NULL OR kind = :kind) AND (:open_only = 0 OR state != 'resolved')"
+            " ORDER BY CASE state WHEN 'resolved' THEN 2 WHEN 'acknowledged' THEN 1 ELSE 0 END,"
+            " (SELECT key FROM json_each(:severities) WHERE value = severity) DESC, created_at DESC, id DESC"
+            " LIMIT :limit",
+            {"category": category, "severity": severity, "subject": subject, "kind": kind, "open_only": open_only,
+             "severities": json.dumps(SEVERITIES), "limit": limit},
+        )
+        return [_alert_row(row, self.path) for row in rows]
+
+    def alert_facets(self) -> tuple[list[str], list[str]]:
+        """The categories and the subjects alerts have, sorted: what a list of them can be filtered by."""
+        categories = self._rows("SELECT DISTINCT category FROM alerts WHERE category IS NOT NULL ORDER BY 1")
+        subjects = self._rows("SELECT DISTINCT subject FROM alerts WHERE subject IS NOT NULL ORDER BY 1")
+        return [row["category"] for row in categories], [row["subject"] for row in subjects]
 
     def set_alert_state(self, alert_id: int, state: str) -> None:
         """Move an alert to `state` ('new', 'sent', 'acknowledged', 'resolved'); 'sent' stamps delivered_at.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -120,6 +121,12 @@ class CatalogMixin(StoreBase):
         if not rows:
             raise NotFoundError(f"{self.path}: no product with id {product_id}")
         return _product_row(rows[0])
+
+    def product_names(self, product_ids: Iterable[int]) -> dict[int, str]:
+        """What to call each stored product among `product_ids`: its title, else its URL (unknown ids absent)."""
+        rows = self._rows("SELECT id, COALESCE(title, url) AS name FROM products"
+                          " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(product_ids)),))
+        return {row["id"]: row["name"] for row in rows}
 
     def products(self, *, platform: str | None = None, own: bool | None = None) -> list[ProductRow]:
         """Stored products by id, optionally only one platform's and/or only own (or only competitors')."""

@@ -24,6 +24,7 @@ from store.observations import ObservationsMixin
 from store.reporting import ReportingMixin
 from store.runs import RunsMixin
 from store.timestamps import Clock, utc_now
+from store.users import UsersMixin
 
 DEFAULT_PATH = Path("var/shopsentinel.db")
 DEFAULT_BUSY_TIMEOUT = 10.0
@@ -68,7 +69,7 @@ def _open_error(path: Path, doing: str, error: sqlite3.Error) -> StoreError:
 
 
 class Store(RunsMixin, CatalogMixin, ObservationsMixin, AnalysisMixin, AlertsMixin, DeliveriesMixin,
-            ReportingMixin, JobsMixin):
+            ReportingMixin, JobsMixin, UsersMixin):
     """The ShopSentinel database: every stage reads and writes through this object, never through SQL.
 
     Use one Store per process and thread. Writes of one crawl item go in one `with store.transaction():`

@@ -350,6 +350,31 @@ def _add_alert_messages(db: Database) -> None:
     )
 
 
+def _create_users_and_alert_events(db: Database) -> None:
+    # The console's accounts, and what people did to each alert (acknowledged, resolved, a note) and who: the
+    # alert row keeps only its current state. `actor` is NULL for a change made on the command line, and is a
+    # name, not a key: the history outlives a removed account.
+    _run(
+        db,
+        """CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        ) STRICT""",
+        """CREATE TABLE alert_events (
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+            action TEXT NOT NULL CHECK (action IN ('acknowledged', 'resolved', 'note')),
+            actor TEXT,
+            note TEXT,
+            at TEXT NOT NULL
+        ) STRICT""",
+        "CREATE INDEX alert_events_alert ON alert_events (alert_id, at)",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "crawl runs and products", _create_runs_and_products),
     Migration(2, "price observations", _create_price_observations),
@@ -364,6 +389,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "review appends (追评)", _add_review_appends),
     Migration(12, "grouped and suppressed alert deliveries", _group_deliveries),
     Migration(13, "alert messages in the operator's language", _add_alert_messages),
+    Migration(14, "console users and alert history", _create_users_and_alert_events),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

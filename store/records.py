@@ -387,6 +387,22 @@ class AlertRow(AlertRecord):
     last_error: str | None
 
 
+ALERT_ACTIONS = ("acknowledged", "resolved", "note")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertEventRow:
+    """One thing a person did to an alert: acknowledged or resolved it, or wrote a note. `actor` is the console
+    user's name; None for a change made on the command line."""
+
+    id: int
+    alert_id: int
+    action: str
+    actor: str | None
+    note: str | None
+    at: datetime
+
+
 @dataclass(frozen=True, kw_only=True)
 class ReviewThemeRecord:
     """A pain point found in a review: its theme (e.g. 质量) and the (aspect, opinion) pair and clause behind it."""

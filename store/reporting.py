@@ -52,15 +52,18 @@ class ReportingMixin(StoreBase):
         )
         return {row["id"]: _product_row(row) for row in rows}
 
-    def listings_between(self, since: datetime, until: datetime) -> list[ListedProduct]:
+    def listings_between(self, since: datetime, until: datetime, *, platform: str | None = None,
+                         keyword: str | None = None) -> list[ListedProduct]:
         """Every (platform, keyword, product) a search listed within [since, until], with its latest listing then;
-        by platform, keyword and that listing's rank."""
+        by platform, keyword and that listing's rank. Optionally of one platform and/or keyword only."""
         rows = self._rows(
             "SELECT platform, keyword, product_id, rank, observed_at FROM (SELECT *, ROW_NUMBER() OVER"
             " (PARTITION BY platform, keyword, product_id ORDER BY observed_at DESC, id DESC) AS recency"
-            " FROM search_results WHERE observed_at >= :since AND observed_at <= :until)"
+            " FROM search_results WHERE observed_at >= :since AND observed_at <= :until"
+            " AND (:platform IS NULL OR platform = :platform) AND (:keyword IS NULL OR keyword = :keyword))"
             " WHERE recency = 1 ORDER BY platform, keyword, rank, observed_at DESC",
-            {"since": to_db_time(since, "since"), "until": to_db_time(until, "until")},
+            {"since": to_db_time(since, "since"), "until": to_db_time(until, "until"), "platform": platform,
+             "keyword": keyword},
         )
         return [ListedProduct(platform=row["platform"], keyword=row["keyword"], product_id=row["product_id"],
                               rank=row["rank"], observed_at=from_db_time(row["observed_at"])) for row in rows]

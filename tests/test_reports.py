@@ -23,7 +23,8 @@ from reports import build_report, gather_report, latest_report, write_report
 from reports.build import web_url
 from reports.charts import sparkline
 from reports.compliance import MAX_COMPETITOR_FINDINGS, marked_segments
-from reports.prices import band_points
+from reports.period import Period
+from reports.prices import band_points, keyword_prices
 from store import (
     AlertRecord,
     DeliveryRecord,
@@ -312,6 +313,17 @@ def test_long_texts_are_cut_around_their_spans():
     assert [s.marked for s in segments] == [False, True, False]
     assert segments[1].text == "最强" and segments[0].text.startswith("…") and segments[2].text.endswith("…")
     assert "".join(s.text for s in marked_segments(text, [(100, 102)], whole=True)) == text
+
+
+def test_one_keyword_s_prices_are_those_of_the_whole_report(seeded):
+    period = Period.ending(seeded.now, 7)
+    zone = seeded.config.schedule.tzinfo
+    with open_store(seeded.config.store.path) as store:
+        groups, alone = keyword_prices(store, period, zone)
+        one, none_alone = keyword_prices(store, period, zone, only=("shangcheng", "露营椅"))
+        missing, _ = keyword_prices(store, period, zone, only=("shangcheng", "no such keyword"))
+    assert one == [g for g in groups if (g.platform, g.keyword) == ("shangcheng", "露营椅")] and one[0].charted
+    assert none_alone == [] and missing == []
 
 
 def test_the_band_of_each_crawl_pass_carries_earlier_prices_forward(seeded):

@@ -42,6 +42,7 @@ from store import (
     StoreBusyError,
     StoreError,
     StoredMessageError,
+    UserRecord,
     open_store,
 )
 from store.db import open_database
@@ -64,6 +65,8 @@ ALL_TABLES = {
     "deliveries",
     "job_runs",
     "monitor_watermarks",
+    "users",
+    "alert_events",
 }
 
 
@@ -97,7 +100,7 @@ def count(path: Path, table: str) -> int:
 
 def test_fresh_database_is_created_with_latest_schema_in_wal_mode(store: Store, db_path: Path) -> None:
     assert db_path.is_file()
-    assert store.schema_version == LATEST_VERSION == 13
+    assert store.schema_version == LATEST_VERSION == 14
     with raw(db_path) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
@@ -524,6 +527,46 @@ def test_alert_basics(store: Store) -> None:
         replace(alert, severity="urgent")
 
 
+def test_people_s_changes_and_notes_are_the_alert_s_history_with_who_made_them(store: Store) -> None:
+    def alert(key: str, severity: str, subject: str) -> int:
+        return store.add_alert(AlertRecord(dedup_key=key, kind="k", category="price", severity=severity,
+                                           subject=subject, title=key), created_at=T0)
+
+    info, critical, done = alert("a", "info", "1"), alert("b", "critical", "2"), alert("c", "critical", "1")
+    store.resolve_alert(done, by="li")
+    store.acknowledge_alert(critical, by="wang")
+    note = store.add_alert_note(critical, "  called the supplier  ", by="wang")
+    assert note.note == "called the supplier" and note.actor == "wang"
+    assert [a.id for a in store.alerts_open_first()] == [info, critical, done]  # unacknowledged first
+    store.resolve_alert(critical)
+    history = store.alert_history(critical)
+    assert [(e.action, e.actor, e.note) for e in history] == [
+        ("acknowledged", "wang", None), ("note", "wang", "called the supplier"), ("resolved", None, None)]
+    assert [a.id for a in store.alerts_open_first(subject="1", severity="critical")] == [done]
+    assert [a.id for a in store.alerts_open_first(kind="k", open_only=True)] == [info]
+    assert store.alert_facets() == (["price"], ["1", "2"])
+    named = store.upsert_product(ProductRecord(platform="p", url="http://127.0.0.1:1/a", item_id="a", title="椅子"))
+    unnamed = store.upsert_product(ProductRecord(platform="p", url="http://127.0.0.1:1/b", item_id="b"))
+    assert store.product_names([named, unnamed, 999]) == {named: "椅子", unnamed: "http://127.0.0.1:1/b"}
+    with pytest.raises(InvalidRecordError, match="note"):
+        store.add_alert_note(info, "   ", by="wang")
+    with pytest.raises(NotFoundError):
+        store.add_alert_note(99, "note", by="wang")
+
+
+def test_users_are_added_once_listed_and_removed(store: Store) -> None:
+    added = store.add_user(UserRecord(name="wang", role="operator", password_hash="$argon2id$x"))
+    assert added.may("viewer") and added.may("operator") and not added.may("admin")
+    with pytest.raises(ConstraintError, match="exists already"):
+        store.add_user(UserRecord(name="wang", role="viewer", password_hash="$argon2id$y"))
+    with pytest.raises(InvalidRecordError, match="role"):
+        UserRecord(name="li", role="root", password_hash="h")
+    with pytest.raises(InvalidRecordError, match="without spaces"):
+        UserRecord(name="li lei", role="viewer", password_hash="h")
+    assert [u.name for u in store.users()] == ["wang"]
+    assert store.remove_user("wang") and not store.remove_user("wang") and store.user("wang") is None
+
+
 # --- crash safety --------------------------------------------------------------------------------------
 
 
@@ -778,7 +821,7 @@ def test_migrating_to_alert_messages_keeps_old_alerts_as_their_text(db_path: Pat
                          "updated_at": when})
     db.close()
     with open_store(db_path) as store:
-        assert store.schema_version == 13
+        assert store.schema_version == LATEST_VERSION
         old = store.get_alert(1)
     assert (old.title, old.body, old.suggestion) == ("Own price below cost: 椅 at ¥39.90 (cost ¥45.00)", "旧告警正文",
                                                      "调回成本以上")
