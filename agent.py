@@ -1261,7 +1261,7 @@ def print_training(outcome, files: list[FileSummary] | None) -> None:
     print_table(metrics)
     if decision.checks:
         checks = table(_("compared with {version}", version=decision.compared_with),
-                       [(_("check"), "id"), ("n", "number"), (_("current"), "number"), (_("new"), "number"),
+                       [(_("check"), "id"), ("n", "number"), (_("current"), "number"), (_("candidate"), "number"),
                         _("verdict")])
         for check in decision.checks:
             checks.add_row(check.name, f"{check.n:,}", percent(check.current), percent(check.candidate),
@@ -1543,42 +1543,42 @@ def alerts_resolve(ctx: typer.Context, alert_id: AlertId) -> None:
 
 # --- the operator console (web/) and its accounts ------------------------------------------------------------
 
-users_app = typer.Typer(help="The operator console's accounts: add, list, remove.", no_args_is_help=True)
+users_app = typer.Typer(help=N_("The operator console's accounts: add, list, remove."), no_args_is_help=True)
 app.add_typer(users_app, name="users")
-UserName = Annotated[str, typer.Argument(help="Sign-in name (one word).")]
+UserName = Annotated[str, typer.Argument(help=N_("Sign-in name (one word)."))]
 
 
-@app.command()
+@app.command(help=N_("Serve the operator console: alerts to acknowledge, compliance checks, competitors "
+                     "(docs/console.md).\n\n"
+                     "The key that signs session cookies comes from the environment variable [web] secret_env "
+                     "names. Sign in with an account made by `users add`; there is none by default."))
 def serve(
     ctx: typer.Context,
-    host: Annotated[Optional[str], typer.Option(help="Address to listen on (default: [web] host, 127.0.0.1).")] = None,
-    port: Annotated[Optional[int], typer.Option(min=1, max=65535, help="Port (default: [web] port).")] = None,
+    host: Annotated[Optional[str], typer.Option(help=N_("Address to listen on (default: [web] host, "
+                                                         "127.0.0.1)."))] = None,
+    port: Annotated[Optional[int], typer.Option(min=1, max=65535, help=N_("Port (default: [web] port)."))] = None,
 ) -> None:
-    """Serve the operator console: alerts to acknowledge, compliance checks, competitors (docs/console.md).
-
-    The key that signs session cookies comes from the environment variable [web] secret_env names. Sign in with
-    an account made by `users add`; there is none by default.
-    """
     from web.serve import serve as serve_console
 
     config = config_from(ctx)
     serve_console(config, host=host or config.web.host, port=port or config.web.port)
 
 
-@users_app.command("add")
+@users_app.command("add", help=N_("Add a console account; the password is asked twice and stored only as an argon2 "
+                                  "hash."))
 def users_add(
     ctx: typer.Context,
     name: UserName,
-    role: Annotated[str, typer.Option(help="viewer (reads), operator (also acknowledges and resolves alerts) or "
-                                           "admin.")] = "viewer",
+    role: Annotated[str, typer.Option(help=N_("viewer (reads), operator (also acknowledges and resolves alerts) or "
+                                              "admin."))] = "viewer",
 ) -> None:
-    """Add a console account; the password is asked twice and stored only as an argon2 hash."""
     from store import USER_ROLES, ConstraintError, InvalidRecordError, UserRecord
     from web.auth import PasswordTooShort, hash_password
 
     if role not in USER_ROLES:
-        fail(f"--role must be one of {', '.join(USER_ROLES)}, got {role!r}", ExitCode.USAGE)
-    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        fail(_("--role must be one of {roles}, got {role}", roles=", ".join(USER_ROLES), role=repr(role)),
+             ExitCode.USAGE)
+    password = typer.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
     try:
         record = UserRecord(name=name, role=role, password_hash=hash_password(password))
     except (PasswordTooShort, InvalidRecordError) as exc:
@@ -1588,31 +1588,31 @@ def users_add(
             db.add_user(record)
         except ConstraintError as exc:
             fail(str(exc), ExitCode.USAGE)
-    out.print(f"user {escape(name)} added ({role})", highlight=False)
+    out.print(escape(_("user {name} added ({role})", name=name, role=role)), highlight=False)
 
 
-@users_app.command("list")
+@users_app.command("list", help=N_("List the console's accounts."))
 def users_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """List the console's accounts."""
     with open_store_of(ctx) as db:
         users = db.users()
     if as_json:
         for user in users:
             json_line({"name": user.name, "role": user.role, "created_at": user.created_at.isoformat()})
         return
-    grid = table(f"{len(users)} user(s)", [("name", "id"), ("role", "id"), ("added", "id")])
+    grid = table(ngettext("{n} user", "{n} users", len(users)),
+                 [(_("name"), "id"), (_("role"), "id"), (_("added"), "id")])
     for user in users:
         grid.add_row(escape(user.name), user.role, user.created_at.strftime("%Y-%m-%d %H:%M"))
     print_table(grid)
 
 
-@users_app.command("remove")
+@users_app.command("remove", help=N_("Remove a console account; its sessions end at once, its name stays in the "
+                                     "alert history."))
 def users_remove(ctx: typer.Context, name: UserName) -> None:
-    """Remove a console account; its sessions end at once, its name stays in the alert history."""
     with open_store_of(ctx) as db:
         if not db.remove_user(name):
-            fail(f"no user named {name!r}", ExitCode.USAGE)
-    out.print(f"user {escape(name)} removed", highlight=False)
+            fail(_("no user named {name}", name=repr(name)), ExitCode.USAGE)
+    out.print(escape(_("user {name} removed", name=name)), highlight=False)
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ MAX_TERMS = 30
 """Rows per platform beyond which only terms with a signal are listed."""
 
 # A signal is also the report's CSS class of its chip (its last word): the key stays English, its label is translated.
-SIGNAL_LABELS: dict[str, Message] = {"new": N_("new"), "dropped": N_("dropped"), "jump up": N_("jump up"),
+SIGNAL_LABELS: dict[str, Message] = {"new": N_("new entry"), "dropped": N_("dropped"), "jump up": N_("jump up"),
                                      "jump down": N_("jump down"), "heat surge": N_("heat surge")}
 
 
