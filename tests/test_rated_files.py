@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import i18n
 from nlp import sentiment as S
 from nlp.rated_files import FileSummary, RatedFilesError, read_rated_files
 
@@ -91,7 +92,7 @@ def test_unusable_file_is_an_error_naming_it(tmp_path: Path, content: bytes | No
     path = tmp_path / "export.csv"
     if content is not None:
         path.write_bytes(content)
-    with pytest.raises(RatedFilesError) as raised:
+    with pytest.raises(RatedFilesError) as raised, i18n.using("en"):  # the reading's words, asserted in English
         read_rated_files([UTF8_SIG_TSV, path])
     assert len(raised.value.problems) == 1 and str(path) in raised.value.problems[0]
     assert message in raised.value.problems[0]
