@@ -23,6 +23,7 @@ import i18n
 from cli_output import err, json_line, more, out, print_table, progress_display, styled, table
 from config import SHIPPED_PROFILES, Config, ConfigError, load_config
 from formats import money
+import labels
 from i18n import _, ngettext
 
 if TYPE_CHECKING:
@@ -479,10 +480,13 @@ def show_raised_alerts(alerts: list[dict], suppressed: int) -> None:
     for alert in alerts:
         kinds: dict[str, set[str]] = {}
         for d in alert["deliveries"]:
-            kinds.setdefault(d["to"], set()).add(_("now") if d["kind"] == "immediate" else d["kind"])
+            kinds.setdefault(d["to"], set()).add(_("now") if d["kind"] == "immediate"
+                                                 else labels.label(d["kind"], "delivery_kind"))
         to = [f"{dest} ({' + '.join(sorted(k, reverse=True))})" for dest, k in sorted(kinds.items())]
-        grid.add_row(str(alert["id"]), f"[{SEVERITY_STYLE.get(alert['severity'], '')}]{alert['severity']}[/]",
-                     alert["category"] or "–", escape(str(alert["title"])), escape(", ".join(to)) or _("outbox"))
+        grid.add_row(str(alert["id"]),
+                     f"[{SEVERITY_STYLE.get(alert['severity'], '')}]{labels.label(alert['severity'], 'severity')}[/]",
+                     labels.label(alert["category"], "category"), escape(str(alert["title"])),
+                     escape(", ".join(to)) or _("outbox"))
     print_table(grid)
 
 
@@ -1468,8 +1472,9 @@ def alerts_list(
                          (_("state"), "id"), _("title")])
     for alert in rows:
         grid.add_row(str(alert.id), alert.created_at.strftime("%Y-%m-%d %H:%M"),
-                     f"[{SEVERITY_STYLE.get(alert.severity, '')}]{alert.severity}[/]", alert.category or "–",
-                     alert.state, escape(str(alert.title)))
+                     f"[{SEVERITY_STYLE.get(alert.severity, '')}]{labels.label(alert.severity, 'severity')}[/]",
+                     labels.label(alert.category, "category"), labels.label(alert.state, "state"),
+                     escape(str(alert.title)))
     print_table(grid)
     more(len(rows), total, " ".join(["alerts list", *filters, f"--limit {total}"]))
 
@@ -1490,7 +1495,9 @@ def alerts_show(ctx: typer.Context, alert_id: AlertId,
         json_line(data)
         return
     style = SEVERITY_STYLE.get(alert.severity, "")
-    out.print(f"[{style}]{alert.severity.upper()}[/] #{alert.id} · {alert.category} · {alert.kind} · {alert.state}")
+    out.print(f"[{style}]{labels.label(alert.severity, 'severity')}[/] #{alert.id} · "
+              f"{labels.label(alert.category, 'category')} · {labels.label(alert.kind, 'kind')} · "
+              f"{labels.label(alert.state, 'state')}")
     out.print(f"[bold]{escape(str(alert.title))}[/]")
     out.print(escape(str(alert.body)), highlight=False)
     if alert.suggestion:
@@ -1511,7 +1518,8 @@ def alerts_show(ctx: typer.Context, alert_id: AlertId,
                                    (_("sent / next attempt"), "id"), (_("message"), "id"), _("last error / note")])
     for d in deliveries:
         when = d.sent_at or (d.next_attempt_at if d.state == "pending" else None)
-        grid.add_row(escape(f"{d.channel}:{d.destination}"), d.kind, d.state, str(d.attempts),
+        grid.add_row(escape(f"{d.channel}:{d.destination}"), labels.label(d.kind, "delivery_kind"),
+                     labels.label(d.state, "delivery_state"), str(d.attempts),
                      when.isoformat(timespec="seconds") if when else "–", escape(d.message_id or "–"),
                      escape(d.note or d.last_error or "–"))
     print_table(grid)

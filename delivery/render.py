@@ -24,13 +24,11 @@ from datetime import datetime, tzinfo
 import i18n
 from delivery import evidence
 from formats import moment
-from i18n import N_, Message, _, ngettext
+from i18n import N_, _, ngettext
+from labels import KIND, label
 from store import AlertRow
 
 PRODUCT = "ShopSentinel"
-SEVERITY_LABELS: dict[str, Message] = {"critical": N_("critical"), "warning": N_("warning"), "info": N_("notice")}
-CATEGORY_LABELS: dict[str, Message] = {"price": N_("price"), "review": N_("review"), "compliance": N_("compliance"),
-                                       "stock": N_("stock"), "system": N_("system")}
 SEVERITY_COLOURS = {"critical": "#b42318", "warning": "#b54708", "info": "#175cd3"}
 _SEVERITY_ORDER = ("critical", "warning", "info")
 SUBJECT_LIMIT = 160  # characters; long crawled titles are cut so the subject stays readable in a mail list
@@ -38,24 +36,6 @@ SUBJECT_LIMIT = 160  # characters; long crawled titles are cut so the subject st
 ACTION = N_("Suggested action")
 RESPOND_BY = N_("Respond by")
 
-# What kind of alert it is, the first row of its evidence table.
-KIND_LABELS: dict[str, Message] = {
-    "price_below_cost": N_("Price below cost"),
-    "price_out_of_band": N_("Price outside its band"),
-    "competitor_undercut": N_("Competitor undercut"),
-    "competitor_price_move": N_("Competitor price change"),
-    "band_shift": N_("Competitors' price band moved"),
-    "negative_review": N_("New negative review"),
-    "negative_surge": N_("Negative review surge"),
-    "opportunity": N_("Differentiation opportunity"),
-    "own_out_of_stock": N_("Own product out of stock"),
-    "own_low_stock": N_("Own stock low"),
-    "competitor_out_of_stock": N_("Competitor out of stock"),
-    "compliance_violation": N_("Advertising-Law wording"),
-    "platform_unreachable": N_("Platform unreachable"),
-    "page_blocked": N_("Pages blocked"),
-    "page_layout_changed": N_("Page layout changed"),
-}
 SEPARATOR = "\n" + "-" * 60 + "\n"
 
 
@@ -146,8 +126,9 @@ def _summary(alert: AlertRow) -> tuple[str, str]:
 
 
 def _kind(alert: AlertRow) -> str:
-    return str(KIND_LABELS[alert.kind]) if alert.kind in KIND_LABELS else _("{category} alert",
-                                                                             category=_category(alert.category))
+    if alert.kind in KIND:
+        return label(alert.kind, "kind")
+    return _("{category} alert", category=_category(alert.category))
 
 
 def _table(alert: AlertRow, zone: tzinfo) -> evidence.Evidence:
@@ -252,7 +233,7 @@ def _width(text: str) -> int:
 
 
 def _severity(severity: str) -> str:
-    return str(SEVERITY_LABELS[severity]) if severity in SEVERITY_LABELS else severity
+    return label(severity, "severity")
 
 
 def _severity_mark(severity: str) -> str:
@@ -263,7 +244,7 @@ def _severity_mark(severity: str) -> str:
 def _category(category: str | None) -> str:
     if category is None:
         return _("other")
-    return str(CATEGORY_LABELS[category]) if category in CATEGORY_LABELS else category
+    return label(category, "category")
 
 
 def _one_line(text: str) -> str:

@@ -14,7 +14,8 @@ import pytest
 import i18n
 from crawlers.page_state import ALARMING
 from delivery.email import compose_email
-from delivery.render import KIND_LABELS, Rendered, render_alert, render_digest, render_group
+from labels import KIND
+from delivery.render import Rendered, render_alert, render_digest, render_group
 from i18n import N_
 from monitors import health, runner
 from store import AlertRow, PriceObservation, ProductRecord, ReviewRecord, SearchHit
@@ -207,7 +208,7 @@ def every_kind_of_alert(store, config) -> list[AlertRow]:
                     for state in ALARMING)):
         store.add_alert(alert, created_at=NOW)
     alerts = store.alerts()
-    assert {alert.kind for alert in alerts} == set(KIND_LABELS), "every kind an e-mail names is raised here"
+    assert {alert.kind for alert in alerts} == set(KIND), "every kind an e-mail names is raised here"
     return alerts
 
 
@@ -279,7 +280,7 @@ def test_the_same_alerts_read_in_english_when_the_locale_is_en(store, config) ->
     assert "Own price below cost: 户外折叠椅 at ¥39.00 (cost ¥50.00)" in digest
     assert "Suggested action: Raise the price back above cost" in digest
     assert "Times are in Asia/Shanghai time." in digest and "Current price: " in digest
-    assert re.match(r"\[ShopSentinel\] Alert digest: \d+ alerts \(critical \d+ · warning \d+ · notice \d+\)$",
+    assert re.match(r"\[ShopSentinel\] Alert digest: \d+ alerts \(critical \d+ · warning \d+ · info \d+\)$",
                     mails["digest"].subject)
     assert '<html lang="en">' in mails["digest"].html
 

@@ -5,7 +5,6 @@
                   templates, the sign-in throttle
     auth.py       passwords (argon2), sessions, roles, CSRF tokens, the sign-in throttle
     headers.py    security headers on every response (a strict Content-Security-Policy: no script at all)
-    labels.py     what pages call the store's codes (severities, states, roles ...), translated when shown
     serve.py      uvicorn
     signin.py, alerts.py, compliance.py, competitors.py, reviews.py, runs.py, users.py   one module per page
 

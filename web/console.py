@@ -24,7 +24,7 @@ from formats import money
 from reports.build import web_url
 from store import Store, UserRow, open_store
 from web.auth import CSRF_FIELD, LoginThrottle, csrf_token, session_user_name
-from web.labels import label
+from labels import label
 
 T = TypeVar("T")
 
