@@ -21,6 +21,7 @@ from pathlib import Path
 
 from conftest import ROOT
 from store import Store, UserRecord
+from tests.processes import stop
 from web.auth import hash_password
 
 PASSWORDS = {"wang": "wang-operator-pw", "li": "li-operator-pw", "zhao": "zhao-viewer-pw", "sun": "sun-admin-pw"}
@@ -59,12 +60,7 @@ def serving(config: Path) -> Iterator[str]:
                 time.sleep(0.1)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @dataclass

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import pytest
 import redis
 
+from tests.processes import stop
+
 
 @dataclass
 class RedisServer:
@@ -65,12 +67,7 @@ def running_redis(*, port: int | None = None, password: str | None = None,
         wait_until_ready(server, timeout)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def wait_until_ready(server: RedisServer, timeout: float) -> None:
