@@ -21,8 +21,8 @@ MONITOR = "stock"
 OBSERVATIONS = "price_observations"  # the facts it judges, with its watermark
 HISTORY = 200  # observations read per product to find where a sell-out began (100 h at the 30-min default)
 
-SUGGEST_LOW = N_("Replenish now (playbook: below 50% of safety stock triggers replenishment); if the supplier is "
-                 "slow, switch to pre-sale (ship within 3 days) rather than overselling.")
+SUGGEST_LOW = N_("Replenish now: stock is below the warning line. If the supplier is slow, switch to pre-sale (ship "
+                 "within 3 days) rather than overselling.")
 SUGGEST_OUT = N_("Out of stock: switch the listing to pre-sale or restock today; check that real-time stock sync "
                  "did not oversell.")
 SUGGEST_COMPETITOR_OUT = N_("A competitor is out of stock: its buyers are looking elsewhere. Make sure your own "
