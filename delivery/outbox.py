@@ -284,12 +284,14 @@ class _Outbox:
 
     def _render(self, message: _Message) -> Rendered:
         """The message in the operator's language (config locale) and time zone, whoever runs the outbox."""
-        zone = self._config.schedule.tzinfo
+        zone, console = self._config.schedule.tzinfo, self._config.web.base_url
         alerts = [self._alerts[delivery.alert_id] for delivery in message.deliveries]
         with i18n.using(self._config.locale):
             if message.kind == "digest":
-                return render_digest(alerts, zone)
-            return render_alert(alerts[0], zone) if len(alerts) == 1 else render_group(alerts, zone)
+                return render_digest(alerts, zone, console=console)
+            if len(alerts) == 1:
+                return render_alert(alerts[0], zone, console=console)
+            return render_group(alerts, zone, console=console)
 
     def _claim(self, message: _Message) -> bool:
         moment = self._clock()

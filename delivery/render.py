@@ -46,14 +46,15 @@ class Rendered:
     html: str
 
 
-def render_alert(alert: AlertRow, zone: tzinfo) -> Rendered:
-    """One alert on its own (a critical alert sent at once)."""
+def render_alert(alert: AlertRow, zone: tzinfo, *, console: str = "") -> Rendered:
+    """One alert on its own (a critical alert sent at once). With `console` (the operator console's base URL),
+    each alert links to its page there, where it is acknowledged with one click."""
     subject = _one_line(f"[{PRODUCT}][{_severity(alert.severity)}] {alert.title}")
-    text = _alert_text(alert, zone) + "\n\n" + _zone_line(zone) + "\n"
-    return Rendered(subject, text, _page(subject, _alert_html(alert, zone) + _zone_html(zone)))
+    text = _alert_text(alert, zone, console=console) + "\n\n" + _zone_line(zone) + "\n"
+    return Rendered(subject, text, _page(subject, _alert_html(alert, zone, console=console) + _zone_html(zone)))
 
 
-def render_group(alerts: Sequence[AlertRow], zone: tzinfo) -> Rendered:
+def render_group(alerts: Sequence[AlertRow], zone: tzinfo, *, console: str = "") -> Rendered:
     """The alerts of one group in one message: what happened to what in the subject, one action (the most severe
     alert's) with the earliest respond-by time among them, then each alert's block."""
     ordered = _ordered(alerts)
@@ -69,14 +70,16 @@ def render_group(alerts: Sequence[AlertRow], zone: tzinfo) -> Rendered:
         lead.append((str(RESPOND_BY), moment(respond_by, zone, _this_year(ordered[0], zone))))
     blocks = [(alert, alert.suggestion != action) for alert in ordered]
     text = "\n".join([heading, *(_labelled(label) + value for label, value in lead), SEPARATOR]) + SEPARATOR.join(
-        _alert_text(alert, zone, suggestion=own) for alert, own in blocks) + "\n\n" + _zone_line(zone) + "\n"
+        _alert_text(alert, zone, suggestion=own, console=console) for alert, own in blocks) + \
+        "\n\n" + _zone_line(zone) + "\n"
     body = (_heading_html(heading) + "".join(f"<p><b>{html.escape(_labelled(label))}</b>{html.escape(value)}</p>"
                                              for label, value in lead)
-            + "".join(_alert_html(alert, zone, suggestion=own) for alert, own in blocks) + _zone_html(zone))
+            + "".join(_alert_html(alert, zone, suggestion=own, console=console) for alert, own in blocks)
+            + _zone_html(zone))
     return Rendered(subject, text, _page(subject, body))
 
 
-def render_digest(alerts: Sequence[AlertRow], zone: tzinfo) -> Rendered:
+def render_digest(alerts: Sequence[AlertRow], zone: tzinfo, *, console: str = "") -> Rendered:
     """Several alerts in one message, most severe first, counted by severity in the subject."""
     ordered = _ordered(alerts)
     counts = " · ".join(f"{_severity(level)} {count}" for level in _SEVERITY_ORDER
@@ -84,9 +87,10 @@ def render_digest(alerts: Sequence[AlertRow], zone: tzinfo) -> Rendered:
     heading = ngettext("Alert digest: {n} alert ({counts})", "Alert digest: {n} alerts ({counts})", len(alerts),
                        counts=counts)
     subject = _one_line(f"[{PRODUCT}] {heading}")
-    text = f"{heading}\n{SEPARATOR}" + SEPARATOR.join(_alert_text(alert, zone) for alert in ordered) + \
-        "\n\n" + _zone_line(zone) + "\n"
-    body = _heading_html(heading) + "".join(_alert_html(alert, zone) for alert in ordered) + _zone_html(zone)
+    text = f"{heading}\n{SEPARATOR}" + SEPARATOR.join(_alert_text(alert, zone, console=console)
+                                                      for alert in ordered) + "\n\n" + _zone_line(zone) + "\n"
+    body = (_heading_html(heading) + "".join(_alert_html(alert, zone, console=console) for alert in ordered)
+            + _zone_html(zone))
     return Rendered(subject, text, _page(subject, body))
 
 
@@ -131,7 +135,7 @@ def _kind(alert: AlertRow) -> str:
     return _("{category} alert", category=_category(alert.category))
 
 
-def _table(alert: AlertRow, zone: tzinfo) -> evidence.Evidence:
+def _table(alert: AlertRow, zone: tzinfo, console: str = "") -> evidence.Evidence:
     """The alert's own facts (what it is about, when it was raised) above its evidence."""
     this_year = _this_year(alert, zone)
     read = evidence.read_evidence(alert.evidence, zone, this_year)
@@ -139,11 +143,13 @@ def _table(alert: AlertRow, zone: tzinfo) -> evidence.Evidence:
     if alert.subject and alert.subject != str(alert.evidence.get("product_id")):
         rows.append(evidence.Row(_("About"), alert.subject))
     rows.append(evidence.Row(_("Raised at"), moment(alert.created_at, zone, this_year)))
-    return evidence.Evidence(rows + read.rows, read.links)
+    links = read.links + ([evidence.Link(_("In the console"), f"{console.rstrip('/')}/alerts/{alert.id}")]
+                          if console else [])
+    return evidence.Evidence(rows + read.rows, links)
 
 
-def _alert_text(alert: AlertRow, zone: tzinfo, *, suggestion: bool = True) -> str:
-    facts = _table(alert, zone)
+def _alert_text(alert: AlertRow, zone: tzinfo, *, suggestion: bool = True, console: str = "") -> str:
+    facts = _table(alert, zone, console)
     lines = ["".join(_summary(alert))]
     if alert.suggestion and suggestion:
         lines.append(_labelled(str(ACTION)) + str(alert.suggestion))
@@ -171,9 +177,9 @@ def _text_row(row: evidence.Row, width: int) -> str:
     return f"{indent}{lead}{' ' * (width - _width(lead) - 2 * row.level)}{row.value}"
 
 
-def _alert_html(alert: AlertRow, zone: tzinfo, *, suggestion: bool = True) -> str:
+def _alert_html(alert: AlertRow, zone: tzinfo, *, suggestion: bool = True, console: str = "") -> str:
     colour = SEVERITY_COLOURS.get(alert.severity, "#344054")
-    facts = _table(alert, zone)
+    facts = _table(alert, zone, console)
     severity, rest = _summary(alert)
     parts = [
         f"<div style=\"border-left:4px solid {colour};padding:8px 12px;margin:12px 0\">",

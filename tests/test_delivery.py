@@ -705,6 +705,22 @@ def test_e_mails_and_webhooks_are_rendered_in_the_configured_language_whatever_t
     assert "Alert #2 · price_below_cost · acknowledge it: python agent.py alerts ack 2" in hooks.posts[-1][1]["message"]
 
 
+@pytest.mark.integration
+def test_each_alert_in_a_mail_links_to_its_console_page_when_the_console_has_an_address(
+        tmp_path: Path, store: Store, mail_server: MailServer) -> None:
+    first = store.add_alert(alert("no-console", "critical"))
+    deliver_pending(store, make_config(tmp_path, mail_server.port), now=T0)
+    assert "/alerts/" not in parts(mail_server.to(ONCALL)[-1])[0], "no console address, no link"
+
+    second = store.add_alert(alert("console", "critical"), created_at=T0 + MINUTE)
+    config = make_config(tmp_path, mail_server.port, web={"base_url": "https://ops.example.com/"})
+    deliver_pending(store, config, now=T0 + 2 * MINUTE)
+    text, markup = parts(mail_server.to(ONCALL)[-1])
+    assert f"控制台：https://ops.example.com/alerts/{second}" in text
+    assert f'<a href="https://ops.example.com/alerts/{second}">' in markup
+    assert f"/alerts/{first}" not in text
+
+
 # --- grouping, inhibition, repeats (Alertmanager's semantics over the outbox) -----------------------------------
 
 GROUPED_ROUTES: list[dict[str, Any]] = [  # the shipped config's routes
