@@ -300,7 +300,7 @@ def show_scenario(tour) -> None:
     grid = table(_("scenario step 1: what happened and which alert caught it"),
                  [(_("event"), "id"), (_("platform"), "id"), (_("item"), "id"), _("caught by")])
     for check in tour.checks:
-        caught = (", ".join(f"#{a.id} {a.kind}" for a in check.caught_by)
+        caught = (", ".join(f"#{a.id} {labels.label(a.kind, 'kind')}" for a in check.caught_by)
                   or styled(_("MISSED"), "bold red"))
         grid.add_row(check.event["kind"], check.event["platform"], str(check.event["item_id"]), caught)
     print_table(grid)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 import i18n
+import labels
 from config import Config
 from formats import money
 from reports.alertlog import AlertLine, alert_log
@@ -135,7 +136,7 @@ def _environment() -> Environment:
     environment = Environment(loader=PackageLoader("reports", "templates"), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters.update(web_url=web_url, money=money, pct=_pct, local=_local, number=_number)
-    environment.globals.update(_=i18n._, ngettext=i18n.ngettext, signal_label=signal_label)
+    environment.globals.update(_=i18n._, ngettext=i18n.ngettext, signal_label=signal_label, label=labels.label)
     return environment
 
 
