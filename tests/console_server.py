@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import ROOT
+from delivery.capture import free_port
 from store import Store, UserRecord
 from tests.processes import stop
 from web.auth import hash_password
@@ -31,12 +32,6 @@ ROLES = {"wang": "operator", "li": "operator", "zhao": "viewer", "sun": "admin"}
 def add_accounts(store: Store) -> None:
     for name, password in PASSWORDS.items():
         store.add_user(UserRecord(name=name, role=ROLES[name], password_hash=hash_password(password)))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager

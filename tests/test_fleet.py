@@ -30,8 +30,9 @@ from crawlers.items import ProductItem
 from crawlers.pipelines import StoreWriter
 from crawlers.run import CrawlPlan, run_crawl
 from crawlers.spiders import ProductsSpider
+from delivery.capture import free_port
 from demo_market.launcher import launch
-from redis_server import RedisServer, free_port, running_redis
+from redis_server import RedisServer, running_redis
 from store import Store, open_store
 
 pytestmark = pytest.mark.integration
